@@ -1,0 +1,101 @@
+#include "util/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <random>
+
+namespace holdfast::util {
+namespace {
+
+std::error_code last_error() { return {errno, std::generic_category()}; }
+
+// Closes the descriptor on every path out of a function.
+struct Fd {
+    int fd;
+    explicit Fd(int f) : fd(f) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::error_code write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::error_code fsync_directory(const std::filesystem::path& dir) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.fd < 0) return last_error();
+    if (::fsync(fd.fd) != 0) return last_error();
+    return {};
+}
+
+std::error_code write_file_durably(const std::filesystem::path& path, std::string_view data) {
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) dir = ".";
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::filesystem::path tmp = path;
+    tmp += ".tmp." + std::to_string(rng());
+    {
+        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        if (fd.fd < 0) return last_error();
+        if (auto ec = write_all(fd.fd, data)) {
+            ::unlink(tmp.c_str());
+            return ec;
+        }
+        if (::fsync(fd.fd) != 0) {
+            auto ec = last_error();
+            ::unlink(tmp.c_str());
+            return ec;
+        }
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        auto ec = last_error();
+        ::unlink(tmp.c_str());
+        return ec;
+    }
+    return fsync_directory(dir);
+}
+
+std::error_code read_file(const std::filesystem::path& path, std::string& out) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.fd < 0) return last_error();
+    out.clear();
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        if (n == 0) return {};
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+std::error_code ensure_directory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        return ec ? ec : std::make_error_code(std::errc::not_a_directory);
+    }
+    return {};
+}
+
+}  // namespace holdfast::util
