@@ -5,7 +5,7 @@
 namespace holdfast::mail {
 namespace {
 constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-constexpr std::size_t kTimeChars = 10;  // 50 bits of microseconds: until year 2005+35
+constexpr std::size_t kTimeChars = 11;  // 55 bits of microseconds: until the year 3111
 constexpr std::size_t kRandomChars = 4;
 
 int digit_value(char c) {

@@ -1,7 +1,7 @@
 #pragma once
-// Queue ids: sortable by arrival (the first 10 characters are the arrival time
+// Queue ids: sortable by arrival (the first 11 characters are the arrival time
 // in microseconds, Crockford base32), unique by 4 random characters after it.
-// Safe in file names and log lines: [0-9A-Z] only, always 14 characters.
+// Safe in file names and log lines: [0-9A-Z] only, always 15 characters.
 #include <chrono>
 #include <string>
 #include <string_view>

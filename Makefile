@@ -1,0 +1,57 @@
+# Holdfast. `make run` and `make test` work on a fresh Debian 12 machine:
+# they install what is missing first (scripts/install-deps, a no-op when all
+# is there).
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps build
+
+test-deps:
+	@scripts/install-deps test
+
+build: deps
+	@cmake -S . -B build $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	@echo "holdfast: SMTP on 127.0.0.1:2525 (try: swaks --server 127.0.0.1:2525 --to alice@example.test)"
+	./build/holdfast serve -c config/holdfast.toml
+
+# Everything: unit tests, integration tests with real peers, the unit tests
+# again under ASan+UBSan, and a short run of every fuzz target.
+test: test-deps build
+	@$(MAKE) --no-print-directory unit-test integration-test asan-test fuzz-test
+
+unit-test:
+	cd build && ctest -L unit -j $(JOBS) --output-on-failure
+
+integration-test:
+	tests/integration/run build/holdfast
+
+asan-test:
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHOLDFAST_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L unit -j $(JOBS) --output-on-failure
+
+fuzz:
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOLDFAST_FUZZ=ON \
+		-DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+fuzz-test: fuzz
+	tests/fuzz/run build-fuzz $(or $(FUZZ_SECONDS),15)
+
+bench: build
+	bench/run
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,23 @@
+// holdfast check-config -c FILE: every problem as FILE:LINE: what; exit 2.
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "config/config.hpp"
+
+namespace holdfast::cli {
+
+void add_check_config(CLI::App& app, Command& cmd) {
+    CLI::App* sub = app.add_subcommand("check-config", "Validate a configuration file");
+    sub->add_option("-c,--config", cmd.config_path, "Configuration file")->capture_default_str();
+    sub->callback([&cmd] {
+        cmd.action = [&cmd] {
+            config::LoadResult r = config::load_file(cmd.config_path);
+            for (const auto& d : r.diagnostics) std::cerr << d.str() << "\n";
+            if (!r.config) return 2;
+            std::cout << cmd.config_path << ": ok\n";
+            return 0;
+        };
+    });
+}
+
+}  // namespace holdfast::cli

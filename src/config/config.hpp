@@ -1,0 +1,140 @@
+#pragma once
+// The typed configuration. Every field has the default an operator would
+// expect; docs/configuration.md lists them and config_test.cpp checks that
+// the shipped config/holdfast.toml loads.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/net.hpp"
+
+namespace holdfast::config {
+
+using Seconds = std::chrono::seconds;
+
+enum class Role { mx, submission, submissions };
+const char* role_name(Role r);
+
+struct Listen {
+    std::string address;  // as written, "127.0.0.1:2525"
+    std::string host;     // "127.0.0.1"
+    std::uint16_t port = 0;
+    Role role = Role::mx;
+};
+
+struct Server {
+    std::string hostname;                   // default: the machine's host name
+    std::string spool = "var/spool";
+    std::vector<util::IpAddress> addresses;  // extra addresses that are ours (behind NAT)
+};
+
+struct Tls {
+    std::string cert, key;
+    bool enabled() const { return !cert.empty() && !key.empty(); }
+};
+
+struct Auth {
+    std::string users;               // file of user:crypt-hash lines; empty = AUTH off
+    unsigned max_failures = 3;       // per session, then 421 and disconnect
+    Seconds failure_delay{1};        // grows with each failure from the same client IP
+};
+
+struct Relay {
+    std::vector<util::IpNetwork> networks;  // default: loopback only
+};
+
+struct QueuePolicy {
+    Seconds lifetime{7 * 86400};
+    Seconds retry_min{5 * 60};
+    Seconds retry_max{3600};
+    Seconds delay_warning{4 * 3600};
+    Seconds probe_interval{90};
+};
+
+struct LocalDomain {
+    std::string domain;
+    std::string maildir = "var/mail/%d/%u";  // %u local part, %d domain
+    std::string lmtp;                        // "host:port": deliver over LMTP instead
+    std::vector<std::string> recipients;     // lower-case local parts; empty = nobody but postmaster
+};
+
+enum class UnknownWhileDown { defer, accept };
+
+struct BackupDomain {
+    std::string domain;
+    std::string primary;                  // "host:port"; empty = the domain's MX records
+    std::vector<std::string> recipients;  // lower-case local parts; empty + !verify = accept all
+    bool verify = false;                  // ask the primary (RCPT probe), cache the answers
+    UnknownWhileDown unknown_while_down = UnknownWhileDown::defer;
+    QueuePolicy queue;                    // inherits [queue], then per-domain overrides
+};
+
+struct Limits {
+    std::size_t line_length = 1000;          // octets including CRLF (RFC 5321 4.5.3.1.6)
+    std::size_t message_size = 35 * 1024 * 1024;
+    unsigned recipients = 100;               // per message (RFC 5321 4.5.3.1.8 minimum)
+    unsigned errors = 10;                    // per session, then 421
+    unsigned connections_per_ip = 20;
+    unsigned connections = 10000;            // all clients together
+    Seconds idle_timeout{300};               // RFC 5321 4.5.3.2.7
+    Seconds session_timeout{1800};
+};
+
+struct Dns {
+    std::vector<std::string> servers;  // "host:port"; empty = /etc/resolv.conf
+    Seconds timeout{5};
+    unsigned tries = 2;
+};
+
+enum class DnsblAction { reject, log };
+
+struct Dnsbl {
+    std::vector<std::string> zones;
+    DnsblAction action = DnsblAction::reject;
+    std::map<std::string, double> weights;  // zone -> weight; missing = 1
+    double threshold = 1;
+    std::vector<util::IpNetwork> allow;     // never checked (relay.networks never are)
+    Seconds deadline{2};                    // how long the banner may wait for answers
+};
+
+struct Web {
+    std::string address;  // empty = no web UI
+};
+
+struct Config {
+    std::string path;  // the file it came from
+    Server server;
+    std::vector<Listen> listen;
+    Tls tls;
+    Auth auth;
+    Relay relay;
+    QueuePolicy queue;
+    std::vector<LocalDomain> locals;
+    std::vector<BackupDomain> backups;
+    Limits limits;
+    Dns dns;
+    Dnsbl dnsbl;
+    Web web;
+    std::string log_level = "info";
+};
+
+struct Diagnostic {
+    std::string file;
+    unsigned line = 0;  // 0 when the problem has no place in the file
+    std::string message;
+    std::string str() const;  // "FILE:LINE: message"
+};
+
+struct LoadResult {
+    std::optional<Config> config;  // set only when diagnostics is empty
+    std::vector<Diagnostic> diagnostics;
+};
+
+// Reads, parses and validates. Never throws for bad input.
+LoadResult load_file(const std::string& path);
+LoadResult load_string(const std::string& text, const std::string& name);
+
+}  // namespace holdfast::config

@@ -1,0 +1,101 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace holdfast::config;
+
+namespace {
+const std::string kMinimal = R"(
+[server]
+hostname = "mx.example.test"
+[[listen]]
+address = "127.0.0.1:2525"
+)";
+
+LoadResult load(const std::string& extra) { return load_string(kMinimal + extra, "test.toml"); }
+
+std::string joined(const LoadResult& r) {
+    std::string out;
+    for (const auto& d : r.diagnostics) out += d.str() + "\n";
+    return out;
+}
+}  // namespace
+
+TEST(Config, ShippedDefaultLoads) {
+    LoadResult r = load_file(std::string(HOLDFAST_SOURCE_DIR) + "/config/holdfast.toml");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->listen.at(0).port, 2525);
+    EXPECT_EQ(r.config->locals.at(0).domain, "example.test");
+    EXPECT_EQ(r.config->queue.probe_interval, std::chrono::seconds(90));
+}
+
+TEST(Config, DefaultsAreClosedAndSane) {
+    LoadResult r = load("");
+    ASSERT_TRUE(r.config) << joined(r);
+    const Config& c = *r.config;
+    ASSERT_EQ(c.relay.networks.size(), 2u);
+    EXPECT_EQ(c.relay.networks[0].str(), "127.0.0.0/8");
+    EXPECT_EQ(c.queue.lifetime, std::chrono::hours(24 * 7));
+    EXPECT_EQ(c.limits.line_length, 1000u);
+    EXPECT_EQ(c.listen[0].role, Role::mx);
+}
+
+TEST(Config, ReportsUnknownKeysWithTheirLine) {
+    LoadResult r = load("[queue]\nlifetime = \"7d\"\nlifetme = \"2d\"\n");
+    ASSERT_FALSE(r.config);
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].line, 8u);
+    EXPECT_NE(r.diagnostics[0].str().find("test.toml:8: [queue]: unknown key \"lifetme\""), std::string::npos)
+        << joined(r);
+    EXPECT_FALSE(load("[relya]\nnetworks = []\n").config);
+}
+
+TEST(Config, ReportsEveryErrorNotJustTheFirst) {
+    LoadResult r = load("[queue]\nlifetime = 7\nretry_min = \"5 minutes\"\n[limits]\nrecipients = 0\n");
+    EXPECT_EQ(r.diagnostics.size(), 3u) << joined(r);
+}
+
+TEST(Config, SyntaxErrorHasALine) {
+    LoadResult r = load_string("[server\nhostname = 1\n", "bad.toml");
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].line, 1u);
+}
+
+TEST(Config, RefusesAnOpenRelay) {
+    for (const char* net : {"0.0.0.0/0", "::/0", "10.0.0.0/7", "128.0.0.0/1", "::ffff:0.0.0.0/96", "::/80",
+                            "2000::/3"}) {
+        LoadResult r = load(std::string("[relay]\nnetworks = [\"192.168.0.0/16\", \"") + net + "\"]\n");
+        EXPECT_FALSE(r.config) << net;
+        EXPECT_NE(joined(r).find("open relay"), std::string::npos) << joined(r);
+    }
+    EXPECT_TRUE(load("[relay]\nnetworks = [\"10.0.0.0/8\", \"2001:db8::/32\"]\n").config);
+    // A typo in a network is an error, never "no restriction".
+    EXPECT_FALSE(load("[relay]\nnetworks = [\"192.168.1.0/24x\"]\n").config);
+    EXPECT_FALSE(load("[relay]\nnetworks = \"0.0.0.0/0\"\n").config);
+}
+
+TEST(Config, SubmissionNeedsTlsAndAuth) {
+    LoadResult r = load("[[listen]]\naddress = \"127.0.0.1:2587\"\nrole = \"submission\"\n");
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("needs [tls]"), std::string::npos) << joined(r);
+    EXPECT_FALSE(load("[[listen]]\naddress = \"127.0.0.1:2465\"\nrole = \"submissions\"\n").config);
+    EXPECT_FALSE(load("[[listen]]\naddress = \"127.0.0.1:2465\"\nrole = \"relay\"\n").config);
+}
+
+TEST(Config, ListenAndDomainsAreChecked) {
+    EXPECT_FALSE(load("[[listen]]\naddress = \"127.0.0.1\"\n").config);
+    EXPECT_FALSE(load("[[local]]\ndomain = \"bad domain\"\n").config);
+    EXPECT_FALSE(load("[[local]]\ndomain = \"a.test\"\n[[backup]]\ndomain = \"A.test.\"\n").config);
+    EXPECT_FALSE(load_string("[server]\nhostname = \"mx.example.test\"\n", "x").config);  // no listener
+    EXPECT_FALSE(load("[tls]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n").config);
+}
+
+TEST(Config, BackupInheritsAndOverridesQueue) {
+    LoadResult r = load("[queue]\nretry_min = \"1m\"\n[[backup]]\ndomain = \"c.test\"\nlifetime = \"2d\"\n"
+                        "recipients = [\"Alice\"]\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    const BackupDomain& b = r.config->backups.at(0);
+    EXPECT_EQ(b.queue.retry_min, std::chrono::minutes(1));
+    EXPECT_EQ(b.queue.lifetime, std::chrono::hours(48));
+    EXPECT_EQ(b.recipients.at(0), "alice");
+}

@@ -1,0 +1,248 @@
+// TOML -> Config: reads every section with TableReader (types, unknown keys),
+// then validate() checks what depends on several keys (validate.cpp).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/config.hpp"
+#include "config/table_reader.hpp"
+#include "config/validate.hpp"
+#include "util/strings.hpp"
+
+namespace holdfast::config {
+namespace {
+
+std::string machine_hostname() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost.localdomain";
+    return buf;
+}
+
+void read_queue_keys(TableReader& r, QueuePolicy& q) {
+    r.duration("lifetime", q.lifetime);
+    r.duration("retry_min", q.retry_min);
+    r.duration("retry_max", q.retry_max);
+    r.duration("delay_warning", q.delay_warning);
+    r.duration("probe_interval", q.probe_interval);
+}
+
+// Lower-cases a list of local parts: they are matched case-insensitively.
+std::vector<std::string> lowered(const std::vector<std::string>& in) {
+    std::vector<std::string> out;
+    for (const auto& s : in) out.push_back(util::ascii_lower(s));
+    return out;
+}
+
+// Calls fn(reader, index) for each table of an array of tables [[name]].
+template <typename Fn>
+void each_table(const toml::table& root, std::string_view name, Diagnostics& diags, Fn fn) {
+    const toml::node* n = root.get(name);
+    if (!n) return;
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+        diags.add(n->source(), fmt::format("{} must be written as [[{}]] tables", name, name));
+        return;
+    }
+    std::size_t index = 0;
+    for (const toml::node& item : *arr) {
+        ++index;
+        const toml::table* t = item.as_table();
+        if (!t) {
+            diags.add(item.source(), fmt::format("[[{}]] #{}: expected a table", name, index));
+            continue;
+        }
+        TableReader r(*t, fmt::format("[[{}]] #{}", name, index), diags);
+        fn(r);
+        r.finish();
+    }
+}
+
+// Calls fn(reader) for the table [name] if present.
+template <typename Fn>
+void with_table(const toml::table& root, std::string_view name, Diagnostics& diags, Fn fn) {
+    const toml::node* n = root.get(name);
+    if (!n) return;
+    const toml::table* t = n->as_table();
+    if (!t) {
+        diags.add(n->source(), fmt::format("{} must be a table [{}]", name, name));
+        return;
+    }
+    TableReader r(*t, fmt::format("[{}]", name), diags);
+    fn(r);
+    r.finish();
+}
+
+void read_all(const toml::table& root, Config& c, Diagnostics& d) {
+    static const std::set<std::string, std::less<>> kSections = {
+        "server", "listen", "tls", "auth", "relay", "queue", "local", "backup",
+        "limits", "dns", "dnsbl", "web", "log"};
+    for (const auto& [k, v] : root) {
+        if (!kSections.contains(k.str())) {
+            d.add(v.source(), fmt::format("unknown section or key \"{}\"", k.str()));
+        }
+    }
+    with_table(root, "server", d, [&](TableReader& r) {
+        r.string("hostname", c.server.hostname);
+        r.string("spool", c.server.spool);
+        std::vector<std::string> addrs;
+        r.strings("addresses", addrs);
+        for (const auto& a : addrs) {
+            if (auto ip = util::parse_ip(a)) {
+                c.server.addresses.push_back(*ip);
+            } else {
+                r.error("addresses", fmt::format("\"{}\" is not an IP address", a));
+            }
+        }
+    });
+    each_table(root, "listen", d, [&](TableReader& r) {
+        Listen l;
+        std::string role = "mx";
+        r.string("address", l.address);
+        r.string("role", role);
+        if (role == "mx") {
+            l.role = Role::mx;
+        } else if (role == "submission") {
+            l.role = Role::submission;
+        } else if (role == "submissions") {
+            l.role = Role::submissions;
+        } else {
+            r.error("role", fmt::format("\"{}\" is not a role (mx, submission, submissions)", role));
+        }
+        auto hp = util::parse_host_port(l.address);
+        if (!hp) {
+            r.error(r.has("address") ? "address" : "role",
+                    fmt::format("address \"{}\" must be host:port, e.g. 127.0.0.1:2525", l.address));
+        } else {
+            l.host = hp->host;
+            l.port = hp->port;
+        }
+        c.listen.push_back(l);
+    });
+    with_table(root, "tls", d, [&](TableReader& r) {
+        r.string("cert", c.tls.cert);
+        r.string("key", c.tls.key);
+    });
+    with_table(root, "auth", d, [&](TableReader& r) {
+        r.string("users", c.auth.users);
+        r.count("max_failures", c.auth.max_failures, 1, 100);
+        r.duration("failure_delay", c.auth.failure_delay);
+    });
+    with_table(root, "relay", d, [&](TableReader& r) { r.networks("networks", c.relay.networks); });
+    with_table(root, "queue", d, [&](TableReader& r) { read_queue_keys(r, c.queue); });
+    each_table(root, "local", d, [&](TableReader& r) {
+        LocalDomain l;
+        r.string("domain", l.domain);
+        r.string("maildir", l.maildir);
+        r.string("lmtp", l.lmtp);
+        r.strings("recipients", l.recipients);
+        l.recipients = lowered(l.recipients);
+        l.domain = util::ascii_lower(l.domain);
+        c.locals.push_back(l);
+    });
+    // Backup domains inherit [queue]; read them after it whatever the file order.
+    each_table(root, "backup", d, [&](TableReader& r) {
+        BackupDomain b;
+        b.queue = c.queue;
+        std::string unknown = "defer";
+        r.string("domain", b.domain);
+        r.string("primary", b.primary);
+        r.strings("recipients", b.recipients);
+        r.boolean("verify", b.verify);
+        r.string("unknown_while_down", unknown);
+        read_queue_keys(r, b.queue);
+        if (unknown == "accept") {
+            b.unknown_while_down = UnknownWhileDown::accept;
+        } else if (unknown != "defer") {
+            r.error("unknown_while_down", "expected \"defer\" or \"accept\"");
+        }
+        b.recipients = lowered(b.recipients);
+        b.domain = util::ascii_lower(b.domain);
+        c.backups.push_back(b);
+    });
+    with_table(root, "limits", d, [&](TableReader& r) {
+        Limits& l = c.limits;
+        r.count("line_length", l.line_length, 1000, 1 << 20);
+        r.count("message_size", l.message_size, 1024, std::size_t{1} << 32);
+        r.count("recipients", l.recipients, 1, 100000);
+        r.count("errors", l.errors, 1, 1000);
+        r.count("connections_per_ip", l.connections_per_ip, 1, 1000000);
+        r.count("connections", l.connections, 1, 1000000);
+        r.duration("idle_timeout", l.idle_timeout);
+        r.duration("session_timeout", l.session_timeout);
+    });
+    with_table(root, "dns", d, [&](TableReader& r) {
+        r.strings("servers", c.dns.servers);
+        r.duration("timeout", c.dns.timeout);
+        r.count("tries", c.dns.tries, 1, 10);
+    });
+    with_table(root, "dnsbl", d, [&](TableReader& r) {
+        std::string action = "reject";
+        r.strings("zones", c.dnsbl.zones);
+        r.string("action", action);
+        r.number_map("weights", c.dnsbl.weights);
+        r.number("threshold", c.dnsbl.threshold);
+        r.networks("allow", c.dnsbl.allow);
+        r.duration("deadline", c.dnsbl.deadline);
+        if (action == "log") {
+            c.dnsbl.action = DnsblAction::log;
+        } else if (action != "reject") {
+            r.error("action", "expected \"reject\" or \"log\"");
+        }
+    });
+    with_table(root, "web", d, [&](TableReader& r) { r.string("address", c.web.address); });
+    with_table(root, "log", d, [&](TableReader& r) { r.string("level", c.log_level); });
+}
+
+}  // namespace
+
+const char* role_name(Role r) {
+    switch (r) {
+        case Role::mx: return "mx";
+        case Role::submission: return "submission";
+        case Role::submissions: return "submissions";
+    }
+    return "?";
+}
+
+std::string Diagnostic::str() const {
+    return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
+}
+
+LoadResult load_string(const std::string& text, const std::string& name) {
+    Diagnostics diags(name);
+    LoadResult result;
+    toml::table root;
+    try {
+        // Debian builds toml++ with exceptions: a syntax error throws.
+        root = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        diags.add(e.source(), std::string(e.description()));
+        result.diagnostics = diags.take();
+        return result;
+    }
+    Config c;
+    c.path = name;
+    c.server.hostname = machine_hostname();
+    c.relay.networks = {*util::parse_network("127.0.0.0/8"), *util::parse_network("::1")};
+    read_all(root, c, diags);
+    validate(root, c, diags);
+    result.diagnostics = diags.take();
+    if (result.diagnostics.empty()) result.config = std::move(c);
+    return result;
+}
+
+LoadResult load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        LoadResult r;
+        r.diagnostics.push_back(Diagnostic{path, 0, "cannot read the file"});
+        return r;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return load_string(ss.str(), path);
+}
+
+}  // namespace holdfast::config
