@@ -1,0 +1,1 @@
+// placeholder: see reply_parser.hpp
