@@ -79,16 +79,25 @@ std::error_code Spool::read_message(const std::string& id, std::string& out) con
 
 std::error_code Spool::update_recipients(const std::string& id, const std::vector<Recipient>& r,
                                          std::chrono::system_clock::time_point next_attempt) {
+    return modify_recipients(
+        id, [&](std::vector<Recipient>& current, std::chrono::system_clock::time_point& next) {
+            current = r;
+            next = next_attempt;
+        });
+}
+
+std::error_code Spool::modify_recipients(const std::string& id, const RecipientChange& change) {
     std::lock_guard files(files_mu_);
     auto current = get(id);
     if (!current) return Errc::no_such_message;
     Envelope env = *current;
-    if (r.size() != env.recipients.size()) return Errc::recipients_mismatch;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-        if (r[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
+    change(env.recipients, env.next_attempt);
+    if (env.recipients.size() != current->recipients.size()) return Errc::recipients_mismatch;
+    for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+        if (env.recipients[i].address != current->recipients[i].address) {
+            return Errc::recipients_mismatch;
+        }
     }
-    env.recipients = r;
-    env.next_attempt = next_attempt;
     if (!env.has_pending()) {
         // Nothing left to do: removing the message is the durable record.
         if (auto ec = remove_files(id)) return ec;

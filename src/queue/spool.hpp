@@ -56,6 +56,13 @@ class Spool {
     // recipient is pending any more.
     std::error_code update_recipients(const std::string& id, const std::vector<Recipient>& r,
                                       std::chrono::system_clock::time_point next_attempt = {});
+    // The same, read-modify-write under the spool's lock: `change` sees the
+    // current recipients and next attempt, so outcomes another courier
+    // recorded meanwhile are not overwritten with a stale copy. It must keep
+    // the addresses and their order.
+    using RecipientChange =
+        std::function<void(std::vector<Recipient>&, std::chrono::system_clock::time_point&)>;
+    std::error_code modify_recipients(const std::string& id, const RecipientChange& change);
     std::error_code remove(const std::string& id);  // Errc::no_such_message if absent
 
     const std::filesystem::path& dir() const { return dir_; }

@@ -1,0 +1,139 @@
+#include "delivery/local_courier.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+#include "mail/queue_id.hpp"
+#include "queue/test_dir.hpp"
+
+using namespace holdfast;
+using namespace holdfast::delivery;
+using queue::RecipientKind;
+using queue::RecipientState;
+using queue::testing::TestDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Fixture {
+    TestDir dir;
+    std::unique_ptr<queue::Spool> spool;
+    std::vector<config::LocalDomain> domains;
+
+    Fixture() {
+        std::error_code ec;
+        spool = queue::Spool::open(dir.path() / "spool", ec);
+        EXPECT_FALSE(ec);
+        config::LocalDomain d;
+        d.domain = "example.test";
+        d.maildir = (dir.path() / "mail" / "%d" / "%u").string();
+        d.recipients = {"alice", "bob"};
+        domains.push_back(d);
+        config::LocalDomain l;
+        l.domain = "lmtp.test";
+        l.lmtp = "127.0.0.1:24";
+        l.recipients = {"carol"};
+        domains.push_back(l);
+    }
+
+    std::string store(std::vector<std::pair<std::string, RecipientKind>> rcpts) {
+        queue::Envelope e;
+        e.id = mail::new_queue_id();
+        e.sender = "sender@example.org";
+        e.arrival = std::chrono::system_clock::now();
+        for (auto& [a, k] : rcpts) e.recipients.push_back({a, k, RecipientState::pending, ""});
+        std::promise<std::error_code> p;
+        spool->store(e, "Subject: t\r\n\r\nhi\r\n", [&](std::error_code ec) { p.set_value(ec); });
+        EXPECT_FALSE(p.get_future().get());
+        return e.id;
+    }
+
+    std::size_t in_new(const std::string& user) const {
+        fs::path p = dir.path() / "mail" / "example.test" / user / "new";
+        if (!fs::exists(p)) return 0;
+        return static_cast<std::size_t>(std::distance(fs::directory_iterator(p), {}));
+    }
+};
+
+// Polls until pred holds (the courier works on its own thread).
+template <typename Pred>
+bool eventually(Pred pred) {
+    for (int i = 0; i < 500; ++i) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+}  // namespace
+
+TEST(LocalCourier, DeliversLocalRecipientsAndLeavesOthersQueued) {
+    Fixture f;
+    LocalCourier courier(*f.spool, f.domains);
+    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+    std::string only_local = f.store({{"alice@example.test", RecipientKind::local},
+                                      {"Postmaster@Example.TEST", RecipientKind::local}});
+    std::string mixed = f.store(
+        {{"bob@example.test", RecipientKind::local}, {"x@customer.test", RecipientKind::backup}});
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(only_local); }));
+    ASSERT_TRUE(eventually([&] {
+        auto e = f.spool->get(mixed);
+        return e && e->recipients[0].state == RecipientState::delivered;
+    }));
+    EXPECT_EQ(f.in_new("alice"), 1u);
+    EXPECT_EQ(f.in_new("postmaster"), 1u);
+    EXPECT_EQ(f.in_new("bob"), 1u);
+    EXPECT_EQ(f.spool->get(mixed)->recipients[1].state, RecipientState::pending);
+}
+
+TEST(LocalCourier, UnknownUsersFailAndLmtpWaits) {
+    Fixture f;
+    LocalCourier courier(*f.spool, f.domains);
+    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+    std::string id = f.store(
+        {{"nobody@example.test", RecipientKind::local}, {"carol@lmtp.test", RecipientKind::local}});
+    ASSERT_TRUE(eventually([&] {
+        auto e = f.spool->get(id);
+        return e && e->recipients[0].state == RecipientState::failed;
+    }));
+    auto e = f.spool->get(id);
+    EXPECT_EQ(e->recipients[1].state, RecipientState::pending);
+    EXPECT_EQ(e->recipients[1].last_error, "LMTP delivery not implemented yet");
+}
+
+TEST(LocalCourier, FailedWriteStaysPendingAndIsRetried) {
+    Fixture f;
+    // A file where the domain's folder should be makes every write fail.
+    fs::create_directories(f.dir.path() / "mail");
+    fs::path blocker = f.dir.path() / "mail" / "example.test";
+    std::ofstream(blocker) << "in the way";
+    LocalCourier courier(*f.spool, f.domains, std::chrono::milliseconds(50));
+    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+    std::string id = f.store({{"alice@example.test", RecipientKind::local}});
+    ASSERT_TRUE(eventually([&] {
+        auto e = f.spool->get(id);
+        return e && !e->recipients[0].last_error.empty();
+    }));
+    auto e = f.spool->get(id);
+    EXPECT_EQ(e->recipients[0].state, RecipientState::pending);
+    EXPECT_NE(e->recipients[0].last_error.find("maildir"), std::string::npos);
+    EXPECT_GT(e->next_attempt, e->arrival);
+    fs::remove(blocker);
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id); }));
+    EXPECT_EQ(f.in_new("alice"), 1u);
+}
+
+TEST(LocalCourier, StartDeliversWhatWasSpooledBefore) {
+    Fixture f;
+    std::string id = f.store({{"alice@example.test", RecipientKind::local}});
+    LocalCourier courier(*f.spool, f.domains);
+    courier.start();
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id); }));
+    EXPECT_EQ(f.in_new("alice"), 1u);
+    courier.stop();
+}
