@@ -1,0 +1,50 @@
+#include "queue/envelope.hpp"
+
+#include <algorithm>
+
+namespace holdfast::queue {
+
+std::string_view kind_name(RecipientKind k) {
+    switch (k) {
+        case RecipientKind::local:
+            return "local";
+        case RecipientKind::backup:
+            return "backup";
+        case RecipientKind::relay:
+            return "relay";
+    }
+    return "local";
+}
+
+std::string_view state_name(RecipientState s) {
+    switch (s) {
+        case RecipientState::pending:
+            return "pending";
+        case RecipientState::delivered:
+            return "delivered";
+        case RecipientState::failed:
+            return "failed";
+    }
+    return "pending";
+}
+
+std::optional<RecipientKind> parse_kind(std::string_view s) {
+    if (s == "local") return RecipientKind::local;
+    if (s == "backup") return RecipientKind::backup;
+    if (s == "relay") return RecipientKind::relay;
+    return std::nullopt;
+}
+
+std::optional<RecipientState> parse_state(std::string_view s) {
+    if (s == "pending") return RecipientState::pending;
+    if (s == "delivered") return RecipientState::delivered;
+    if (s == "failed") return RecipientState::failed;
+    return std::nullopt;
+}
+
+bool Envelope::has_pending() const {
+    return std::any_of(recipients.begin(), recipients.end(),
+                       [](const Recipient& r) { return r.state == RecipientState::pending; });
+}
+
+}  // namespace holdfast::queue

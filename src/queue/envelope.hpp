@@ -1,0 +1,49 @@
+#pragma once
+// What the spool keeps about a message besides its bytes: the SMTP envelope
+// and, per recipient, how far delivery got.
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace holdfast::queue {
+
+// Which delivery path a recipient takes (decided once, at RCPT time).
+enum class RecipientKind { local, backup, relay };
+enum class RecipientState { pending, delivered, failed };
+
+std::string_view kind_name(RecipientKind k);    // "local", "backup", "relay"
+std::string_view state_name(RecipientState s);  // "pending", "delivered", "failed"
+std::optional<RecipientKind> parse_kind(std::string_view s);
+std::optional<RecipientState> parse_state(std::string_view s);
+
+struct Recipient {
+    std::string
+        address;  // canonical mailbox text, e.g. "alice@example.test" (mail::Address::str())
+    RecipientKind kind = RecipientKind::local;
+    RecipientState state = RecipientState::pending;
+    std::string last_error;  // last delivery error text, for `queue list`
+
+    bool operator==(const Recipient&) const = default;
+};
+
+struct Envelope {
+    std::string id;      // mail::new_queue_id()
+    std::string sender;  // "" = null sender <>
+    std::vector<Recipient> recipients;
+    std::chrono::system_clock::time_point arrival;
+    std::string client;     // e.g. "helo.name [127.0.0.2]" (for logs / queue show)
+    std::string auth_user;  // "" if not authenticated
+    bool smtputf8 = false;
+    std::size_t size = 0;  // octets of the message (set by Spool::store)
+    // When delivery should next be tried; the epoch (default) means "as soon
+    // as possible". Kept with the recipient states, not in the message file.
+    std::chrono::system_clock::time_point next_attempt{};
+
+    bool operator==(const Envelope&) const = default;
+    bool has_pending() const;
+};
+
+}  // namespace holdfast::queue

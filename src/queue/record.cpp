@@ -1,0 +1,200 @@
+#include "queue/record.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "queue/errors.hpp"
+#include "util/file.hpp"
+
+namespace holdfast::queue::record {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::microseconds;
+using std::chrono::system_clock;
+
+// A header line longer than this is corrupt (100,000 recipients fit easily).
+constexpr std::size_t kMaxHeader = 64 * 1024 * 1024;
+
+std::int64_t to_us(system_clock::time_point t) {
+    return std::chrono::duration_cast<microseconds>(t.time_since_epoch()).count();
+}
+system_clock::time_point from_us(std::int64_t us) {
+    return system_clock::time_point(microseconds(us));
+}
+
+// Invalid UTF-8 (never expected: addresses are validated before they get
+// here) is replaced rather than thrown on, so a store can never fail on it.
+std::string dump(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json recipients_json(const Envelope& env) {
+    json a = json::array();
+    for (const auto& r : env.recipients) {
+        a.push_back({{"address", r.address},
+                     {"kind", kind_name(r.kind)},
+                     {"state", state_name(r.state)},
+                     {"last_error", r.last_error}});
+    }
+    return a;
+}
+
+bool get(const json& o, const char* key, std::string& out) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_string()) return false;
+    out = it->get<std::string>();
+    return true;
+}
+
+template <typename Int>
+bool get(const json& o, const char* key, Int& out) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_number_integer()) return false;
+    if constexpr (std::is_unsigned_v<Int>) {
+        if (!it->is_number_unsigned()) return false;
+    }
+    out = it->get<Int>();
+    return true;
+}
+
+bool parse_recipients(const json& a, std::vector<Recipient>& out) {
+    if (!a.is_array()) return false;
+    out.clear();
+    for (const auto& o : a) {
+        if (!o.is_object()) return false;
+        Recipient r;
+        std::string kind, state;
+        if (!get(o, "address", r.address) || !get(o, "kind", kind) || !get(o, "state", state)) {
+            return false;
+        }
+        get(o, "last_error", r.last_error);  // optional
+        auto k = parse_kind(kind);
+        auto s = parse_state(state);
+        if (!k || !s) return false;
+        r.kind = *k;
+        r.state = *s;
+        out.push_back(std::move(r));
+    }
+    return true;
+}
+
+// The JSON line after magic in text, or nullopt when text does not hold it whole.
+std::optional<std::string_view> json_line(std::string_view text, std::string_view magic) {
+    if (text.substr(0, magic.size()) != magic) return std::nullopt;
+    auto end = text.find('\n', magic.size());
+    if (end == std::string_view::npos) return std::nullopt;
+    return text.substr(magic.size(), end - magic.size());
+}
+
+}  // namespace
+
+std::string encode_header(const Envelope& env) {
+    json j = {{"id", env.id},
+              {"sender", env.sender},
+              {"recipients", recipients_json(env)},
+              {"arrival", to_us(env.arrival)},
+              {"client", env.client},
+              {"auth_user", env.auth_user},
+              {"smtputf8", env.smtputf8},
+              {"size", env.size}};
+    std::string out(kMessageMagic);
+    out += dump(j);
+    out += '\n';
+    return out;
+}
+
+std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len) {
+    auto line = json_line(text, kMessageMagic);
+    if (!line) return Errc::corrupt;
+    json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return Errc::corrupt;
+    Envelope e;
+    std::int64_t arrival = 0;
+    auto utf8 = j.find("smtputf8");
+    if (!get(j, "id", e.id) || !get(j, "sender", e.sender) || !get(j, "arrival", arrival) ||
+        !get(j, "size", e.size) || !parse_recipients(j.value("recipients", json()), e.recipients) ||
+        utf8 == j.end() || !utf8->is_boolean()) {
+        return Errc::corrupt;
+    }
+    get(j, "client", e.client);  // optional: informational only
+    get(j, "auth_user", e.auth_user);
+    e.smtputf8 = utf8->get<bool>();
+    e.arrival = from_us(arrival);
+    env = std::move(e);
+    header_len = kMessageMagic.size() + line->size() + 1;
+    return {};
+}
+
+std::string encode_state(const Envelope& env) {
+    json j = {{"recipients", recipients_json(env)}, {"next_attempt", to_us(env.next_attempt)}};
+    std::string out(kStateMagic);
+    out += dump(j);
+    out += '\n';
+    return out;
+}
+
+std::error_code decode_state(std::string_view text, Envelope& env) {
+    auto line = json_line(text, kStateMagic);
+    if (!line) return Errc::corrupt;
+    json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
+    std::vector<Recipient> rcpts;
+    std::int64_t next = 0;
+    if (!j.is_object() || !parse_recipients(j.value("recipients", json()), rcpts) ||
+        !get(j, "next_attempt", next)) {
+        return Errc::corrupt;
+    }
+    if (rcpts.size() != env.recipients.size()) return Errc::recipients_mismatch;
+    for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        if (rcpts[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
+    }
+    env.recipients = std::move(rcpts);
+    env.next_attempt = from_us(next);
+    return {};
+}
+
+std::error_code read_envelope(const std::filesystem::path& file, Envelope& env) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {errno, std::generic_category()};
+    std::error_code ec;
+    std::string head;
+    std::size_t header_len = 0;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) ec = {errno, std::generic_category()};
+    // Read as little as possible: a message may be tens of MiB, the header
+    // a few hundred octets.
+    char buf[16384];
+    while (!ec) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) ec = {errno, std::generic_category()};
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+        if (head.size() > kMaxHeader) break;
+        auto nl = head.find('\n');
+        if (nl != std::string::npos && head.find('\n', nl + 1) != std::string::npos) break;
+    }
+    ::close(fd);
+    if (ec) return ec;
+    if (auto e = decode_header(head, env, header_len)) return e;
+    if (static_cast<std::uint64_t>(st.st_size) != header_len + env.size) return Errc::corrupt;
+    return {};
+}
+
+std::error_code read_body(const std::filesystem::path& file, std::string& out) {
+    std::string data;
+    if (auto ec = util::read_file(file, data)) return ec;
+    Envelope env;
+    std::size_t header_len = 0;
+    if (auto ec = decode_header(data, env, header_len)) return ec;
+    if (data.size() != header_len + env.size) return Errc::corrupt;
+    out.assign(data, header_len);
+    return {};
+}
+
+}  // namespace holdfast::queue::record

@@ -1,0 +1,42 @@
+#pragma once
+// The spool's file formats (docs/queue-format.md), as pure encode/decode
+// functions plus the two reads recovery and `read_message` need. Only
+// spool*.cpp uses this; everything else goes through Spool.
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "queue/envelope.hpp"
+
+namespace holdfast::queue::record {
+
+// First line of every message file / state file. The number is the format
+// version: a reader refuses versions it does not know (the file goes to corrupt/).
+inline constexpr std::string_view kMessageMagic = "HOLDFAST-QUEUE 1\n";
+inline constexpr std::string_view kStateMagic = "HOLDFAST-STATE 1\n";
+
+// Magic line + one JSON line describing env (not next_attempt). The message
+// bytes follow it directly in the file.
+std::string encode_header(const Envelope& env);
+
+// Parses the header at the start of text (the file's first bytes). On success
+// sets env and header_len (octets of magic + JSON line). Errc::corrupt when
+// text holds no complete, valid header.
+std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len);
+
+// Per-recipient outcomes and the next attempt: the mutable part of a message.
+std::string encode_state(const Envelope& env);
+// Applies a state file to env: recipient states/errors and next_attempt.
+// Errc::corrupt if it does not parse, Errc::recipients_mismatch if it names
+// other recipients than env has.
+std::error_code decode_state(std::string_view text, Envelope& env);
+
+// Reads only the header of a message file and checks the file's length
+// against it: a torn or truncated file is Errc::corrupt.
+std::error_code read_envelope(const std::filesystem::path& file, Envelope& env);
+// Reads a message file and returns the message bytes (header removed).
+std::error_code read_body(const std::filesystem::path& file, std::string& out);
+
+}  // namespace holdfast::queue::record
