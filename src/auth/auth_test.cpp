@@ -16,8 +16,9 @@ TEST(Sasl, DecodesPlain) {
 }
 
 TEST(Sasl, RefusesMalformedPlain) {
-    for (std::string raw : {std::string("alice"), std::string("\0alice", 6), std::string("\0\0pw", 4),
-                            std::string("bob\0alice\0pw", 12), std::string("\0a\0b\0c", 6)}) {
+    for (std::string raw :
+         {std::string("alice"), std::string("\0alice", 6), std::string("\0\0pw", 4),
+          std::string("bob\0alice\0pw", 12), std::string("\0a\0b\0c", 6)}) {
         EXPECT_FALSE(auth::decode_plain(util::base64_encode(raw))) << testing::PrintToString(raw);
     }
     EXPECT_FALSE(auth::decode_plain("not base64!"));
@@ -28,8 +29,11 @@ TEST(UsersFile, ParsesAndVerifiesBothHashKinds) {
     // Generated with: mkpasswd -m yescrypt / openssl passwd -6 (password "secret").
     std::string text =
         "# users\n"
-        "alice:$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n"
-        "bob:{SHA512-CRYPT}$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1:1000:1000::/home/bob\n"
+        "alice:$6$saltsalt$"
+        "TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n"
+        "bob:{SHA512-CRYPT}$6$saltsalt$"
+        "TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1:"
+        "1000:1000::/home/bob\n"
         "\n";
     std::vector<auth::UsersFile::LoadError> errors;
     auto f = auth::UsersFile::parse(text, errors);

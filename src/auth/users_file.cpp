@@ -28,7 +28,8 @@ UsersFile UsersFile::parse(const std::string& text, std::vector<LoadError>& erro
             if (close != std::string::npos) hash.erase(0, close + 1);
         }
         if (hash.size() < 3 || hash[0] != '$') {
-            errors.push_back({n, "user \"" + user + "\": the hash is not a crypt(3) string ($y$..., $6$...)"});
+            errors.push_back(
+                {n, "user \"" + user + "\": the hash is not a crypt(3) string ($y$..., $6$...)"});
             continue;
         }
         if (!f.hashes_.emplace(user, hash).second) {
@@ -49,7 +50,8 @@ bool verify_password(const std::string& password, const std::string& hash) {
     const char* out = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
     if (!out || out[0] == '*') return false;
     std::string computed(out);
-    return computed.size() == hash.size() && CRYPTO_memcmp(computed.data(), hash.data(), hash.size()) == 0;
+    return computed.size() == hash.size() &&
+           CRYPTO_memcmp(computed.data(), hash.data(), hash.size()) == 0;
 }
 
 }  // namespace holdfast::auth

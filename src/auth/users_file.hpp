@@ -12,7 +12,7 @@
 namespace holdfast::auth {
 
 class UsersFile {
-public:
+  public:
     struct LoadError {
         unsigned line;
         std::string message;
@@ -25,7 +25,7 @@ public:
     std::optional<std::string> hash_of(const std::string& user) const;
     std::size_t size() const { return hashes_.size(); }
 
-private:
+  private:
     std::map<std::string, std::string> hashes_;
 };
 

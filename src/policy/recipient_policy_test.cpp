@@ -63,7 +63,7 @@ std::vector<std::string> relay_tricks() {
 }  // namespace
 
 class RecipientPolicyTest : public ::testing::Test {
-protected:
+  protected:
     config::Config config = make_config();
     policy::RecipientPolicy policy{config};
 };
@@ -115,7 +115,8 @@ TEST_F(RecipientPolicyTest, LocalRecipients) {
     // Postmaster exists at every domain we serve, and unqualified (RFC 5321 4.5.1).
     for (const char* pm : {"<postmaster@example.test>", "<Postmaster>", "<postmaster@[127.0.0.1]>",
                            "<POSTMASTER@mx.ourhost.test>", "<postmaster@customer.test>"}) {
-        EXPECT_NE(policy.decide(rcpt(pm), client("127.0.0.2")).destination, Destination::refused) << pm;
+        EXPECT_NE(policy.decide(rcpt(pm), client("127.0.0.2")).destination, Destination::refused)
+            << pm;
     }
     // An address literal that is not ours is not local.
     EXPECT_EQ(policy.decide(rcpt("<postmaster@[127.0.0.9]>"), client("127.0.0.2")).destination,
@@ -123,7 +124,8 @@ TEST_F(RecipientPolicyTest, LocalRecipients) {
 }
 
 TEST_F(RecipientPolicyTest, BackupRecipientsMustExist) {
-    EXPECT_EQ(policy.decide(rcpt("<bob@customer.test>"), client("127.0.0.2")).destination, Destination::backup);
+    EXPECT_EQ(policy.decide(rcpt("<bob@customer.test>"), client("127.0.0.2")).destination,
+              Destination::backup);
     auto d = policy.decide(rcpt("<carol@customer.test>"), client("127.0.0.2"));
     EXPECT_EQ(d.reply.enhanced, "5.1.1");
 }
@@ -132,7 +134,8 @@ TEST_F(RecipientPolicyTest, TrustComesFromAddressOrAuthOnly) {
     EXPECT_TRUE(policy.may_relay(client("127.0.0.1")));
     EXPECT_FALSE(policy.may_relay(client("127.0.0.2")));
     EXPECT_TRUE(policy.may_relay(client("127.0.0.2", true)));
-    EXPECT_EQ(policy.decide(rcpt("<u@ext.test>"), client("127.0.0.1")).destination, Destination::relay);
+    EXPECT_EQ(policy.decide(rcpt("<u@ext.test>"), client("127.0.0.1")).destination,
+              Destination::relay);
 }
 
 TEST_F(RecipientPolicyTest, DeepNestingIsRefused) {
