@@ -1,15 +1,25 @@
-// Placeholder until the module behind this command lands.
+// holdfast serve -c FILE: the daemon. Exit 2 on a bad config.
+#include <iostream>
+
+#include "app/app.hpp"
 #include "cli/command.hpp"
+#include "config/config.hpp"
 
 namespace holdfast::cli {
 
 void add_serve(CLI::App& app, Command& cmd) {
-    CLI::App* sub = app.add_subcommand("serve", "(not yet available)");
-    sub->allow_extras();
+    CLI::App* sub =
+        app.add_subcommand("serve", "Run the mail server (SMTP listeners, queue, delivery)");
+    sub->add_option("-c,--config", cmd.config_path, "Configuration file")->capture_default_str();
     sub->callback([&cmd] {
-        cmd.action = [] {
-            print_error("serve: not implemented yet");
-            return 2;
+        cmd.action = [&cmd] {
+            config::LoadResult r = config::load_file(cmd.config_path);
+            for (const auto& d : r.diagnostics) std::cerr << d.str() << "\n";
+            if (!r.config) {
+                print_error(cmd.config_path + ": invalid configuration, not starting");
+                return 2;
+            }
+            return app::serve(*r.config);
         };
     });
 }

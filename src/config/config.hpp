@@ -26,7 +26,7 @@ struct Listen {
 };
 
 struct Server {
-    std::string hostname;                   // default: the machine's host name
+    std::string hostname;  // default: the machine's host name
     std::string spool = "var/spool";
     std::vector<util::IpAddress> addresses;  // extra addresses that are ours (behind NAT)
 };
@@ -37,9 +37,9 @@ struct Tls {
 };
 
 struct Auth {
-    std::string users;               // file of user:crypt-hash lines; empty = AUTH off
-    unsigned max_failures = 3;       // per session, then 421 and disconnect
-    Seconds failure_delay{1};        // grows with each failure from the same client IP
+    std::string users;          // file of user:crypt-hash lines; empty = AUTH off
+    unsigned max_failures = 3;  // per session, then 421 and disconnect
+    Seconds failure_delay{1};   // grows with each failure from the same client IP
 };
 
 struct Relay {
@@ -58,7 +58,7 @@ struct LocalDomain {
     std::string domain;
     std::string maildir = "var/mail/%d/%u";  // %u local part, %d domain
     std::string lmtp;                        // "host:port": deliver over LMTP instead
-    std::vector<std::string> recipients;     // lower-case local parts; empty = nobody but postmaster
+    std::vector<std::string> recipients;  // lower-case local parts; empty = nobody but postmaster
 };
 
 enum class UnknownWhileDown { defer, accept };
@@ -69,17 +69,17 @@ struct BackupDomain {
     std::vector<std::string> recipients;  // lower-case local parts; empty + !verify = accept all
     bool verify = false;                  // ask the primary (RCPT probe), cache the answers
     UnknownWhileDown unknown_while_down = UnknownWhileDown::defer;
-    QueuePolicy queue;                    // inherits [queue], then per-domain overrides
+    QueuePolicy queue;  // inherits [queue], then per-domain overrides
 };
 
 struct Limits {
-    std::size_t line_length = 1000;          // octets including CRLF (RFC 5321 4.5.3.1.6)
+    std::size_t line_length = 1000;  // octets including CRLF (RFC 5321 4.5.3.1.6)
     std::size_t message_size = 35 * 1024 * 1024;
-    unsigned recipients = 100;               // per message (RFC 5321 4.5.3.1.8 minimum)
-    unsigned errors = 10;                    // per session, then 421
+    unsigned recipients = 100;  // per message (RFC 5321 4.5.3.1.8 minimum)
+    unsigned errors = 10;       // per session, then 421
     unsigned connections_per_ip = 20;
-    unsigned connections = 10000;            // all clients together
-    Seconds idle_timeout{300};               // RFC 5321 4.5.3.2.7
+    unsigned connections = 10000;  // all clients together
+    Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7
     Seconds session_timeout{1800};
 };
 
@@ -96,8 +96,8 @@ struct Dnsbl {
     DnsblAction action = DnsblAction::reject;
     std::map<std::string, double> weights;  // zone -> weight; missing = 1
     double threshold = 1;
-    std::vector<util::IpNetwork> allow;     // never checked (relay.networks never are)
-    Seconds deadline{2};                    // how long the banner may wait for answers
+    std::vector<util::IpNetwork> allow;  // never checked (relay.networks never are)
+    Seconds deadline{2};                 // how long the banner may wait for answers
 };
 
 struct Web {

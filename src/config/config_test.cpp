@@ -12,7 +12,9 @@ hostname = "mx.example.test"
 address = "127.0.0.1:2525"
 )";
 
-LoadResult load(const std::string& extra) { return load_string(kMinimal + extra, "test.toml"); }
+LoadResult load(const std::string& extra) {
+    return load_string(kMinimal + extra, "test.toml");
+}
 
 std::string joined(const LoadResult& r) {
     std::string out;
@@ -34,7 +36,7 @@ TEST(Config, DefaultsAreClosedAndSane) {
     ASSERT_TRUE(r.config) << joined(r);
     const Config& c = *r.config;
     ASSERT_EQ(c.relay.networks.size(), 2u);
-    EXPECT_EQ(c.relay.networks[0].str(), "127.0.0.0/8");
+    EXPECT_EQ(c.relay.networks[0].str(), "127.0.0.1/32");
     EXPECT_EQ(c.queue.lifetime, std::chrono::hours(24 * 7));
     EXPECT_EQ(c.limits.line_length, 1000u);
     EXPECT_EQ(c.listen[0].role, Role::mx);
@@ -45,13 +47,15 @@ TEST(Config, ReportsUnknownKeysWithTheirLine) {
     ASSERT_FALSE(r.config);
     ASSERT_EQ(r.diagnostics.size(), 1u);
     EXPECT_EQ(r.diagnostics[0].line, 8u);
-    EXPECT_NE(r.diagnostics[0].str().find("test.toml:8: [queue]: unknown key \"lifetme\""), std::string::npos)
+    EXPECT_NE(r.diagnostics[0].str().find("test.toml:8: [queue]: unknown key \"lifetme\""),
+              std::string::npos)
         << joined(r);
     EXPECT_FALSE(load("[relya]\nnetworks = []\n").config);
 }
 
 TEST(Config, ReportsEveryErrorNotJustTheFirst) {
-    LoadResult r = load("[queue]\nlifetime = 7\nretry_min = \"5 minutes\"\n[limits]\nrecipients = 0\n");
+    LoadResult r =
+        load("[queue]\nlifetime = 7\nretry_min = \"5 minutes\"\n[limits]\nrecipients = 0\n");
     EXPECT_EQ(r.diagnostics.size(), 3u) << joined(r);
 }
 
@@ -62,9 +66,10 @@ TEST(Config, SyntaxErrorHasALine) {
 }
 
 TEST(Config, RefusesAnOpenRelay) {
-    for (const char* net : {"0.0.0.0/0", "::/0", "10.0.0.0/7", "128.0.0.0/1", "::ffff:0.0.0.0/96", "::/80",
-                            "2000::/3"}) {
-        LoadResult r = load(std::string("[relay]\nnetworks = [\"192.168.0.0/16\", \"") + net + "\"]\n");
+    for (const char* net : {"0.0.0.0/0", "::/0", "10.0.0.0/7", "128.0.0.0/1", "::ffff:0.0.0.0/96",
+                            "::/80", "2000::/3"}) {
+        LoadResult r =
+            load(std::string("[relay]\nnetworks = [\"192.168.0.0/16\", \"") + net + "\"]\n");
         EXPECT_FALSE(r.config) << net;
         EXPECT_NE(joined(r).find("open relay"), std::string::npos) << joined(r);
     }
@@ -86,13 +91,15 @@ TEST(Config, ListenAndDomainsAreChecked) {
     EXPECT_FALSE(load("[[listen]]\naddress = \"127.0.0.1\"\n").config);
     EXPECT_FALSE(load("[[local]]\ndomain = \"bad domain\"\n").config);
     EXPECT_FALSE(load("[[local]]\ndomain = \"a.test\"\n[[backup]]\ndomain = \"A.test.\"\n").config);
-    EXPECT_FALSE(load_string("[server]\nhostname = \"mx.example.test\"\n", "x").config);  // no listener
+    EXPECT_FALSE(
+        load_string("[server]\nhostname = \"mx.example.test\"\n", "x").config);  // no listener
     EXPECT_FALSE(load("[tls]\ncert = \"/nonexistent.pem\"\nkey = \"/nonexistent.key\"\n").config);
 }
 
 TEST(Config, BackupInheritsAndOverridesQueue) {
-    LoadResult r = load("[queue]\nretry_min = \"1m\"\n[[backup]]\ndomain = \"c.test\"\nlifetime = \"2d\"\n"
-                        "recipients = [\"Alice\"]\n");
+    LoadResult r = load(
+        "[queue]\nretry_min = \"1m\"\n[[backup]]\ndomain = \"c.test\"\nlifetime = \"2d\"\n"
+        "recipients = [\"Alice\"]\n");
     ASSERT_TRUE(r.config) << joined(r);
     const BackupDomain& b = r.config->backups.at(0);
     EXPECT_EQ(b.queue.retry_min, std::chrono::minutes(1));

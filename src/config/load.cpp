@@ -76,8 +76,8 @@ void with_table(const toml::table& root, std::string_view name, Diagnostics& dia
 
 void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
-        "server", "listen", "tls", "auth", "relay", "queue", "local", "backup",
-        "limits", "dns", "dnsbl", "web", "log"};
+        "server", "listen", "tls", "auth",  "relay", "queue", "local",
+        "backup", "limits", "dns", "dnsbl", "web",   "log"};
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
             d.add(v.source(), fmt::format("unknown section or key \"{}\"", k.str()));
@@ -108,12 +108,14 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         } else if (role == "submissions") {
             l.role = Role::submissions;
         } else {
-            r.error("role", fmt::format("\"{}\" is not a role (mx, submission, submissions)", role));
+            r.error("role",
+                    fmt::format("\"{}\" is not a role (mx, submission, submissions)", role));
         }
         auto hp = util::parse_host_port(l.address);
         if (!hp) {
-            r.error(r.has("address") ? "address" : "role",
-                    fmt::format("address \"{}\" must be host:port, e.g. 127.0.0.1:2525", l.address));
+            r.error(
+                r.has("address") ? "address" : "role",
+                fmt::format("address \"{}\" must be host:port, e.g. 127.0.0.1:2525", l.address));
         } else {
             l.host = hp->host;
             l.port = hp->port;
@@ -199,15 +201,19 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
 
 const char* role_name(Role r) {
     switch (r) {
-        case Role::mx: return "mx";
-        case Role::submission: return "submission";
-        case Role::submissions: return "submissions";
+        case Role::mx:
+            return "mx";
+        case Role::submission:
+            return "submission";
+        case Role::submissions:
+            return "submissions";
     }
     return "?";
 }
 
 std::string Diagnostic::str() const {
-    return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
+    return line ? fmt::format("{}:{}: {}", file, line, message)
+                : fmt::format("{}: {}", file, message);
 }
 
 LoadResult load_string(const std::string& text, const std::string& name) {
@@ -225,7 +231,7 @@ LoadResult load_string(const std::string& text, const std::string& name) {
     Config c;
     c.path = name;
     c.server.hostname = machine_hostname();
-    c.relay.networks = {*util::parse_network("127.0.0.0/8"), *util::parse_network("::1")};
+    c.relay.networks = {*util::parse_network("127.0.0.1"), *util::parse_network("::1")};
     read_all(root, c, diags);
     validate(root, c, diags);
     result.diagnostics = diags.take();

@@ -103,7 +103,8 @@ void TableReader::strings(std::string_view key, std::vector<std::string>& out) {
         if (auto v = item.value<std::string>()) {
             out.push_back(*v);
         } else {
-            diags_.add(item.source(), fmt::format("{} {}: every entry must be a string", section_, key));
+            diags_.add(item.source(),
+                       fmt::format("{} {}: every entry must be a string", section_, key));
         }
     }
 }
@@ -120,9 +121,10 @@ void TableReader::networks(std::string_view key, std::vector<util::IpNetwork>& o
         if (auto net = util::parse_network(t)) {
             out.push_back(*net);
         } else {
-            error(key, fmt::format("\"{}\" is not a network (write 192.0.2.0/24, 2001:db8::/32 or one "
-                                   "address; host bits must be zero)",
-                                   t));
+            error(key,
+                  fmt::format("\"{}\" is not a network (write 192.0.2.0/24, 2001:db8::/32 or one "
+                              "address; host bits must be zero)",
+                              t));
         }
     }
 }
@@ -139,7 +141,8 @@ void TableReader::number_map(std::string_view key, std::map<std::string, double>
         if (auto d = v.value<double>()) {
             out[std::string(k.str())] = *d;
         } else {
-            diags_.add(v.source(), fmt::format("{} {}.{}: expected a number", section_, key, k.str()));
+            diags_.add(v.source(),
+                       fmt::format("{} {}.{}: expected a number", section_, key, k.str()));
         }
     }
 }

@@ -13,20 +13,20 @@
 namespace holdfast::config {
 
 class Diagnostics {
-public:
+  public:
     explicit Diagnostics(std::string file) : file_(std::move(file)) {}
     void add(const toml::source_region& where, std::string message);
     void add(unsigned line, std::string message);
     std::vector<Diagnostic> take() { return std::move(list_); }
     bool empty() const { return list_.empty(); }
 
-private:
+  private:
     std::string file_;
     std::vector<Diagnostic> list_;
 };
 
 class TableReader {
-public:
+  public:
     // section names the table in messages: "[queue]", "[[local]] #2".
     TableReader(const toml::table& table, std::string section, Diagnostics& diags);
 
@@ -50,7 +50,7 @@ public:
     // Reports every key of the table that no read asked for.
     void finish();
 
-private:
+  private:
     const toml::node* get(std::string_view key);
 
     const toml::table& table_;

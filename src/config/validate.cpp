@@ -15,8 +15,8 @@ unsigned line_at(const toml::table& root, std::string_view path) {
     return n ? n.node()->source().begin.line : 0;
 }
 
-void check_readable(const toml::table& root, Diagnostics& d, std::string_view path, const std::string& file,
-                    std::string_view what) {
+void check_readable(const toml::table& root, Diagnostics& d, std::string_view path,
+                    const std::string& file, std::string_view what) {
     if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
         d.add(line_at(root, path), fmt::format("{} \"{}\" cannot be read", what, file));
     }
@@ -67,22 +67,26 @@ void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
             d.add(line_at(root, at + ".primary"), "[[backup]] primary must be host or host:port");
         }
         if (b.queue.retry_min > b.queue.retry_max) {
-            d.add(line_at(root, at + ".retry_min"), "[[backup]] retry_min is longer than retry_max");
+            d.add(line_at(root, at + ".retry_min"),
+                  "[[backup]] retry_min is longer than retry_max");
         }
     }
 }
 
 void check_listeners(const toml::table& root, const Config& c, Diagnostics& d) {
     if (c.listen.empty()) {
-        d.add(0, "no [[listen]] table: at least one listener is needed, e.g. address = \"127.0.0.1:2525\"");
+        d.add(0,
+              "no [[listen]] table: at least one listener is needed, e.g. address = "
+              "\"127.0.0.1:2525\"");
     }
     for (std::size_t i = 0; i < c.listen.size(); ++i) {
         const Listen& l = c.listen[i];
         if (l.role != Role::mx && !c.tls.enabled()) {
-            d.add(line_at(root, fmt::format("listen[{}].role", i)),
-                  fmt::format("[[listen]] {} has role {}, which needs [tls] cert and key (passwords "
-                              "must never cross the network in clear text)",
-                              l.address, role_name(l.role)));
+            d.add(
+                line_at(root, fmt::format("listen[{}].role", i)),
+                fmt::format("[[listen]] {} has role {}, which needs [tls] cert and key (passwords "
+                            "must never cross the network in clear text)",
+                            l.address, role_name(l.role)));
         }
         if (l.role != Role::mx && c.auth.users.empty()) {
             d.add(line_at(root, fmt::format("listen[{}].role", i)),
@@ -100,7 +104,8 @@ void validate(const toml::table& root, const Config& c, Diagnostics& d) {
     check_domains(root, c, d);
     if (!mail::is_valid_domain(c.server.hostname)) {
         d.add(line_at(root, "server.hostname"),
-              fmt::format("server.hostname \"{}\" is not a fully qualified host name", c.server.hostname));
+              fmt::format("server.hostname \"{}\" is not a fully qualified host name",
+                          c.server.hostname));
     }
     if (c.tls.cert.empty() != c.tls.key.empty()) {
         d.add(line_at(root, "tls"), "[tls] needs both cert and key");

@@ -14,9 +14,25 @@ bool is_atext(unsigned char c, bool utf8) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     if (c >= 0x80) return utf8;
     switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '/': case '=': case '?': case '^': case '_': case '`': case '{':
-        case '|': case '}': case '~':
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '/':
+        case '=':
+        case '?':
+        case '^':
+        case '_':
+        case '`':
+        case '{':
+        case '|':
+        case '}':
+        case '~':
             return true;
         default:
             return false;
@@ -43,8 +59,8 @@ bool is_dot_string(std::string_view s, bool at_too, bool utf8) {
 }
 
 bool is_label_char(unsigned char c, bool utf8) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || (utf8 && c >= 0x80);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           (utf8 && c >= 0x80);
 }
 
 // Parses "[...]" into its normalised text, or nullopt.
@@ -86,7 +102,8 @@ std::size_t skip_route(std::string_view s, bool utf8) {
         std::size_t end = s.find_first_of(",:", pos + 1);
         if (end == std::string_view::npos) return 0;
         std::string ignored;
-        if (parse_domain_part(s.substr(pos + 1, end - pos - 1), utf8, ignored) != AddressError::none) {
+        if (parse_domain_part(s.substr(pos + 1, end - pos - 1), utf8, ignored) !=
+            AddressError::none) {
             return 0;
         }
         pos = end + 1;
@@ -94,7 +111,9 @@ std::size_t skip_route(std::string_view s, bool utf8) {
     }
 }
 
-PathParse fail(AddressError e) { return PathParse{std::nullopt, e, 0}; }
+PathParse fail(AddressError e) {
+    return PathParse{std::nullopt, e, 0};
+}
 
 // The mailbox between the brackets (route already removed).
 AddressError parse_mailbox_text(std::string_view s, bool utf8, Address& out) {
@@ -142,7 +161,9 @@ AddressError parse_mailbox_text(std::string_view s, bool utf8, Address& out) {
 
 }  // namespace
 
-bool Address::has_routing() const { return local.find_first_of("%!@") != std::string::npos; }
+bool Address::has_routing() const {
+    return local.find_first_of("%!@") != std::string::npos;
+}
 
 std::string Address::str() const {
     if (is_null()) return "";
@@ -163,14 +184,22 @@ std::string Address::str() const {
 
 std::string_view describe(AddressError e) {
     switch (e) {
-        case AddressError::none: return "ok";
-        case AddressError::missing_brackets: return "address must be enclosed in <>";
-        case AddressError::bad_route: return "malformed source route";
-        case AddressError::bad_local_part: return "bad local part";
-        case AddressError::bad_domain: return "bad domain name";
-        case AddressError::bad_literal: return "bad address literal";
-        case AddressError::too_long: return "address too long";
-        case AddressError::null_not_allowed: return "null address not allowed here";
+        case AddressError::none:
+            return "ok";
+        case AddressError::missing_brackets:
+            return "address must be enclosed in <>";
+        case AddressError::bad_route:
+            return "malformed source route";
+        case AddressError::bad_local_part:
+            return "bad local part";
+        case AddressError::bad_domain:
+            return "bad domain name";
+        case AddressError::bad_literal:
+            return "bad address literal";
+        case AddressError::too_long:
+            return "address too long";
+        case AddressError::null_not_allowed:
+            return "null address not allowed here";
     }
     return "bad address";
 }

@@ -12,8 +12,8 @@
 namespace holdfast::mail {
 
 struct Address {
-    std::string local;   // as meant: quotes and backslash escapes removed
-    std::string domain;  // lower-case, trailing dot removed; "[192.0.2.1]"; "" if unqualified
+    std::string local;       // as meant: quotes and backslash escapes removed
+    std::string domain;      // lower-case, trailing dot removed; "[192.0.2.1]"; "" if unqualified
     bool quoted = false;     // the local part was written as a quoted-string
     bool had_route = false;  // a source route (@a,@b:) was given and dropped
 

@@ -119,7 +119,9 @@ TEST(Address, MalformedInputIsRefused) {
 }
 
 TEST(Address, Utf8OnlyWithSmtputf8) {
-    const char* text = "<j\xc3\xb6rg@b\xc3\xbc" "cher.test>";
+    const char* text =
+        "<j\xc3\xb6rg@b\xc3\xbc"
+        "cher.test>";
     EXPECT_EQ(err(text), AddressError::bad_local_part);
     Address a = ok(text, {.allow_utf8 = true});
     EXPECT_EQ(a.local, "j\xc3\xb6rg");

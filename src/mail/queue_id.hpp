@@ -8,7 +8,8 @@
 
 namespace holdfast::mail {
 
-std::string new_queue_id(std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+std::string new_queue_id(
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 bool is_valid_queue_id(std::string_view id);
 // The arrival time encoded in a valid id.
 std::chrono::system_clock::time_point queue_id_time(std::string_view id);

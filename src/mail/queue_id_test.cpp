@@ -24,8 +24,8 @@ TEST(QueueId, UniqueWithinOneMicrosecond) {
 }
 
 TEST(QueueId, RefusesWhatCouldEscapeADirectory) {
-    for (const char* bad : {"", "../../etc/pass", "0123456789ABCD", "0123456789ABCDEF", "0123456789abcde",
-                            "0123456789ABCD/"}) {
+    for (const char* bad : {"", "../../etc/pass", "0123456789ABCD", "0123456789ABCDEF",
+                            "0123456789abcde", "0123456789ABCD/"}) {
         EXPECT_FALSE(is_valid_queue_id(bad)) << bad;
     }
 }

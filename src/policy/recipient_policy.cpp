@@ -27,10 +27,13 @@ RecipientDecision refuse(const mail::Address& a, smtp::Reply why) {
     return RecipientDecision{Destination::refused, a, std::move(why)};
 }
 
-bool is_postmaster(const std::string& local) { return util::iequals(local, "postmaster"); }
+bool is_postmaster(const std::string& local) {
+    return util::iequals(local, "postmaster");
+}
 
 bool listed(const std::vector<std::string>& recipients, const std::string& local) {
-    return std::find(recipients.begin(), recipients.end(), util::ascii_lower(local)) != recipients.end();
+    return std::find(recipients.begin(), recipients.end(), util::ascii_lower(local)) !=
+           recipients.end();
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ const config::BackupDomain* RecipientPolicy::backup_domain(const std::string& do
     return nullptr;
 }
 
-RecipientPolicy::DomainKind RecipientPolicy::kind_of(const std::string& domain, const Client& client) const {
+RecipientPolicy::DomainKind RecipientPolicy::kind_of(const std::string& domain,
+                                                     const Client& client) const {
     if (local_domain(domain)) return DomainKind::local;
     if (backup_domain(domain)) return DomainKind::backup;
     if (domain.empty() || domain == config_.server.hostname || domain == "localhost") {
@@ -83,18 +87,21 @@ RecipientDecision RecipientPolicy::decide(const mail::Address& rcpt, const Clien
         if (outer == DomainKind::foreign) break;
         // Sender-specified routing through us (or a backup domain, RFC 2505
         // 2.13.1) is relaying, whatever the final domain turns out to be.
-        if (!may_relay(client) || depth >= kMaxRoutingDepth) return refuse(rcpt, relaying_denied(rcpt));
+        if (!may_relay(client) || depth >= kMaxRoutingDepth)
+            return refuse(rcpt, relaying_denied(rcpt));
         auto inner = mail::unwrap_routing(current);
         if (!inner || inner->local.empty() || inner->domain.empty() ||
             !(mail::is_valid_domain(inner->domain) || inner->domain.front() == '[')) {
-            return refuse(rcpt, smtp::Reply(550, "5.1.3", rcpt.bracketed() + ": bad routing in address"));
+            return refuse(rcpt,
+                          smtp::Reply(550, "5.1.3", rcpt.bracketed() + ": bad routing in address"));
         }
         current = std::move(*inner);
     }
     return decide_plain(current, client);
 }
 
-RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt, const Client& client) const {
+RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt,
+                                                const Client& client) const {
     switch (kind_of(rcpt.domain, client)) {
         case DomainKind::local: {
             const config::LocalDomain& d = *local_domain(rcpt.domain);
@@ -105,7 +112,8 @@ RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt, const
         }
         case DomainKind::backup: {
             const config::BackupDomain& b = *backup_domain(rcpt.domain);
-            if (b.recipients.empty() || is_postmaster(rcpt.local) || listed(b.recipients, rcpt.local)) {
+            if (b.recipients.empty() || is_postmaster(rcpt.local) ||
+                listed(b.recipients, rcpt.local)) {
                 return accept(Destination::backup, rcpt);
             }
             return refuse(rcpt, unknown_user(rcpt));
@@ -121,7 +129,8 @@ RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt, const
                 return accept(Destination::local, pm);
             }
             if (rcpt.domain.empty()) {
-                return refuse(rcpt, smtp::Reply(550, "5.1.3", rcpt.bracketed() + ": domain required"));
+                return refuse(rcpt,
+                              smtp::Reply(550, "5.1.3", rcpt.bracketed() + ": domain required"));
             }
             return refuse(rcpt, unknown_user(rcpt));
         }

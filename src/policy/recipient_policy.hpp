@@ -33,13 +33,13 @@ struct RecipientDecision {
 };
 
 class RecipientPolicy {
-public:
+  public:
     explicit RecipientPolicy(const config::Config& config);
 
     bool may_relay(const Client& client) const;
     RecipientDecision decide(const mail::Address& rcpt, const Client& client) const;
 
-private:
+  private:
     enum class DomainKind { local, backup, ours_by_name, foreign };
     DomainKind kind_of(const std::string& domain, const Client& client) const;
     RecipientDecision decide_plain(const mail::Address& rcpt, const Client& client) const;

@@ -9,11 +9,20 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
     if (text.size() < 2) return std::nullopt;
     long long unit = 0;
     switch (text.back()) {
-        case 's': unit = 1; break;
-        case 'm': unit = 60; break;
-        case 'h': unit = 3600; break;
-        case 'd': unit = 86400; break;
-        default: return std::nullopt;
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return std::nullopt;
     }
     std::string_view digits = text.substr(0, text.size() - 1);
     long long n = 0;

@@ -11,7 +11,9 @@
 namespace holdfast::util {
 namespace {
 
-std::error_code last_error() { return {errno, std::generic_category()}; }
+std::error_code last_error() {
+    return {errno, std::generic_category()};
+}
 
 // Closes the descriptor on every path out of a function.
 struct Fd {

@@ -9,9 +9,10 @@ using namespace holdfast::util;
 
 namespace {
 fs::path temp_dir() {
-    fs::path dir = fs::temp_directory_path() /
-                   ("holdfast-file-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                    "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::path dir =
+        fs::temp_directory_path() /
+        ("holdfast-file-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;

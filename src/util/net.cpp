@@ -24,7 +24,9 @@ void clear_host_bits(IpAddress& a, unsigned prefix) {
 }
 }  // namespace
 
-bool IpAddress::is_v4() const { return std::equal(kV4Prefix.begin(), kV4Prefix.end(), bytes.begin()); }
+bool IpAddress::is_v4() const {
+    return std::equal(kV4Prefix.begin(), kV4Prefix.end(), bytes.begin());
+}
 
 std::string IpAddress::str() const {
     char buf[INET6_ADDRSTRLEN];
@@ -36,7 +38,9 @@ std::string IpAddress::str() const {
     return buf;
 }
 
-std::string IpAddress::literal() const { return is_v4() ? "[" + str() + "]" : "[IPv6:" + str() + "]"; }
+std::string IpAddress::literal() const {
+    return is_v4() ? "[" + str() + "]" : "[IPv6:" + str() + "]";
+}
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
     if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
@@ -58,7 +62,9 @@ bool IpNetwork::contains(const IpAddress& a) const {
     return masked == base;
 }
 
-std::string IpNetwork::str() const { return base.str() + "/" + std::to_string(written_prefix()); }
+std::string IpNetwork::str() const {
+    return base.str() + "/" + std::to_string(written_prefix());
+}
 
 std::optional<IpNetwork> parse_network(std::string_view text) {
     auto slash = text.find('/');
@@ -79,7 +85,8 @@ std::optional<IpNetwork> parse_network(std::string_view text) {
     return net;
 }
 
-std::optional<HostPort> parse_host_port(std::string_view text, std::optional<std::uint16_t> default_port) {
+std::optional<HostPort> parse_host_port(std::string_view text,
+                                        std::optional<std::uint16_t> default_port) {
     HostPort hp;
     std::string_view port_text;
     if (!text.empty() && text.front() == '[') {

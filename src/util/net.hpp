@@ -24,8 +24,8 @@ struct IpAddress {
 std::optional<IpAddress> parse_ip(std::string_view text);
 
 struct IpNetwork {
-    IpAddress base;          // host bits cleared
-    unsigned prefix = 128;   // in IPv6 terms: an IPv4 /8 is stored as /104
+    IpAddress base;         // host bits cleared
+    unsigned prefix = 128;  // in IPv6 terms: an IPv4 /8 is stored as /104
     bool contains(const IpAddress& a) const;
     // Prefix length as the operator wrote it (IPv4: 0-32).
     unsigned written_prefix() const { return base.is_v4() && prefix >= 96 ? prefix - 96 : prefix; }
@@ -42,6 +42,7 @@ struct HostPort {
     std::string host;
     std::uint16_t port = 0;
 };
-std::optional<HostPort> parse_host_port(std::string_view text, std::optional<std::uint16_t> default_port = {});
+std::optional<HostPort> parse_host_port(std::string_view text,
+                                        std::optional<std::uint16_t> default_port = {});
 
 }  // namespace holdfast::util

@@ -48,7 +48,8 @@ TEST(Net, HostPort) {
     EXPECT_EQ(hp->host, "::1");
     EXPECT_EQ(parse_host_port("mx.example.test", 25)->port, 25);
     EXPECT_EQ(parse_host_port("2001:db8::1", 25)->host, "2001:db8::1");
-    for (const char* bad : {"", ":25", "host:", "host:0", "host:65536", "host:x", "[::1", "[::1]x"}) {
+    for (const char* bad :
+         {"", ":25", "host:", "host:0", "host:65536", "host:x", "[::1", "[::1]x"}) {
         EXPECT_FALSE(parse_host_port(bad)) << bad;
     }
     EXPECT_FALSE(parse_host_port("host"));  // port required without a default

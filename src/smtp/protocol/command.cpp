@@ -15,10 +15,18 @@ struct VerbEntry {
 };
 
 constexpr std::array<VerbEntry, 13> kVerbs{{
-    {"HELO", Verb::helo, true},     {"EHLO", Verb::ehlo, true},  {"MAIL", Verb::mail, true},
-    {"RCPT", Verb::rcpt, true},     {"DATA", Verb::data, false}, {"RSET", Verb::rset, false},
-    {"NOOP", Verb::noop, true},     {"QUIT", Verb::quit, false}, {"VRFY", Verb::vrfy, true},
-    {"EXPN", Verb::expn, true},     {"HELP", Verb::help, true},  {"STARTTLS", Verb::starttls, false},
+    {"HELO", Verb::helo, true},
+    {"EHLO", Verb::ehlo, true},
+    {"MAIL", Verb::mail, true},
+    {"RCPT", Verb::rcpt, true},
+    {"DATA", Verb::data, false},
+    {"RSET", Verb::rset, false},
+    {"NOOP", Verb::noop, true},
+    {"QUIT", Verb::quit, false},
+    {"VRFY", Verb::vrfy, true},
+    {"EXPN", Verb::expn, true},
+    {"HELP", Verb::help, true},
+    {"STARTTLS", Verb::starttls, false},
     {"AUTH", Verb::auth, true},
 }};
 
@@ -40,7 +48,8 @@ std::optional<Reply> parse_mail_params(std::string_view rest, MailParams& out) {
         if (word.empty()) continue;
         auto eq = word.find('=');
         std::string_view key = word.substr(0, eq);
-        std::string_view value = eq == std::string_view::npos ? std::string_view{} : word.substr(eq + 1);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view{} : word.substr(eq + 1);
         if (util::iequals(key, "SIZE") && !value.empty()) {
             std::size_t n = 0;
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -74,14 +83,16 @@ CommandParse parse_path_command(Verb verb, std::string_view arg) {
     const bool mail = verb == Verb::mail;
     std::string_view keyword = mail ? "FROM:" : "TO:";
     if (!util::istarts_with(arg, keyword)) {
-        return error(501, "5.5.4", mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
+        return error(501, "5.5.4",
+                     mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>");
     }
     arg.remove_prefix(keyword.size());
     while (!arg.empty() && arg.front() == ' ') arg.remove_prefix(1);  // common, if not RFC
     mail::PathParse p = mail::parse_path(arg, {.allow_null = mail, .allow_utf8 = true});
     if (!p.address) {
         const char* enh = mail ? "5.1.7" : "5.1.3";
-        return error(501, enh, std::string("Bad address syntax: ") + std::string(mail::describe(p.error)));
+        return error(501, enh,
+                     std::string("Bad address syntax: ") + std::string(mail::describe(p.error)));
     }
     Command c;
     c.verb = verb;
@@ -94,7 +105,8 @@ CommandParse parse_path_command(Verb verb, std::string_view arg) {
     if (mail) {
         if (auto bad = parse_mail_params(rest, c.mail)) return CommandParse{std::nullopt, *bad};
     } else if (!util::trim(rest).empty()) {
-        return error(555, "5.5.4", "Unsupported RCPT parameter: " + util::printable(util::trim(rest), 60));
+        return error(555, "5.5.4",
+                     "Unsupported RCPT parameter: " + util::printable(util::trim(rest), 60));
     }
     return CommandParse{std::move(c), {}};
 }
@@ -110,16 +122,19 @@ std::string_view verb_name(Verb v) {
 
 CommandParse parse_command(std::string_view line) {
     for (unsigned char c : line) {
-        if (c < 0x20 && c != '\t') return error(500, "5.5.2", "Syntax error: control character in command");
+        if (c < 0x20 && c != '\t')
+            return error(500, "5.5.2", "Syntax error: control character in command");
         if (c == 0x7f) return error(500, "5.5.2", "Syntax error: control character in command");
     }
     std::size_t space = line.find(' ');
     std::string_view word = line.substr(0, space);
-    std::string_view arg = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+    std::string_view arg =
+        space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
     for (const VerbEntry& e : kVerbs) {
         if (!util::iequals(word, e.name)) continue;
         if (!e.takes_argument && !util::trim(arg).empty()) {
-            return error(501, "5.5.4", std::string("Syntax: ") + std::string(e.name) + " takes no argument");
+            return error(501, "5.5.4",
+                         std::string("Syntax: ") + std::string(e.name) + " takes no argument");
         }
         if (e.verb == Verb::mail || e.verb == Verb::rcpt) return parse_path_command(e.verb, arg);
         Command c;

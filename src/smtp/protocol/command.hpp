@@ -12,7 +12,21 @@
 
 namespace holdfast::smtp {
 
-enum class Verb { helo, ehlo, mail, rcpt, data, rset, noop, quit, vrfy, expn, help, starttls, auth };
+enum class Verb {
+    helo,
+    ehlo,
+    mail,
+    rcpt,
+    data,
+    rset,
+    noop,
+    quit,
+    vrfy,
+    expn,
+    help,
+    starttls,
+    auth
+};
 
 enum class Body { seven_bit, eight_bit_mime };
 
@@ -24,8 +38,8 @@ struct MailParams {
 
 struct Command {
     Verb verb = Verb::noop;
-    std::string argument;  // HELO/EHLO domain, AUTH text, VRFY/HELP argument (trimmed)
-    mail::Address address; // MAIL and RCPT
+    std::string argument;   // HELO/EHLO domain, AUTH text, VRFY/HELP argument (trimmed)
+    mail::Address address;  // MAIL and RCPT
     bool address_has_utf8 = false;
     MailParams mail;
 };

@@ -35,7 +35,8 @@ TEST(Command, MailAndRcpt) {
     EXPECT_EQ(m.mail.size, 1234u);
     EXPECT_EQ(m.mail.body, Body::eight_bit_mime);
     EXPECT_TRUE(ok("mail from:<>").address.is_null());
-    EXPECT_TRUE(ok("MAIL FROM: <a@b.test>").address.domain == "b.test");  // space after colon tolerated
+    EXPECT_TRUE(ok("MAIL FROM: <a@b.test>").address.domain ==
+                "b.test");  // space after colon tolerated
     Command r = ok("RCPT TO:<@relay.test:bob@example.test>");
     EXPECT_EQ(r.address.str(), "bob@example.test");
     EXPECT_TRUE(r.address.had_route);

@@ -12,7 +12,7 @@
 namespace holdfast::smtp {
 
 class DataReader {
-public:
+  public:
     enum class Problem { none, too_big, bad_line_ending, line_too_long };
 
     // `message` may already hold our Received: header; max_size bounds what
@@ -27,7 +27,7 @@ public:
     std::size_t received() const { return received_; }
     std::string take() { return std::move(message_); }
 
-private:
+  private:
     std::string message_;
     std::size_t max_size_;
     std::size_t received_ = 0;

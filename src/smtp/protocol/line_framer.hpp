@@ -14,12 +14,12 @@
 namespace holdfast::smtp {
 
 class LineFramer {
-public:
+  public:
     enum class Mode { command, data };
 
     struct Line {
-        std::string_view text;       // without the line ending; valid until the next call
-        bool too_long = false;       // longer than the limit: text is empty, the rest was discarded
+        std::string_view text;  // without the line ending; valid until the next call
+        bool too_long = false;  // longer than the limit: text is empty, the rest was discarded
         bool bare_lf_ending = false;  // command mode: ended by LF without CR
         bool bare_cr_or_lf = false;   // a CR or LF that is not part of CRLF inside the line
         bool nul = false;             // a NUL octet inside the line
@@ -44,14 +44,14 @@ public:
     // the handshake may be read as if it came over TLS).
     void discard_buffered();
 
-private:
+  private:
     std::size_t find_end(std::size_t from, bool& bare_lf) const;
 
     std::size_t max_line_;
     Mode mode_ = Mode::command;
     std::string buf_;
-    std::size_t pos_ = 0;        // start of the first unread line in buf_
-    bool overflowing_ = false;   // discarding the rest of an over-long line
+    std::size_t pos_ = 0;       // start of the first unread line in buf_
+    bool overflowing_ = false;  // discarding the rest of an over-long line
 };
 
 }  // namespace holdfast::smtp

@@ -16,7 +16,8 @@ std::vector<Got> lines(LineFramer& f, std::string_view input) {
     f.feed(input);
     std::vector<Got> out;
     while (auto l = f.next()) {
-        out.push_back({std::string(l->text), l->too_long, l->bare_lf_ending, l->bare_cr_or_lf, l->nul});
+        out.push_back(
+            {std::string(l->text), l->too_long, l->bare_lf_ending, l->bare_cr_or_lf, l->nul});
     }
     return out;
 }

@@ -12,7 +12,8 @@ struct Reply {
     std::vector<std::string> lines;  // text of each line, without code/enhanced code
 
     Reply() = default;
-    Reply(int c, std::string enh, std::string text) : code(c), enhanced(std::move(enh)), lines{std::move(text)} {}
+    Reply(int c, std::string enh, std::string text)
+        : code(c), enhanced(std::move(enh)), lines{std::move(text)} {}
 
     bool positive() const { return code >= 200 && code < 400; }
     bool transient() const { return code >= 400 && code < 500; }

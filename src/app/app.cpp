@@ -1,0 +1,99 @@
+// The one place that constructs the modules and connects them.
+#include "app/app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <thread>
+
+#include "app/logging.hpp"
+#include "queue/spool.hpp"
+#include "smtp/server/server.hpp"
+#include "util/file.hpp"
+
+namespace holdfast::app {
+namespace asio = boost::asio;
+namespace {
+
+std::shared_ptr<const auth::UsersFile> load_users(const config::Config& c) {
+    if (c.auth.users.empty()) return nullptr;
+    std::string text;
+    if (auto ec = util::read_file(c.auth.users, text)) {
+        throw std::runtime_error("[auth] users " + c.auth.users + ": " + ec.message());
+    }
+    std::vector<auth::UsersFile::LoadError> errors;
+    auto users = auth::UsersFile::parse(text, errors);
+    for (const auto& e : errors) spdlog::error("{}:{}: {}", c.auth.users, e.line, e.message);
+    if (!errors.empty()) throw std::runtime_error("[auth] users " + c.auth.users + " has errors");
+    return std::make_shared<const auth::UsersFile>(std::move(users));
+}
+
+std::optional<asio::ssl::context> make_tls(const config::Config& c) {
+    if (!c.tls.enabled()) return std::nullopt;
+    asio::ssl::context ctx(asio::ssl::context::tls_server);
+    // TLS 1.2 and newer only; no compression, no renegotiation tricks.
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
+                    asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    ctx.use_certificate_chain_file(c.tls.cert, ec);
+    if (ec) throw std::runtime_error("[tls] cert " + c.tls.cert + ": " + ec.message());
+    ctx.use_private_key_file(c.tls.key, asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("[tls] key " + c.tls.key + ": " + ec.message());
+    return ctx;
+}
+
+}  // namespace
+
+int serve(const config::Config& config) {
+    setup_logging(config.log_level);
+    std::error_code ec;
+    if (auto e = util::ensure_directory(config.server.spool)) {
+        spdlog::critical("spool {}: {}", config.server.spool, e.message());
+        return 1;
+    }
+    auto spool = queue::Spool::open(config.server.spool, ec);
+    if (!spool) {
+        spdlog::critical("spool {}: {}", config.server.spool, ec.message());
+        return 1;
+    }
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    asio::io_context io(static_cast<int>(threads));
+    asio::thread_pool blocking(2);
+    try {
+        smtp::SessionContext ctx{
+            config,
+            policy::RecipientPolicy(config),
+            *spool,
+            load_users(config),
+            make_tls(config),
+            blocking,
+            smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
+            smtp::AuthFailures(
+                std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay))};
+        smtp::Server server(io, ctx);
+        server.start();
+
+        asio::signal_set signals(io, SIGTERM, SIGINT);
+        signals.async_wait([&](const boost::system::error_code&, int sig) {
+            spdlog::info("status=stopping signal={}", sig);
+            server.stop();
+            io.stop();
+        });
+        spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
+                     config.server.spool, spool->list().size());
+        std::vector<std::thread> workers;
+        for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
+        io.run();
+        for (auto& t : workers) t.join();
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+    blocking.join();
+    spdlog::info("status=stopped");
+    return 0;
+}
+
+}  // namespace holdfast::app

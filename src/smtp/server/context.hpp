@@ -1,0 +1,40 @@
+#pragma once
+// What every session shares: built once by the app, read by all sessions.
+// Mutable shared state here is internally synchronised (limits, spool).
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/users_file.hpp"
+#include "config/config.hpp"
+#include "policy/recipient_policy.hpp"
+#include "smtp/server/client_limits.hpp"
+
+namespace holdfast::queue {
+class Spool;
+}
+
+namespace holdfast::smtp {
+
+// The optional DNSBL verdict for a client, asked once per connection.
+struct BlockVerdict {
+    bool blocked = false;
+    std::string zone;  // which list
+    std::string txt;   // the list's reason, shown to the client
+};
+
+struct SessionContext {
+    const config::Config& config;
+    policy::RecipientPolicy policy;
+    queue::Spool& spool;
+    std::shared_ptr<const auth::UsersFile> users;  // null: AUTH not offered
+    std::optional<boost::asio::ssl::context> tls;  // empty: no STARTTLS / submissions
+    boost::asio::thread_pool& blocking_pool;       // crypt(3) runs here, not on I/O threads
+    ConnectionCounter connections;
+    AuthFailures auth_failures;
+};
+
+}  // namespace holdfast::smtp

@@ -1,0 +1,70 @@
+#include "smtp/server/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+
+#include <list>
+
+#include "smtp/server/session.hpp"
+
+namespace holdfast::smtp {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct Server::Impl {
+    asio::io_context& io;
+    SessionContext& ctx;
+    std::list<tcp::acceptor> acceptors;
+
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::Listen& listen) {
+        for (;;) {
+            auto strand = asio::make_strand(io);
+            auto [ec, socket] =
+                co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            if (ec) {
+                // EMFILE and friends: back off briefly instead of spinning.
+                spdlog::error("listener={} status=accept-failed reason=\"{}\"", listen.address,
+                              ec.message());
+                asio::steady_timer t(io, std::chrono::milliseconds(100));
+                co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+                continue;
+            }
+            // Replies go out in one write per pipelined group; do not let
+            // Nagle hold the last one back.
+            socket.set_option(tcp::no_delay(true), ec);
+            auto session = std::make_shared<Session>(std::move(socket), ctx, listen);
+            asio::co_spawn(strand, session->run(), asio::detached);
+        }
+    }
+};
+
+Server::Server(asio::io_context& io, SessionContext& ctx) : impl_(new Impl{io, ctx, {}}) {}
+Server::~Server() = default;
+
+void Server::start() {
+    for (const config::Listen& l : impl_->ctx.config.listen) {
+        boost::system::error_code ec;
+        auto address = asio::ip::make_address(l.host, ec);
+        if (ec) throw std::runtime_error("listen address " + l.address + ": not an IP address");
+        tcp::endpoint endpoint(address, l.port);
+        tcp::acceptor& acceptor = impl_->acceptors.emplace_back(impl_->io);
+        acceptor.open(endpoint.protocol(), ec);
+        if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) acceptor.bind(endpoint, ec);
+        // A small backlog drops connections under load (DESIGN "Speed").
+        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) throw std::runtime_error("cannot listen on " + l.address + ": " + ec.message());
+        spdlog::info("listener={} role={} status=listening", l.address, config::role_name(l.role));
+        asio::co_spawn(impl_->io, impl_->accept_loop(acceptor, l), asio::detached);
+    }
+}
+
+void Server::stop() {
+    for (auto& a : impl_->acceptors) {
+        boost::system::error_code ignored;
+        a.close(ignored);
+    }
+}
+
+}  // namespace holdfast::smtp

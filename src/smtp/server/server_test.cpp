@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "smtp/server/client_limits.hpp"
+#include "smtp/server/received_header.hpp"
+
+using namespace holdfast;
+using namespace std::chrono_literals;
+
+TEST(ConnectionCounter, PerIpAndTotal) {
+    smtp::ConnectionCounter c(2, 3);
+    auto a = *util::parse_ip("127.0.0.2"), b = *util::parse_ip("127.0.0.3");
+    EXPECT_TRUE(c.try_add(a));
+    EXPECT_TRUE(c.try_add(a));
+    EXPECT_FALSE(c.try_add(a));
+    EXPECT_TRUE(c.try_add(b));
+    EXPECT_FALSE(c.try_add(b));  // total reached
+    c.remove(a);
+    EXPECT_TRUE(c.try_add(b));
+    EXPECT_EQ(c.total(), 3u);
+}
+
+TEST(AuthFailures, DelayGrowsAndIsForgotten) {
+    smtp::AuthFailures f(1000ms, 3000ms, 60s);
+    auto ip = *util::parse_ip("127.0.0.2");
+    auto t = smtp::AuthFailures::Clock::now();
+    EXPECT_EQ(f.failed(ip, t), 1000ms);
+    EXPECT_EQ(f.failed(ip, t), 2000ms);
+    EXPECT_EQ(f.failed(ip, t), 3000ms);
+    EXPECT_EQ(f.failed(ip, t), 3000ms);         // capped
+    EXPECT_EQ(f.failed(ip, t + 120s), 1000ms);  // forgotten after a quiet minute
+    f.succeeded(ip);
+    EXPECT_EQ(f.failed(ip, t + 121s), 1000ms);
+}
+
+TEST(ReceivedHeader, Format) {
+    smtp::TraceInfo t{.helo = "client.test",
+                      .client_ip = "127.0.0.2",
+                      .hostname = "mx.example.test",
+                      .queue_id = "ID1",
+                      .esmtp = true,
+                      .tls = true,
+                      .authenticated = true,
+                      .single_recipient = "a@example.test",
+                      .when = std::chrono::system_clock::time_point(1'700'000'000s)};
+    EXPECT_EQ(smtp::received_header(t),
+              "Received: from client.test ([127.0.0.2])\r\n\tby mx.example.test (Holdfast) with "
+              "ESMTPSA id "
+              "ID1\r\n\tfor <a@example.test>; Tue, 14 Nov 2023 22:13:20 +0000\r\n");
+    t.helo = "evil\r\nX-Injected: 1";
+    EXPECT_EQ(smtp::received_header(t).find("\r\nX-Injected"), std::string::npos);
+}

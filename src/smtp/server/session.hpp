@@ -1,0 +1,87 @@
+#pragma once
+// One SMTP conversation: an explicit state machine (OpenSMTPD-style) in a
+// coroutine that owns its connection. State = the phase below plus an
+// optional Transaction; each verb has one handler that checks, acts and
+// returns the reply. Reading, framing and parsing are separate (smtp/protocol).
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "mail/address.hpp"
+#include "policy/recipient_policy.hpp"
+#include "queue/envelope.hpp"
+#include "smtp/protocol/command.hpp"
+#include "smtp/protocol/line_framer.hpp"
+#include "smtp/protocol/reply.hpp"
+#include "smtp/server/context.hpp"
+#include "smtp/server/stream.hpp"
+
+namespace holdfast::smtp {
+
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(Stream::Socket socket, SessionContext& ctx, const config::Listen& listen);
+    boost::asio::awaitable<void> run();
+
+  private:
+    enum class Phase { greeting, ready };  // ready: after HELO/EHLO
+    struct Transaction {
+        mail::Address sender;
+        MailParams params;
+        std::vector<queue::Recipient> recipients;
+    };
+
+    // I/O (session_io.cpp)
+    boost::asio::awaitable<bool> read_more();  // false: connection over
+    boost::asio::awaitable<void> flush();
+    boost::asio::awaitable<std::optional<std::string>> read_line();  // for AUTH continuations
+    boost::asio::awaitable<void> watchdog();
+    void touch();  // the client did something: push the idle deadline
+    void send(const Reply& r);
+    void close_after(const Reply& r);
+
+    // Dispatch and handlers (session.cpp, session_mail.cpp, session_auth.cpp)
+    boost::asio::awaitable<void> handle_line(const LineFramer::Line& line);
+    boost::asio::awaitable<void> dispatch(Command& c);
+    Reply on_hello(const Command& c);
+    Reply on_mail(const Command& c);
+    Reply on_rcpt(const Command& c);
+    boost::asio::awaitable<void> on_data();
+    boost::asio::awaitable<void> on_starttls();
+    boost::asio::awaitable<void> on_auth(const Command& c);
+    boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message);
+    boost::asio::awaitable<void> answer_auth_failure(const std::string& user);
+    Reply ehlo_reply() const;
+    void reset_transaction() { txn_.reset(); }
+    void count_error(const Reply& r);
+    std::string client_text() const;  // "helo [ip]" for logs
+    policy::Client policy_client() const;
+
+    SessionContext& ctx_;
+    const config::Listen& listen_;
+    Stream stream_;
+    util::IpAddress peer_, local_;
+    boost::asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point started_, deadline_;
+    bool timed_out_ = false;
+
+    LineFramer framer_;
+    std::string out_;       // replies waiting to be flushed (PIPELINING)
+    std::vector<char> in_;  // read buffer
+    bool closing_ = false;
+
+    Phase phase_ = Phase::greeting;
+    bool esmtp_ = false;
+    std::string helo_;
+    std::string auth_user_;  // non-empty once authenticated
+    unsigned auth_failures_ = 0;
+    unsigned errors_ = 0;
+    std::optional<Transaction> txn_;
+};
+
+}  // namespace holdfast::smtp

@@ -1,0 +1,176 @@
+// The mail transaction: MAIL, RCPT, DATA, and handing the message to the spool.
+#include <spdlog/spdlog.h>
+#include <boost/asio.hpp>
+
+#include "mail/queue_id.hpp"
+#include "queue/spool.hpp"
+#include "smtp/protocol/data_reader.hpp"
+#include "smtp/server/received_header.hpp"
+#include "smtp/server/session.hpp"
+
+namespace holdfast::smtp {
+namespace asio = boost::asio;
+
+namespace {
+
+queue::RecipientKind kind_of(policy::Destination d) {
+    switch (d) {
+        case policy::Destination::local:
+            return queue::RecipientKind::local;
+        case policy::Destination::backup:
+            return queue::RecipientKind::backup;
+        default:
+            return queue::RecipientKind::relay;
+    }
+}
+
+Reply data_problem_reply(DataReader::Problem p, const config::Limits& limits) {
+    switch (p) {
+        case DataReader::Problem::too_big:
+            return Reply(552, "5.3.4",
+                         "Message size exceeds fixed limit of " +
+                             std::to_string(limits.message_size) + " octets");
+        case DataReader::Problem::bad_line_ending:
+            return Reply(550, "5.5.2",
+                         "Message refused: bare CR or LF in message data; lines must end with CRLF "
+                         "(RFC 5321 2.3.8)");
+        case DataReader::Problem::line_too_long:
+            return Reply(550, "5.5.2",
+                         "Message refused: a line is longer than " +
+                             std::to_string(limits.line_length) + " octets (RFC 5321 4.5.3.1.6)");
+        case DataReader::Problem::none:
+            break;
+    }
+    return Reply(451, "4.3.0", "Internal error");
+}
+
+}  // namespace
+
+Reply Session::on_mail(const Command& c) {
+    if (phase_ != Phase::ready) return Reply(503, "5.5.1", "Error: send HELO/EHLO first");
+    if (txn_) return Reply(503, "5.5.1", "Error: nested MAIL command");
+    if (listen_.role != config::Role::mx && auth_user_.empty()) {
+        if (!stream_.tls_active())
+            return Reply(530, "5.7.0", "Must issue a STARTTLS command first");
+        return Reply(530, "5.7.0", "Authentication required");
+    }
+    if (!esmtp_ && (c.mail.smtputf8 || c.mail.size || c.mail.body != Body::seven_bit)) {
+        return Reply(555, "5.5.4", "MAIL parameters need EHLO");
+    }
+    if (c.address_has_utf8 && !c.mail.smtputf8) {
+        return Reply(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
+    }
+    if (c.mail.size && *c.mail.size > ctx_.config.limits.message_size) {
+        return Reply(552, "5.3.4",
+                     "Message size exceeds fixed limit of " +
+                         std::to_string(ctx_.config.limits.message_size) + " octets");
+    }
+    txn_ = Transaction{c.address, c.mail, {}};
+    return Reply(250, "2.1.0", "Ok");
+}
+
+Reply Session::on_rcpt(const Command& c) {
+    if (!txn_) return Reply(503, "5.5.1", "Error: need MAIL command");
+    if (c.address_has_utf8 && !txn_->params.smtputf8) {
+        return Reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 in MAIL FROM");
+    }
+    if (txn_->recipients.size() >= ctx_.config.limits.recipients) {
+        return Reply(452, "4.5.3", "Error: too many recipients");
+    }
+    policy::RecipientDecision d = ctx_.policy.decide(c.address, policy_client());
+    if (d.destination == policy::Destination::refused) {
+        spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
+                     txn_->sender.bracketed(), c.address.bracketed(), d.reply.summary());
+        return d.reply;
+    }
+    std::string address = d.address.str();
+    bool duplicate = std::any_of(txn_->recipients.begin(), txn_->recipients.end(),
+                                 [&](const queue::Recipient& r) { return r.address == address; });
+    if (!duplicate)
+        txn_->recipients.push_back(queue::Recipient{address, kind_of(d.destination), {}, {}});
+    return d.reply;
+}
+
+asio::awaitable<void> Session::on_data() {
+    if (!txn_) {
+        send(Reply(503, "5.5.1", "Error: need MAIL command"));
+        co_return;
+    }
+    if (txn_->recipients.empty()) {
+        send(Reply(554, "5.5.1", "Error: no valid recipients"));
+        co_return;
+    }
+    send(Reply(354, "", "End data with <CR><LF>.<CR><LF>"));
+    co_await flush();
+
+    queue::Envelope env;
+    env.id = mail::new_queue_id();
+    env.arrival = std::chrono::system_clock::now();
+    TraceInfo trace{
+        .helo = helo_,
+        .client_ip = peer_.str(),
+        .hostname = ctx_.config.server.hostname,
+        .queue_id = env.id,
+        .esmtp = esmtp_,
+        .tls = stream_.tls_active(),
+        .authenticated = !auth_user_.empty(),
+        .smtputf8 = txn_->params.smtputf8,
+        .single_recipient = txn_->recipients.size() == 1 ? txn_->recipients[0].address : "",
+        .when = env.arrival};
+    DataReader reader(received_header(trace), ctx_.config.limits.message_size);
+    framer_.set_mode(LineFramer::Mode::data);
+    for (;;) {
+        auto line = framer_.next();
+        if (!line) {
+            if (!co_await read_more()) co_return;  // the client left: nothing was accepted
+            continue;
+        }
+        if (reader.add(*line)) break;
+    }
+    framer_.set_mode(LineFramer::Mode::command);
+
+    Transaction txn = std::move(*txn_);
+    txn_.reset();
+    if (reader.problem() != DataReader::Problem::none) {
+        Reply r = data_problem_reply(reader.problem(), ctx_.config.limits);
+        spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
+                     txn.sender.bracketed(), r.summary());
+        send(r);
+        co_return;
+    }
+    env.sender = txn.sender.str();
+    env.recipients = std::move(txn.recipients);
+    env.client = client_text();
+    env.auth_user = auth_user_;
+    env.smtputf8 = txn.params.smtputf8;
+    std::error_code ec = co_await store(env, reader.take());
+    if (ec) {
+        spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
+                      ec.message());
+        send(Reply(451, "4.3.0", "Error: queue file write error, try again later"));
+        co_return;
+    }
+    std::string to;
+    for (const auto& r : env.recipients) to += (to.empty() ? "<" : ",<") + r.address + ">";
+    spdlog::info("id={} client={} from=<{}> to={} size={} auth={} status=queued", env.id,
+                 client_text(), env.sender, to, reader.received(),
+                 auth_user_.empty() ? "-" : auth_user_);
+    send(Reply(250, "2.0.0", "Ok: queued as " + env.id));
+}
+
+// Bridges the spool's callback (on its writer thread) back to this
+// session's strand.
+asio::awaitable<std::error_code> Session::store(queue::Envelope env, std::string message) {
+    auto executor = stream_.socket().get_executor();
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
+        [&](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            ctx_.spool.store(std::move(env), std::move(message),
+                             [shared, executor](std::error_code ec) {
+                                 asio::post(executor, [shared, ec]() mutable { (*shared)(ec); });
+                             });
+        },
+        asio::use_awaitable);
+}
+
+}  // namespace holdfast::smtp
