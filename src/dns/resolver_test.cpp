@@ -3,11 +3,7 @@
 // coroutine front, with cancellation.
 #include "dns/resolver.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -17,6 +13,7 @@
 #include "dns/awaitable.hpp"
 #include "dns/message.hpp"
 #include "dns/test_packets.hpp"
+#include "dns/test_server.hpp"
 
 namespace holdfast::dns {
 namespace {
@@ -26,71 +23,30 @@ using namespace std::chrono_literals;
 using test::Packet;
 
 // Answers by the first label of the question: mx, servfail, refused, nx,
-// a; "silent" gets nothing.
-class FakeServer {
-  public:
-    FakeServer() {
-        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        timeval tv{0, 50000};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        thread_ = std::thread([this] { serve(); });
+// anything else an A record; "silent" gets nothing.
+std::optional<std::vector<std::uint8_t>> scripted(const Message& m) {
+    const Question& q = m.questions[0];
+    std::string first = q.name.substr(0, q.name.find('.'));
+    auto id = m.id;
+    if (first == "silent") return std::nullopt;
+    if (first == "servfail") return Packet(id, 2, 1, 0).question(q.name, q.type).b;
+    if (first == "refused") return Packet(id, 5, 1, 0).question(q.name, q.type).b;
+    if (first == "nx") {
+        return Packet(id, 3, 1, 0, 1)
+            .question(q.name, q.type)
+            .rr("test", 6, 60, test::soa_rdata(60))
+            .b;
     }
-    ~FakeServer() {
-        stop_ = true;
-        thread_.join();
-        ::close(fd_);
+    if (first == "mx") {
+        auto rdata = test::wire_name("mail.example.test");
+        rdata.insert(rdata.begin(), {0, 5});
+        return Packet(id, 0, 1, 1).question(q.name, q.type).rr(q.name, 15, 300, rdata).b;
     }
-    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-    int queries() const { return queries_; }
+    return Packet(id, 0, 1, 1).question(q.name, q.type).rr(q.name, 1, 300, {127, 0, 0, 2}).b;
+}
 
-  private:
-    void serve() {
-        while (!stop_) {
-            std::uint8_t buf[512];
-            sockaddr_in from{};
-            socklen_t flen = sizeof from;
-            auto n = ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &flen);
-            if (n <= 0) continue;
-            ++queries_;
-            auto q = parse_message({buf, static_cast<std::size_t>(n)});
-            if (!q || q->questions.size() != 1) continue;
-            const Question& qu = q->questions[0];
-            std::string first = qu.name.substr(0, qu.name.find('.'));
-            if (first == "silent") continue;
-            auto reply = answer(q->id, first, qu);
-            ::sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
-        }
-    }
-    static std::vector<std::uint8_t> answer(std::uint16_t id, const std::string& first,
-                                            const Question& q) {
-        if (first == "servfail") return Packet(id, 2, 1, 0).question(q.name, q.type).b;
-        if (first == "refused") return Packet(id, 5, 1, 0).question(q.name, q.type).b;
-        if (first == "nx") {
-            return Packet(id, 3, 1, 0, 1)
-                .question(q.name, q.type)
-                .rr("test", 6, 60, test::soa_rdata(60))
-                .b;
-        }
-        if (first == "mx") {
-            auto rdata = test::wire_name("mail.example.test");
-            rdata.insert(rdata.begin(), {0, 5});
-            return Packet(id, 0, 1, 1).question(q.name, q.type).rr(q.name, 15, 300, rdata).b;
-        }
-        return Packet(id, 0, 1, 1).question(q.name, q.type).rr(q.name, 1, 300, {127, 0, 0, 2}).b;
-    }
-
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::atomic<int> queries_{0};
-    std::thread thread_;
+struct FakeServer : test::Server {
+    FakeServer() : test::Server(scripted) {}
 };
 
 ResolverOptions options(const FakeServer& s) {
