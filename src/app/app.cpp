@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/logging.hpp"
+#include "delivery/local_courier.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
 #include "util/file.hpp"
@@ -58,6 +59,11 @@ int serve(const config::Config& config) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;
     }
+    // Local delivery starts first: it picks up mail accepted before a crash.
+    delivery::LocalCourier courier(*spool, config.locals);
+    spool->set_on_stored([&courier](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     asio::io_context io(static_cast<int>(threads));
     asio::thread_pool blocking(2);
@@ -92,6 +98,7 @@ int serve(const config::Config& config) {
         return 1;
     }
     blocking.join();
+    courier.stop();
     spdlog::info("status=stopped");
     return 0;
 }
