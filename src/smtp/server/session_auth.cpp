@@ -18,6 +18,12 @@ asio::awaitable<bool> verify_off_thread(std::string password, std::string hash) 
 }
 }  // namespace
 
+// A response line that could not be read as one (over-long, bare LF, NUL):
+// the exchange ends with an answer, unless the connection is gone anyway.
+void Session::abort_auth() {
+    if (!closing_) send(Reply(501, "5.5.2", "Bad AUTH response line"));
+}
+
 // Sends a 334 challenge and reads the client's response line.
 asio::awaitable<std::optional<std::string>> Session::auth_prompt(std::string prompt) {
     out_ += "334 " + prompt + "\r\n";
@@ -105,7 +111,7 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     if (mechanism == "plain") {
         std::optional<std::string> text = initial;
         if (!text) text = co_await auth_prompt("");
-        if (!text) co_return;
+        if (!text) co_return abort_auth();
         if (*text == "*") {
             cancelled = true;
         } else {
@@ -114,12 +120,12 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     } else if (mechanism == "login") {
         std::optional<std::string> user_text = initial;
         if (!user_text) user_text = co_await auth_prompt(util::base64_encode("Username:"));
-        if (!user_text) co_return;
+        if (!user_text) co_return abort_auth();
         if (*user_text == "*") {
             cancelled = true;
         } else {
             auto pass_text = co_await auth_prompt(util::base64_encode("Password:"));
-            if (!pass_text) co_return;
+            if (!pass_text) co_return abort_auth();
             cancelled = *pass_text == "*";
             auto user = auth::decode_login_field(*user_text);
             auto pass = auth::decode_login_field(*pass_text);
@@ -144,8 +150,8 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     auto hash = ctx_.users->hash_of(creds->user);
     bool good = false;
     if (hash) {
-        good = co_await asio::co_spawn(ctx_.blocking_pool, verify_off_thread(creds->password, *hash),
-                                       asio::use_awaitable);
+        good = co_await asio::co_spawn(
+            ctx_.blocking_pool, verify_off_thread(creds->password, *hash), asio::use_awaitable);
     }
     if (!good) {
         co_await answer_auth_failure(creds->user);
