@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/logging.hpp"
+#include "delivery/local_courier.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
 #include "util/file.hpp"
@@ -16,16 +17,22 @@ namespace holdfast::app {
 namespace asio = boost::asio;
 namespace {
 
+// A problem with what the configuration points at (users file, TLS files):
+// like a bad config, it makes serve exit 2 (CONTRACT).
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 std::shared_ptr<const auth::UsersFile> load_users(const config::Config& c) {
     if (c.auth.users.empty()) return nullptr;
     std::string text;
     if (auto ec = util::read_file(c.auth.users, text)) {
-        throw std::runtime_error("[auth] users " + c.auth.users + ": " + ec.message());
+        throw ConfigError("[auth] users " + c.auth.users + ": " + ec.message());
     }
     std::vector<auth::UsersFile::LoadError> errors;
     auto users = auth::UsersFile::parse(text, errors);
     for (const auto& e : errors) spdlog::error("{}:{}: {}", c.auth.users, e.line, e.message);
-    if (!errors.empty()) throw std::runtime_error("[auth] users " + c.auth.users + " has errors");
+    if (!errors.empty()) throw ConfigError("[auth] users " + c.auth.users + " has errors");
     return std::make_shared<const auth::UsersFile>(std::move(users));
 }
 
@@ -38,9 +45,9 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
                     asio::ssl::context::single_dh_use);
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(c.tls.cert, ec);
-    if (ec) throw std::runtime_error("[tls] cert " + c.tls.cert + ": " + ec.message());
+    if (ec) throw ConfigError("[tls] cert " + c.tls.cert + ": " + ec.message());
     ctx.use_private_key_file(c.tls.key, asio::ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("[tls] key " + c.tls.key + ": " + ec.message());
+    if (ec) throw ConfigError("[tls] key " + c.tls.key + ": " + ec.message());
     return ctx;
 }
 
@@ -58,6 +65,11 @@ int serve(const config::Config& config) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;
     }
+    // Local delivery starts first: it picks up mail accepted before a crash.
+    delivery::LocalCourier courier(*spool, config.locals);
+    spool->set_on_stored([&courier](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     asio::io_context io(static_cast<int>(threads));
     asio::thread_pool blocking(2);
@@ -87,11 +99,15 @@ int serve(const config::Config& config) {
         for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
         io.run();
         for (auto& t : workers) t.join();
+    } catch (const ConfigError& e) {
+        spdlog::critical("{}", e.what());
+        return 2;
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;
     }
     blocking.join();
+    courier.stop();
     spdlog::info("status=stopped");
     return 0;
 }

@@ -76,7 +76,7 @@ struct Limits {
     std::size_t line_length = 1000;  // octets including CRLF (RFC 5321 4.5.3.1.6)
     std::size_t message_size = 35 * 1024 * 1024;
     unsigned recipients = 100;  // per message (RFC 5321 4.5.3.1.8 minimum)
-    unsigned errors = 10;       // per session, then 421
+    unsigned errors = 20;       // per session, then 421 (as Postfix's hard limit)
     unsigned connections_per_ip = 20;
     unsigned connections = 10000;  // all clients together
     Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7

@@ -89,6 +89,12 @@ TEST(Config, SubmissionNeedsTlsAndAuth) {
 
 TEST(Config, ListenAndDomainsAreChecked) {
     EXPECT_FALSE(load("[[listen]]\naddress = \"127.0.0.1\"\n").config);
+    EXPECT_FALSE(load("[[listen]]\naddress = \"localhost:2525\"\n").config);
+    EXPECT_EQ(
+        load_string(
+            "[server]\nhostname = \"MX.Example.TEST\"\n[[listen]]\naddress = \"[::1]:25\"\n", "x")
+            .config->server.hostname,
+        "mx.example.test");
     EXPECT_FALSE(load("[[local]]\ndomain = \"bad domain\"\n").config);
     EXPECT_FALSE(load("[[local]]\ndomain = \"a.test\"\n[[backup]]\ndomain = \"A.test.\"\n").config);
     EXPECT_FALSE(

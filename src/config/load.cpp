@@ -85,6 +85,8 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     }
     with_table(root, "server", d, [&](TableReader& r) {
         r.string("hostname", c.server.hostname);
+        c.server.hostname =
+            util::ascii_lower(c.server.hostname);  // compared with lower-cased domains
         r.string("spool", c.server.spool);
         std::vector<std::string> addrs;
         r.strings("addresses", addrs);
@@ -116,6 +118,11 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
             r.error(
                 r.has("address") ? "address" : "role",
                 fmt::format("address \"{}\" must be host:port, e.g. 127.0.0.1:2525", l.address));
+        } else if (!util::parse_ip(hp->host)) {
+            r.error("address",
+                    fmt::format("address \"{}\" must be an IP address and port (a host name "
+                                "could resolve to several addresses, or none)",
+                                l.address));
         } else {
             l.host = hp->host;
             l.port = hp->port;

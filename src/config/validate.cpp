@@ -31,10 +31,14 @@ void check_relay_networks(const toml::table& root, const Config& c, Diagnostics&
         static const util::IpAddress kAnyV4 = *util::parse_ip("0.0.0.0");
         bool covers_all_v4 = !v4 && n.prefix <= 96 && n.contains(kAnyV4);
         if (n.written_prefix() < widest || covers_all_v4) {
+            std::string why = covers_all_v4
+                                  ? "it contains every IPv4-mapped address"
+                                  : fmt::format("the widest network allowed is a /{}", widest);
             d.add(line_at(root, fmt::format("relay.networks[{}]", i)),
-                  fmt::format("relay.networks: {} would make this server an open relay (the widest "
-                              "network allowed is a /{}); list your own networks instead",
-                              n.str(), widest));
+                  fmt::format(
+                      "relay.networks: {} would make this server an open relay ({}); list your "
+                      "own networks instead",
+                      n.str(), why));
         }
     }
 }

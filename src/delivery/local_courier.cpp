@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "delivery/maildir.hpp"
@@ -131,7 +132,12 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
     }
     std::filesystem::path dir = expand_maildir(domain->maildir, user, domain->domain);
     if (dir.empty()) return failed("5.1.3", "local part not usable as a maildir name");
-    if (auto ec = deliver_to_maildir(dir, message, env.sender, r.address)) {
+    // Arrival time first keeps Maildir's time-sorted naming; the queue id and
+    // a hash of the recipient make the name unique and stable across retries.
+    auto arrival = std::chrono::duration_cast<std::chrono::seconds>(env.arrival.time_since_epoch());
+    std::string key =
+        fmt::format("{}.Q{}R{:016x}", arrival.count(), env.id, std::hash<std::string>{}(r.address));
+    if (auto ec = deliver_to_maildir(dir, message, env.sender, r.address, key)) {
         return {RecipientState::pending, "4.3.0", "maildir " + dir.string() + ": " + ec.message(),
                 dir.string(), true};
     }

@@ -82,18 +82,25 @@ std::error_code ensure_maildir(const fs::path& path) {
 }  // namespace
 
 std::error_code deliver_to_maildir(const fs::path& path, std::string_view message,
-                                   std::string_view return_path, std::string_view delivered_to) {
+                                   std::string_view return_path, std::string_view delivered_to,
+                                   std::string_view delivery_key) {
     if (auto ec = ensure_maildir(path)) return ec;
     std::string head =
         fmt::format("Return-Path: <{}>\r\nDelivered-To: {}\r\n", return_path, delivered_to);
     std::string name = unique_name(head.size() + message.size());
     fs::path tmp = path / "tmp" / name;
+    // With a key the final name is the same on every attempt, so a repeat
+    // after a crash replaces the first copy instead of adding a second.
+    std::string final_name =
+        delivery_key.empty()
+            ? name
+            : fmt::format("{}.{},S={}", delivery_key, maildir_host(), head.size() + message.size());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return last_error();
     std::error_code ec = write_all(fd, head, message);
     if (!ec && ::fsync(fd) != 0) ec = last_error();
     if (::close(fd) != 0 && !ec) ec = last_error();
-    if (!ec && ::rename(tmp.c_str(), (path / "new" / name).c_str()) != 0) ec = last_error();
+    if (!ec && ::rename(tmp.c_str(), (path / "new" / final_name).c_str()) != 0) ec = last_error();
     if (ec) {
         ::unlink(tmp.c_str());
         return ec;

@@ -54,6 +54,8 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> on_data();
     boost::asio::awaitable<void> on_starttls();
     boost::asio::awaitable<void> on_auth(const Command& c);
+    boost::asio::awaitable<std::optional<std::string>> auth_prompt(std::string prompt);
+    void abort_auth();
     boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message);
     boost::asio::awaitable<void> answer_auth_failure(const std::string& user);
     Reply ehlo_reply() const;

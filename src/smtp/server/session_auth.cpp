@@ -10,6 +10,26 @@
 namespace holdfast::smtp {
 namespace asio = boost::asio;
 
+namespace {
+// A plain function, not a capturing lambda: GCC 12 mis-destroys the
+// captures of a lambda coroutine handed to co_spawn (double free).
+asio::awaitable<bool> verify_off_thread(std::string password, std::string hash) {
+    co_return auth::verify_password(password, hash);
+}
+}  // namespace
+
+// A response line that could not be read as one (over-long, bare LF, NUL):
+// the exchange ends with an answer, unless the connection is gone anyway.
+void Session::abort_auth() {
+    if (!closing_) send(Reply(501, "5.5.2", "Bad AUTH response line"));
+}
+
+// Sends a 334 challenge and reads the client's response line.
+asio::awaitable<std::optional<std::string>> Session::auth_prompt(std::string prompt) {
+    out_ += "334 " + prompt + "\r\n";
+    co_return co_await read_line();
+}
+
 asio::awaitable<void> Session::on_starttls() {
     if (!ctx_.tls) {
         send(Reply(502, "5.5.1", "STARTTLS not available"));
@@ -85,17 +105,13 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     std::optional<std::string> initial;
     if (space != std::string::npos) initial = c.argument.substr(space + 1);
 
-    // Reads one client response; "*" cancels (RFC 4954 4).
-    auto response = [&](std::string prompt) -> asio::awaitable<std::optional<std::string>> {
-        out_ += "334 " + prompt + "\r\n";
-        co_return co_await read_line();
-    };
+    // Each response may be "*", which cancels (RFC 4954 4).
     std::optional<auth::Credentials> creds;
     bool cancelled = false;
     if (mechanism == "plain") {
         std::optional<std::string> text = initial;
-        if (!text) text = co_await response("");
-        if (!text) co_return;
+        if (!text) text = co_await auth_prompt("");
+        if (!text) co_return abort_auth();
         if (*text == "*") {
             cancelled = true;
         } else {
@@ -103,13 +119,13 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
         }
     } else if (mechanism == "login") {
         std::optional<std::string> user_text = initial;
-        if (!user_text) user_text = co_await response(util::base64_encode("Username:"));
-        if (!user_text) co_return;
+        if (!user_text) user_text = co_await auth_prompt(util::base64_encode("Username:"));
+        if (!user_text) co_return abort_auth();
         if (*user_text == "*") {
             cancelled = true;
         } else {
-            auto pass_text = co_await response(util::base64_encode("Password:"));
-            if (!pass_text) co_return;
+            auto pass_text = co_await auth_prompt(util::base64_encode("Password:"));
+            if (!pass_text) co_return abort_auth();
             cancelled = *pass_text == "*";
             auto user = auth::decode_login_field(*user_text);
             auto pass = auth::decode_login_field(*pass_text);
@@ -135,11 +151,7 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     bool good = false;
     if (hash) {
         good = co_await asio::co_spawn(
-            ctx_.blocking_pool,
-            [password = creds->password, h = *hash]() -> asio::awaitable<bool> {
-                co_return auth::verify_password(password, h);
-            },
-            asio::use_awaitable);
+            ctx_.blocking_pool, verify_off_thread(creds->password, *hash), asio::use_awaitable);
     }
     if (!good) {
         co_await answer_auth_failure(creds->user);
