@@ -74,6 +74,20 @@ asio::awaitable<std::string> Connection::connect(const std::vector<tcp::endpoint
     co_return last;
 }
 
+// Plain member coroutines rather than lambdas: GCC 12 miscompiles lambda
+// coroutines that capture (the frame frees a bad pointer).
+asio::awaitable<Connection::IoResult> Connection::read_some(asio::mutable_buffer buf) {
+    if (tls_) co_return co_await stream_.async_read_some(buf, as_tuple(use_awaitable));
+    co_return co_await stream_.next_layer().async_read_some(buf, as_tuple(use_awaitable));
+}
+
+asio::awaitable<Connection::IoResult> Connection::write_bytes(std::string_view bytes) {
+    if (tls_)
+        co_return co_await asio::async_write(stream_, asio::buffer(bytes), as_tuple(use_awaitable));
+    co_return co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes),
+                                         as_tuple(use_awaitable));
+}
+
 asio::awaitable<ReplyOrError> Connection::read_reply() {
     std::array<char, 4096> buf;
     for (;;) {
@@ -89,14 +103,8 @@ asio::awaitable<ReplyOrError> Connection::read_reply() {
         }
         if (closed_) co_return ReplyOrError{std::nullopt, "connection already closed"};
         asio::steady_timer timer(ex_, budget());
-        auto read = [&]() -> asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> {
-            if (tls_)
-                co_return co_await stream_.async_read_some(asio::buffer(buf),
-                                                           as_tuple(use_awaitable));
-            co_return co_await stream_.next_layer().async_read_some(asio::buffer(buf),
-                                                                    as_tuple(use_awaitable));
-        };
-        auto res = co_await (read() || timer.async_wait(as_tuple(use_awaitable)));
+        auto res =
+            co_await (read_some(asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
         std::string e;
         if (res.index() == 1) {
             e = timeout_text();
@@ -119,14 +127,7 @@ asio::awaitable<ReplyOrError> Connection::read_reply() {
 asio::awaitable<std::string> Connection::write_all(std::string_view bytes) {
     if (closed_) co_return "connection already closed";
     asio::steady_timer timer(ex_, budget());
-    auto write = [&]() -> asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> {
-        if (tls_)
-            co_return co_await asio::async_write(stream_, asio::buffer(bytes),
-                                                 as_tuple(use_awaitable));
-        co_return co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes),
-                                             as_tuple(use_awaitable));
-    };
-    auto res = co_await (write() || timer.async_wait(as_tuple(use_awaitable)));
+    auto res = co_await (write_bytes(bytes) || timer.async_wait(as_tuple(use_awaitable)));
     std::string e;
     if (res.index() == 1) {
         e = "write " + timeout_text();

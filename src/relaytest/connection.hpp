@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "relaytest/transcript.hpp"
@@ -52,6 +53,9 @@ class Connection {
     std::chrono::milliseconds budget() const;
     std::string timeout_text() const;
     asio::awaitable<std::string> write_all(std::string_view bytes);
+    using IoResult = std::tuple<boost::system::error_code, std::size_t>;
+    asio::awaitable<IoResult> read_some(asio::mutable_buffer buf);
+    asio::awaitable<IoResult> write_bytes(std::string_view bytes);
 
     asio::any_io_executor ex_;
     asio::ssl::stream<tcp::socket> stream_;

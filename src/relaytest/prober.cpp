@@ -75,7 +75,8 @@ class Prober {
     DeliverSpec deliver_;
     std::size_t planned_ = 0;
     int sessions_ = 0;
-    std::unique_ptr<Connection> first_;  // the first session, kept open for the battery
+    std::unique_ptr<Connection> first_;      // the first session, kept open for the battery
+    std::optional<Greeting> first_refusal_;  // or how it refused us (no need to ask twice)
 };
 
 asio::awaitable<std::unique_ptr<Connection>> Prober::open(const std::string& helo, bool tls,
@@ -92,8 +93,10 @@ asio::awaitable<std::unique_ptr<Connection>> Prober::open(const std::string& hel
         co_return nullptr;
     }
     if (report_.address.empty()) report_.address = c->remote().address().to_string();
-    bool sni_ok = !util::parse_ip(target_.host) && mail::is_valid_domain(target_.host);
-    g = co_await greet(*c, helo, tls, sni_ok ? target_.host : "");
+    // Named, not a ?: temporary inside co_await: GCC 12 destroys those twice.
+    std::string sni;
+    if (!util::parse_ip(target_.host) && mail::is_valid_domain(target_.host)) sni = target_.host;
+    g = co_await greet(*c, helo, tls, sni);
     if (g.banner && report_.banner.empty()) report_.banner = g.banner->summary();
     if (!tls && g.starttls_offered) report_.starttls_offered = true;
     if (tls && g.status == Greeting::Status::ok) report_.tls_used = true;
@@ -164,7 +167,12 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         if (!conn || conn_helo != helo || conn_tls != p.tls) {
             if (conn) co_await quit(*conn);
             Greeting g;
-            conn = co_await open(helo, p.tls, g);
+            if (first_refusal_ && helo == o_.helo && !p.tls) {
+                g = *first_refusal_;
+            } else {
+                conn = co_await open(helo, p.tls, g);
+            }
+            first_refusal_.reset();
             conn_helo = helo;
             conn_tls = p.tls;
             if (!conn && g.status == Greeting::Status::tls_failed) {
@@ -196,7 +204,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
                          v.via_target,
                          classify(*g.reply),
                          g.reply->summary(),
-                         "greeting refused (banner or HELO)",
+                         "answered at the greeting (banner or EHLO/HELO)",
                          sessions_};
                     store(r, slots, next);
                 }
@@ -205,8 +213,9 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
             }
         }
         progress(p.vector->id);
-        VectorRun vr =
-            co_await run_vector(*conn, *p.vector, p.tls, o_.deliver ? &deliver_ : nullptr);
+        const DeliverSpec* deliver = nullptr;
+        if (o_.deliver) deliver = &deliver_;
+        VectorRun vr = co_await run_vector(*conn, *p.vector, p.tls, deliver);
         vr.result.session = sessions_;
         if (vr.lost) conn.reset();
         if (vr.lost && vr.result.result == Result::error) {
@@ -306,6 +315,7 @@ asio::awaitable<Report> Prober::run() {
     if (g.status == Greeting::Status::lost) {
         co_return cannot(fmt::format("could not talk to {}: {}", report_.target, g.error));
     }
+    if (!first_) first_refusal_ = g;
     auto addr = util::parse_ip(report_.address);
     describe_target(ph_, target_.host, addr ? addr->str() : report_.address,
                     g.banner && !g.banner->lines.empty() ? g.banner->lines.front() : "");

@@ -32,6 +32,12 @@ Greeting lost(Greeting g, std::string error) {
     return g;
 }
 
+// A 421 (or a lost connection) as the error that ends the session.
+ReplyOrError as_error(const ReplyOrError& x) {
+    if (!x.ok()) return x;
+    return ReplyOrError{std::nullopt, x.reply->summary()};
+}
+
 // EHLO, falling back to HELO when EHLO is not understood or refused.
 asio::awaitable<ReplyOrError> hello(Connection& c, const std::string& helo) {
     ReplyOrError r = co_await c.command("EHLO " + helo);
@@ -135,8 +141,7 @@ asio::awaitable<VectorRun> run_vector(Connection& c, const Vector& v, bool tls,
     auto closing = [](const ReplyOrError& x) { return x.ok() && x.reply->code == 421; };
 
     ReplyOrError mail = co_await c.command("MAIL FROM:" + v.mail_from);
-    if (!mail.ok() || closing(mail))
-        co_return lose(mail.ok() ? ReplyOrError{{}, mail.reply->summary()} : mail);
+    if (!mail.ok() || closing(mail)) co_return lose(as_error(mail));
     if (!mail.reply->positive()) {
         r.result = classify(*mail.reply);
         r.reply = mail.reply->summary();
@@ -145,7 +150,7 @@ asio::awaitable<VectorRun> run_vector(Connection& c, const Vector& v, bool tls,
     } else {
         ReplyOrError rcpt = co_await c.command("RCPT TO:" + v.rcpt_to);
         if (!rcpt.ok() || closing(rcpt)) {
-            co_return lose(rcpt.ok() ? ReplyOrError{{}, rcpt.reply->summary()} : rcpt);
+            co_return lose(as_error(rcpt));
         }
         r.result = classify(*rcpt.reply);
         r.reply = rcpt.reply->summary();
