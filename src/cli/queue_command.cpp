@@ -1,17 +1,214 @@
-// Placeholder until the module behind this command lands.
+// holdfast queue list [--json] | show ID | delete ID...
+// Through the running daemon's control socket, or on the spool directly when
+// no daemon runs (control::run_requests decides; see src/control/client.hpp).
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
 #include "cli/command.hpp"
+#include "config/config.hpp"
+#include "control/client.hpp"
 
 namespace holdfast::cli {
 
+namespace {
+
+using control::json;
+
+struct QueueArgs {
+    bool json_output = false;
+    std::vector<std::string> ids;
+};
+
+// The spool directory from -c FILE; nullopt (error printed) if the config is bad.
+std::optional<std::string> spool_dir(const Command& cmd) {
+    config::LoadResult r = config::load_file(cmd.config_path);
+    if (!r.config) {
+        print_error(r.diagnostics.empty() ? cmd.config_path + ": invalid configuration"
+                                          : r.diagnostics.front().str());
+        return std::nullopt;
+    }
+    return r.config->server.spool;
+}
+
+// Opening the spool directly runs recovery, which reports corrupt files
+// through spdlog: show warnings and errors on stderr in the CLI's one error
+// format, and keep informational lines out of the command's output.
+void route_logs_to_stderr() {
+    auto logger = spdlog::stderr_logger_mt("holdfast-queue");
+    logger->set_pattern("holdfast: %v");
+    logger->set_level(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+// Runs the requests; nullopt (error printed) when neither daemon nor spool answers.
+std::optional<std::vector<json>> run(const Command& cmd, const std::vector<json>& requests) {
+    auto dir = spool_dir(cmd);
+    if (!dir) return std::nullopt;
+    route_logs_to_stderr();
+    std::vector<json> responses;
+    if (auto ec = control::run_requests(*dir, requests, responses)) {
+        print_error("queue " + *dir + ": " + ec.message());
+        return std::nullopt;
+    }
+    return responses;
+}
+
+std::string str(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string sender_text(const json& m) {
+    std::string s = str(m, "sender");
+    return s.empty() ? "<>" : s;
+}
+
+// Errors carry text from remote servers: keep them on one line.
+std::string one_line(std::string s) {
+    for (char& c : s) {
+        if (c == '\r' || c == '\n') c = ' ';
+    }
+    return s;
+}
+
+// mailq's layout: one block per message, the last error in parentheses
+// above the recipient it applies to.
+void print_list(const json& messages) {
+    if (messages.empty()) {
+        std::cout << "Mail queue is empty\n";
+        return;
+    }
+    std::cout << "-Queue ID------ --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+    std::uint64_t total = 0;
+    for (const auto& m : messages) {
+        auto size = m.value("size", std::uint64_t{0});
+        total += size;
+        std::cout << fmt::format("{:<15} {:>8} {:<20} {}\n", str(m, "id"), size, str(m, "arrival"),
+                                 sender_text(m));
+        for (const auto& r : m.value("recipient_details", json::array())) {
+            if (str(r, "state") != "pending") continue;
+            std::string err = str(r, "last_error");
+            if (!err.empty()) std::cout << std::string(48, ' ') << "(" << one_line(err) << ")\n";
+            std::cout << std::string(46, ' ') << str(r, "address") << "\n";
+        }
+        std::cout << "\n";
+    }
+    std::cout << "-- " << (total + 1023) / 1024 << " KiB in " << messages.size()
+              << (messages.size() == 1 ? " message.\n" : " messages.\n");
+}
+
+// The CONTRACT.md objects only; recipient_details and friends are for `show`.
+json list_json(const json& messages) {
+    json out = json::array();
+    for (const auto& m : messages) {
+        json o;
+        for (const char* k :
+             {"id", "sender", "recipients", "size", "arrival", "next_attempt", "last_error"}) {
+            o[k] = m.value(k, json());
+        }
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+void print_show(const json& resp) {
+    const json& m = resp["message"];
+    std::cout << "id: " << str(m, "id") << "\n"
+              << "arrival: " << str(m, "arrival") << "\n"
+              << "size: " << m.value("size", std::uint64_t{0}) << "\n"
+              << "sender: <" << str(m, "sender") << ">\n"
+              << "client: " << str(m, "client") << "\n";
+    if (!str(m, "auth_user").empty()) std::cout << "auth_user: " << str(m, "auth_user") << "\n";
+    std::cout << "smtputf8: " << (m.value("smtputf8", false) ? "yes" : "no") << "\n"
+              << "next_attempt: " << str(m, "next_attempt") << "\n";
+    for (const auto& r : m.value("recipient_details", json::array())) {
+        std::cout << "recipient: <" << str(r, "address") << "> kind=" << str(r, "kind")
+                  << " state=" << str(r, "state");
+        if (!str(r, "last_error").empty()) std::cout << " error=" << one_line(str(r, "last_error"));
+        std::cout << "\n";
+    }
+    std::cout << "\n" << control::base64_decode(str(resp, "data_base64")).value_or("");
+}
+
+int list(const Command& cmd, const QueueArgs& args) {
+    auto r = run(cmd, {{{"cmd", "list"}}});
+    if (!r) return 2;
+    const json& resp = r->front();
+    if (!resp.value("ok", false)) {
+        print_error(str(resp, "error"));
+        return 2;
+    }
+    const json& messages = resp["messages"];
+    if (args.json_output) {
+        std::cout << list_json(messages).dump(2, ' ', false, json::error_handler_t::replace)
+                  << "\n";
+    } else {
+        print_list(messages);
+    }
+    return 0;
+}
+
+int show(const Command& cmd, const QueueArgs& args) {
+    auto r = run(cmd, {{{"cmd", "show"}, {"id", args.ids.front()}}});
+    if (!r) return 2;
+    const json& resp = r->front();
+    if (!resp.value("ok", false)) {
+        print_error(str(resp, "error"));
+        return resp.value("not_found", false) ? 1 : 2;
+    }
+    print_show(resp);
+    return 0;
+}
+
+int remove(const Command& cmd, const QueueArgs& args) {
+    std::vector<json> requests;
+    for (const auto& id : args.ids) requests.push_back({{"cmd", "delete"}, {"id", id}});
+    auto r = run(cmd, requests);
+    if (!r) return 2;
+    int status = 0;
+    for (std::size_t i = 0; i < r->size(); ++i) {
+        const json& resp = (*r)[i];
+        if (resp.value("ok", false)) {
+            std::cout << args.ids[i] << ": deleted\n";
+            continue;
+        }
+        print_error(str(resp, "error"));
+        status = std::max(status, resp.value("not_found", false) ? 1 : 2);
+    }
+    return status;
+}
+
+// Each leaf takes -c too, so `holdfast queue list -c FILE` works as CONTRACT.md says.
+CLI::App* leaf(CLI::App* queue, const char* name, const char* what, Command& cmd,
+               std::function<int()> action) {
+    CLI::App* sub = queue->add_subcommand(name, what);
+    sub->add_option("-c,--config", cmd.config_path, "Configuration file")->capture_default_str();
+    sub->callback([&cmd, action = std::move(action)] { cmd.action = action; });
+    return sub;
+}
+
+}  // namespace
+
 void add_queue(CLI::App& app, Command& cmd) {
-    CLI::App* sub = app.add_subcommand("queue", "(not yet available)");
-    sub->allow_extras();
-    sub->callback([&cmd] {
-        cmd.action = [] {
-            print_error("queue: not implemented yet");
-            return 2;
-        };
-    });
+    auto args = std::make_shared<QueueArgs>();
+    CLI::App* queue = app.add_subcommand("queue", "Inspect and manage the mail queue");
+    queue->add_option("-c,--config", cmd.config_path, "Configuration file")->capture_default_str();
+    queue->require_subcommand(1);
+    CLI::App* l = leaf(queue, "list", "List queued messages (like mailq)", cmd,
+                       [&cmd, args] { return list(cmd, *args); });
+    l->add_flag("--json", args->json_output, "JSON output");
+    leaf(queue, "show", "Show a message's envelope and content", cmd,
+         [&cmd, args] { return show(cmd, *args); })
+        ->add_option("id", args->ids, "Queue id")
+        ->required()
+        ->expected(1);
+    leaf(queue, "delete", "Delete messages from the queue", cmd,
+         [&cmd, args] { return remove(cmd, *args); })
+        ->add_option("ids", args->ids, "Queue ids")
+        ->required();
 }
 
 }  // namespace holdfast::cli

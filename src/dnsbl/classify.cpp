@@ -1,5 +1,6 @@
 #include "dnsbl/classify.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "dns/error.hpp"
@@ -76,7 +77,9 @@ Classified classify(const ZoneInfo* zone, const dns::Result& a_answer) {
         return out;
     }
     std::vector<Code> listed, errors, neutral;
-    for (const util::IpAddress& a : a_answer.answer.addresses) {
+    auto addresses = a_answer.answer.addresses;  // in a stable order, whatever the server's
+    std::sort(addresses.begin(), addresses.end());
+    for (const util::IpAddress& a : addresses) {
         std::string s = a.str();
         if (!in_loopback_8(a)) {
             errors.push_back({s, "answer outside 127.0.0.0/8"});

@@ -16,7 +16,9 @@ std::string describe(const ZoneResult& z) {
     }
     if (z.allow_list && z.status == Status::listed) s += " [allow-list]";
     if (!z.txt.empty()) s += fmt::format(" \"{}\"", z.txt);
-    if (!z.detail.empty()) s += (s.empty() ? "" : "; ") + z.detail;
+    // An error's codes already carry its reason.
+    bool said = z.status == Status::error && !z.codes.empty();
+    if (!z.detail.empty() && !said) s += (s.empty() ? "" : "; ") + z.detail;
     return s;
 }
 
@@ -50,17 +52,18 @@ std::string format_text(const Report& r) {
     return out;
 }
 
-nlohmann::json to_json(const Report& r) {
-    nlohmann::json zones = nlohmann::json::array();
+nlohmann::ordered_json to_json(const Report& r) {
+    nlohmann::ordered_json zones = nlohmann::ordered_json::array();
     for (const auto& z : r.zones) {
-        nlohmann::json codes = nlohmann::json::array(), meanings = nlohmann::json::array();
+        nlohmann::ordered_json codes = nlohmann::ordered_json::array(),
+                               meanings = nlohmann::ordered_json::array();
         for (const Code& c : z.codes) {
             codes.push_back(c.address);
             meanings.push_back(c.meaning);
         }
-        nlohmann::json row = {{"zone", z.zone},       {"status", status_name(z.status)},
-                              {"codes", codes},       {"txt", z.txt},
-                              {"meanings", meanings}, {"detail", z.detail}};
+        nlohmann::ordered_json row = {{"zone", z.zone},       {"status", status_name(z.status)},
+                                      {"codes", codes},       {"txt", z.txt},
+                                      {"meanings", meanings}, {"detail", z.detail}};
         if (z.allow_list) row["allow_list"] = true;
         zones.push_back(std::move(row));
     }

@@ -13,7 +13,7 @@ std::string format_text(const Report& r);
 
 // {"query", "listed", "zones": [{"zone", "status", "codes", "txt"}]} plus
 // "meanings" and "detail" per zone, and "complete".
-nlohmann::json to_json(const Report& r);
+nlohmann::ordered_json to_json(const Report& r);
 
 // 1 listed on a block list; else 2 when a zone timed out or failed (unknown
 // is never reported as clean) or no zone was asked; else 0.

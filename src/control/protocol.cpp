@@ -1,0 +1,134 @@
+#include "control/protocol.hpp"
+
+#include <ctime>
+
+namespace holdfast::control {
+
+using queue::RecipientState;
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+namespace {
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string base64_encode(std::string_view data) {
+    std::string out;
+    out.reserve((data.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < data.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                     (static_cast<unsigned char>(data[i + 1]) << 8) |
+                     static_cast<unsigned char>(data[i + 2]);
+        for (int s : {18, 12, 6, 0}) out += kB64[(v >> s) & 63];
+    }
+    if (i < data.size()) {
+        unsigned v = static_cast<unsigned char>(data[i]) << 16;
+        if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
+        out += kB64[(v >> 18) & 63];
+        out += kB64[(v >> 12) & 63];
+        out += i + 1 < data.size() ? kB64[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        unsigned v = 0;
+        int pad = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            char c = text[i + j];
+            if (c == '=' && i + 4 == text.size() && j >= 2) {
+                ++pad;
+                v <<= 6;
+                continue;
+            }
+            auto pos = kB64.find(c);
+            if (pos == std::string_view::npos || pad) return std::nullopt;
+            v = (v << 6) | static_cast<unsigned>(pos);
+        }
+        out += static_cast<char>((v >> 16) & 255);
+        if (pad < 2) out += static_cast<char>((v >> 8) & 255);
+        if (pad < 1) out += static_cast<char>(v & 255);
+    }
+    return out;
+}
+
+json message_json(const queue::Envelope& env) {
+    json pending = json::array(), details = json::array();
+    std::string last_error;
+    for (const auto& r : env.recipients) {
+        details.push_back({{"address", r.address},
+                           {"kind", queue::kind_name(r.kind)},
+                           {"state", queue::state_name(r.state)},
+                           {"last_error", r.last_error}});
+        if (r.state != RecipientState::pending) continue;
+        pending.push_back(r.address);
+        if (last_error.empty()) last_error = r.last_error;
+    }
+    // No attempt planned yet means "due now": the arrival time says that
+    // and keeps the field a valid time for scripts.
+    auto next = env.next_attempt == std::chrono::system_clock::time_point{} ? env.arrival
+                                                                            : env.next_attempt;
+    return {{"id", env.id},
+            {"sender", env.sender},
+            {"recipients", pending},
+            {"size", env.size},
+            {"arrival", rfc3339(env.arrival)},
+            {"next_attempt", rfc3339(next)},
+            {"last_error", last_error},
+            {"client", env.client},
+            {"auth_user", env.auth_user},
+            {"smtputf8", env.smtputf8},
+            {"recipient_details", details}};
+}
+
+json error_response(const std::string& what, bool not_found) {
+    return {{"ok", false}, {"error", what}, {"not_found", not_found}};
+}
+
+json handle_request(queue::Spool& spool, const json& request) {
+    if (!request.is_object()) return error_response("request is not a JSON object");
+    auto cmd = request.find("cmd");
+    if (cmd == request.end() || !cmd->is_string()) return error_response("request has no cmd");
+    if (*cmd == "list") {
+        json messages = json::array();
+        for (const auto& env : spool.list()) messages.push_back(message_json(env));
+        return {{"ok", true}, {"messages", messages}};
+    }
+    auto id_it = request.find("id");
+    if (id_it == request.end() || !id_it->is_string()) return error_response("request has no id");
+    std::string id = id_it->get<std::string>();
+    if (*cmd == "show") {
+        auto env = spool.get(id);
+        std::string data;
+        std::error_code ec = env ? spool.read_message(id, data) : queue::Errc::no_such_message;
+        if (ec == queue::Errc::no_such_message)
+            return error_response("no such message: " + id, true);
+        if (ec) return error_response(id + ": " + ec.message());
+        return {
+            {"ok", true}, {"message", message_json(*env)}, {"data_base64", base64_encode(data)}};
+    }
+    if (*cmd == "delete") {
+        std::error_code ec = spool.remove(id);
+        if (ec == queue::Errc::no_such_message)
+            return error_response("no such message: " + id, true);
+        if (ec) return error_response(id + ": " + ec.message());
+        return {{"ok", true}};
+    }
+    return error_response("unknown cmd: " + cmd->get<std::string>());
+}
+
+}  // namespace holdfast::control

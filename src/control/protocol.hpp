@@ -1,0 +1,41 @@
+#pragma once
+// The control protocol: one JSON request line, one JSON response line, per
+// connection to <spool>/control.sock. The same handler answers in the daemon
+// and, when no daemon runs, in the CLI on the spool directly, so both paths
+// give the same answers. Requests:
+//   {"cmd":"list"}                -> {"ok":true,"messages":[MESSAGE...]}
+//   {"cmd":"show","id":ID}        -> {"ok":true,"message":MESSAGE,"data_base64":"..."}
+//   {"cmd":"delete","id":ID}      -> {"ok":true}
+//   failures                      -> {"ok":false,"error":"...","not_found":bool}
+// MESSAGE is the `queue list --json` object of CONTRACT.md (id, sender,
+// recipients = the addresses still pending, size, arrival, next_attempt,
+// last_error) plus client, auth_user, smtputf8 and recipient_details.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "queue/spool.hpp"
+
+namespace holdfast::control {
+
+using json = nlohmann::json;
+
+// "2024-05-01T12:34:56Z" (UTC, whole seconds).
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
+std::string base64_encode(std::string_view data);
+std::optional<std::string> base64_decode(std::string_view text);
+
+// The MESSAGE object for one envelope.
+json message_json(const queue::Envelope& env);
+
+// Answers one request against the spool. Never throws for bad requests.
+json handle_request(queue::Spool& spool, const json& request);
+
+// A failure response.
+json error_response(const std::string& what, bool not_found = false);
+
+}  // namespace holdfast::control

@@ -1,0 +1,213 @@
+// The scheduler under a hand-driven clock.
+#include "queue/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace holdfast::queue;
+using namespace std::chrono_literals;
+
+namespace {
+
+const Time T0 = std::chrono::system_clock::from_time_t(1'800'000'000);
+
+SchedulePolicy quick() {
+    SchedulePolicy p;
+    p.retry_min = 5min;
+    p.retry_max = 1h;
+    p.lifetime = 24h * 7;
+    p.delay_warning = 4h;
+    p.probe_interval = 90s;
+    p.concurrency = 3;
+    return p;
+}
+
+std::vector<Task> of_kind(const std::vector<Task>& tasks, TaskKind k) {
+    std::vector<Task> out;
+    for (const auto& t : tasks) {
+        if (t.kind == k) out.push_back(t);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Backoff, DoublesFromMinToMax) {
+    SchedulePolicy p = quick();
+    EXPECT_EQ(backoff(p, 1), 5min);
+    EXPECT_EQ(backoff(p, 2), 10min);
+    EXPECT_EQ(backoff(p, 3), 20min);
+    EXPECT_EQ(backoff(p, 4), 40min);
+    EXPECT_EQ(backoff(p, 5), 1h);
+    EXPECT_EQ(backoff(p, 60), 1h);  // no overflow however long it goes on
+}
+
+TEST(Scheduler, NewMailIsDueAtOnceAndDeliveredMailLeaves) {
+    Scheduler s(quick());
+    s.add("A", "customer.test", T0);
+    auto tasks = s.due(T0);
+    ASSERT_EQ(tasks, (std::vector<Task>{{TaskKind::deliver, "A", "customer.test"}}));
+    EXPECT_TRUE(s.due(T0).empty());  // in flight: not handed out twice
+    s.report("A", "customer.test", Attempt::delivered, T0 + 1s);
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_FALSE(s.next_wakeup());
+}
+
+TEST(Scheduler, A4xxBacksOffThatMessageOnly) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    s.add("B", "d.test", T0);
+    ASSERT_EQ(s.due(T0).size(), 2u);
+    s.report("A", "d.test", Attempt::deferred, T0);
+    s.report("B", "d.test", Attempt::delivered, T0);
+    EXPECT_FALSE(s.is_down("d.test"));
+    EXPECT_EQ(s.next_attempt("A", "d.test"), T0 + 5min);
+    EXPECT_TRUE(s.due(T0 + 4min).empty());
+    ASSERT_EQ(s.due(T0 + 5min).size(), 1u);
+    s.report("A", "d.test", Attempt::deferred, T0 + 5min);
+    EXPECT_EQ(s.next_attempt("A", "d.test"), T0 + 5min + 10min);
+    EXPECT_EQ(s.next_wakeup(), T0 + 15min);
+}
+
+TEST(Scheduler, ADownDestinationGetsOneProbePerInterval) {
+    Scheduler s(quick());
+    for (auto id : {"A", "B", "C", "D", "E"}) s.add(id, "customer.test", T0);
+    auto first = s.due(T0);
+    ASSERT_EQ(first.size(), 3u);  // the concurrency limit
+    s.report("A", "customer.test", Attempt::unreachable, T0 + 1s);
+    EXPECT_TRUE(s.is_down("customer.test"));
+    s.report("B", "customer.test", Attempt::unreachable, T0 + 2s);
+    s.report("C", "customer.test", Attempt::unreachable, T0 + 3s);
+    // Nothing until the probe interval has passed, counted from the first failure.
+    EXPECT_TRUE(s.due(T0 + 60s).empty());
+    EXPECT_EQ(s.next_wakeup(), T0 + 91s);
+    // Then exactly one probe however many messages wait, and none while it runs.
+    auto probe = s.due(T0 + 91s);
+    ASSERT_EQ(probe.size(), 1u);
+    EXPECT_EQ(probe[0].kind, TaskKind::probe);
+    EXPECT_TRUE(s.due(T0 + 300s).empty());
+    s.report(probe[0].id, "customer.test", Attempt::unreachable, T0 + 92s);
+    EXPECT_EQ(s.due(T0 + 92s + 89s).size(), 0u);
+    EXPECT_EQ(s.due(T0 + 92s + 90s).size(), 1u);
+}
+
+TEST(Scheduler, ASuccessfulProbeReleasesTheBacklogAtTheConcurrencyLimit) {
+    Scheduler s(quick());
+    for (auto id : {"A", "B", "C", "D", "E"}) s.add(id, "customer.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    // An hour later the messages' own backoff would say "later"; the probe says "now".
+    Time back = T0 + 1h;
+    std::vector<Task> probe;
+    for (Time t = T0; probe.empty(); t += 90s) probe = s.due(t);
+    s.report(probe[0].id, "customer.test", Attempt::delivered, back);
+    EXPECT_FALSE(s.is_down("customer.test"));
+    auto wave = s.due(back);
+    EXPECT_EQ(of_kind(wave, TaskKind::deliver).size(), 3u);  // 4 left, 3 at a time
+    EXPECT_TRUE(s.due(back).empty());
+    s.report(wave[0].id, "customer.test", Attempt::delivered, back + 1s);
+    auto more = s.due(back + 1s);
+    ASSERT_EQ(more.size(), 1u);
+    EXPECT_EQ(more[0].kind, TaskKind::deliver);
+}
+
+TEST(Scheduler, ADeferringProbeAlsoMeansTheDestinationIsBack) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    s.add("B", "d.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    auto probe = s.due(T0 + 90s);
+    ASSERT_EQ(probe.size(), 1u);
+    s.report(probe[0].id, "d.test", Attempt::deferred, T0 + 91s);  // 452 mailbox full
+    EXPECT_FALSE(s.is_down("d.test"));
+    auto rest = s.due(T0 + 91s);
+    ASSERT_EQ(rest.size(), 1u);  // the other message; the probed one backs off
+    EXPECT_NE(rest[0].id, probe[0].id);
+}
+
+TEST(Scheduler, NewMailForADownDestinationWaitsForTheProbe) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::failed, T0);
+    s.add("B", "d.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    s.add("C", "d.test", T0 + 10s);
+    EXPECT_TRUE(s.due(T0 + 10s).empty());
+    EXPECT_EQ(s.due(T0 + 90s).size(), 1u);
+}
+
+TEST(Scheduler, LifetimeCountsFromArrivalAndAChangeAppliesToQueuedMail) {
+    Scheduler s(quick());
+    s.add("OLD", "d.test", T0 - 6 * 24h);  // queued six days ago (e.g. found in the spool)
+    s.add("NEW", "d.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    auto day = s.due(T0 + 24h);
+    auto expired = of_kind(day, TaskKind::expire);
+    ASSERT_EQ(expired.size(), 1u);
+    EXPECT_EQ(expired[0].id, "OLD");
+    for (const auto& t : of_kind(day, TaskKind::probe))  // NEW, probing the destination
+        s.report(t.id, t.destination, Attempt::unreachable, T0 + 24h);
+    // The operator shortens this domain's lifetime to 2 days: NEW goes too.
+    SchedulePolicy shorter = quick();
+    shorter.lifetime = 48h;
+    s.set_policy("d.test", shorter);
+    auto later = s.due(T0 + 48h);
+    ASSERT_EQ(of_kind(later, TaskKind::expire).size(), 1u);
+    EXPECT_EQ(s.size(), 0u);
+}
+
+TEST(Scheduler, ExactlyOneDelayWarning) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    int warnings = 0;
+    for (Time t = T0; t < T0 + 24h; t += 90s) {
+        for (const auto& task : s.due(t)) {
+            if (task.kind == TaskKind::warn) {
+                ++warnings;
+                EXPECT_GE(t, T0 + 4h);
+                EXPECT_LT(t, T0 + 4h + 90s);
+            }
+            if (task.kind == TaskKind::probe)
+                s.report(task.id, task.destination, Attempt::unreachable, t);
+        }
+    }
+    EXPECT_EQ(warnings, 1);
+    // Already warned before a restart: no second notice.
+    Scheduler again(quick());
+    again.add("A", "d.test", T0, {}, /*warned=*/true);
+    EXPECT_TRUE(of_kind(again.due(T0 + 5h), TaskKind::warn).empty());
+}
+
+TEST(Scheduler, InFlightMessagesDoNotExpireUnderTheCourier) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    ASSERT_EQ(s.due(T0 + 7 * 24h - 1s).size(), 2u);  // deliver + warn
+    EXPECT_TRUE(of_kind(s.due(T0 + 8 * 24h), TaskKind::expire).empty());
+    s.report("A", "d.test", Attempt::deferred, T0 + 8 * 24h);
+    EXPECT_EQ(of_kind(s.due(T0 + 8 * 24h), TaskKind::expire).size(), 1u);
+}
+
+TEST(Scheduler, FlushMakesEverythingDue) {
+    Scheduler s(quick());
+    s.add("A", "a.test", T0);
+    s.add("B", "b.test", T0);
+    for (const auto& t : s.due(T0)) s.report(t.id, t.destination, Attempt::unreachable, T0);
+    EXPECT_TRUE(s.due(T0 + 10s).empty());
+    s.flush(T0 + 10s, "a.test");
+    auto tasks = s.due(T0 + 10s);
+    ASSERT_EQ(tasks.size(), 1u);
+    EXPECT_EQ(tasks[0].destination, "a.test");
+}
+
+TEST(Scheduler, RemovingAnInFlightMessageFreesItsSlot) {
+    SchedulePolicy one = quick();
+    one.concurrency = 1;
+    Scheduler s(one);
+    s.add("A", "d.test", T0);
+    s.add("B", "d.test", T0);
+    ASSERT_EQ(s.due(T0).size(), 1u);
+    s.remove("A", "d.test");                          // `queue delete` while it was being delivered
+    s.report("A", "d.test", Attempt::delivered, T0);  // the late report is harmless
+    auto next = s.due(T0);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].id, "B");
+}

@@ -1,0 +1,133 @@
+#include "smtp/client/connection.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace holdfast::smtp::client {
+
+using namespace asio::experimental::awaitable_operators;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+std::string timed_out(Millis t) {
+    return fmt::format("timed out after {:.1f}s", t.count() / 1000.0);
+}
+
+}  // namespace
+
+Connection::Connection(asio::any_io_executor ex, asio::ssl::context& tls)
+    : ex_(ex), stream_(ex, tls) {}
+
+asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeout) {
+    auto& sock = stream_.next_layer();
+    asio::steady_timer timer(ex_, timeout);
+    auto r = co_await (sock.async_connect(ep, as_tuple(use_awaitable)) ||
+                       timer.async_wait(as_tuple(use_awaitable)));
+    if (r.index() == 1) {
+        close();
+        co_return timed_out(timeout);
+    }
+    if (auto [ec] = std::get<0>(r); ec) {
+        close();
+        co_return ec.message();
+    }
+    open_ = true;
+    // The body and its final "." go out in one write, but the commands that
+    // follow are small: Nagle plus the peer's delayed ACK would cost 40 ms.
+    boost::system::error_code ec;
+    sock.set_option(tcp::no_delay(true), ec);
+    co_return "";
+}
+
+asio::awaitable<Connection::IoResult> Connection::read_some(char* buf, std::size_t size) {
+    if (tls_)
+        co_return co_await stream_.async_read_some(asio::buffer(buf, size),
+                                                   as_tuple(use_awaitable));
+    co_return co_await stream_.next_layer().async_read_some(asio::buffer(buf, size),
+                                                            as_tuple(use_awaitable));
+}
+
+asio::awaitable<Connection::IoResult> Connection::write_some(std::string_view bytes) {
+    if (tls_)
+        co_return co_await asio::async_write(stream_, asio::buffer(bytes), as_tuple(use_awaitable));
+    co_return co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes),
+                                         as_tuple(use_awaitable));
+}
+
+asio::awaitable<ReplyOrError> Connection::read_reply(Millis timeout) {
+    std::array<char, 4096> buf;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto r = parser_.next();
+        if (r.reply) co_return ReplyOrError{std::move(r.reply), ""};
+        if (r.error != ReplyError::none) {
+            close();
+            co_return ReplyOrError{std::nullopt,
+                                   fmt::format("malformed reply: {}", describe(r.error))};
+        }
+        if (!open_) co_return ReplyOrError{std::nullopt, "connection already closed"};
+        asio::steady_timer timer(ex_, deadline);
+        auto res = co_await (read_some(buf.data(), buf.size()) ||
+                             timer.async_wait(as_tuple(use_awaitable)));
+        if (res.index() == 1) {
+            close();
+            co_return ReplyOrError{std::nullopt, timed_out(timeout)};
+        }
+        auto [ec, n] = std::get<0>(res);
+        if (n > 0) parser_.feed(std::string_view(buf.data(), n));
+        if (!ec || n > 0) continue;
+        close();
+        std::string e = (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+                            ? "connection closed by the server"
+                            : ec.message();
+        co_return ReplyOrError{std::nullopt, e};
+    }
+}
+
+asio::awaitable<std::string> Connection::write(std::string_view bytes, Millis timeout) {
+    if (!open_) co_return "connection already closed";
+    asio::steady_timer timer(ex_, timeout);
+    auto res = co_await (write_some(bytes) || timer.async_wait(as_tuple(use_awaitable)));
+    if (res.index() == 1) {
+        close();
+        co_return timed_out(timeout);
+    }
+    if (auto [ec, n] = std::get<0>(res); ec) {
+        close();
+        co_return ec.message();
+    }
+    co_return "";
+}
+
+asio::awaitable<std::string> Connection::handshake(Millis timeout) {
+    asio::steady_timer timer(ex_, timeout);
+    auto res = co_await (
+        stream_.async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
+        timer.async_wait(as_tuple(use_awaitable)));
+    std::string e;
+    if (res.index() == 1) {
+        e = timed_out(timeout);
+    } else if (auto [ec] = std::get<0>(res); ec) {
+        e = ec.message();
+    }
+    if (!e.empty()) {
+        close();
+        co_return e;
+    }
+    tls_ = true;
+    parser_ = ReplyParser();  // nothing read before TLS may count after it (RFC 3207 4.2)
+    co_return "";
+}
+
+void Connection::close() {
+    open_ = false;
+    boost::system::error_code ec;
+    stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.next_layer().close(ec);
+}
+
+}  // namespace holdfast::smtp::client

@@ -1,0 +1,52 @@
+#pragma once
+// Internal to the client (only session.cpp includes it): one TCP connection
+// that may switch to TLS, with a deadline on every step. Errors come back as
+// text for the per-recipient results; a failed step closes the connection.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "smtp/client/types.hpp"
+#include "smtp/protocol/reply_parser.hpp"
+
+namespace holdfast::smtp::client {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct ReplyOrError {
+    std::optional<Reply> reply;
+    std::string error;  // "timed out after 5.0s", "connection closed by the server"
+};
+
+class Connection {
+  public:
+    Connection(asio::any_io_executor ex, asio::ssl::context& tls);
+
+    asio::awaitable<std::string> connect(tcp::endpoint ep, Millis timeout);  // "" = connected
+    asio::awaitable<ReplyOrError> read_reply(Millis timeout);
+    asio::awaitable<std::string> write(std::string_view bytes, Millis timeout);  // "" = written
+    asio::awaitable<std::string> handshake(Millis timeout);                      // "" = TLS on
+    void close();
+
+    bool is_open() const { return open_; }
+    bool tls() const { return tls_; }
+
+  private:
+    using IoResult = std::tuple<boost::system::error_code, std::size_t>;
+    asio::awaitable<IoResult> read_some(char* buf, std::size_t size);
+    asio::awaitable<IoResult> write_some(std::string_view bytes);
+
+    asio::any_io_executor ex_;
+    asio::ssl::stream<tcp::socket> stream_;
+    ReplyParser parser_;
+    bool open_ = false;
+    bool tls_ = false;
+};
+
+}  // namespace holdfast::smtp::client

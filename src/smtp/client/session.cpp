@@ -1,0 +1,149 @@
+// Session set-up: connect, banner, EHLO / HELO, STARTTLS; QUIT. The mail
+// transaction itself is in transaction.cpp.
+#include "smtp/client/session.hpp"
+
+#include "smtp/client/capabilities.hpp"
+#include "smtp/client/session_impl.hpp"
+#include "smtp/client/status.hpp"
+
+namespace holdfast::smtp::client {
+
+namespace {
+
+// Our own words about the connection: always temporary (RFC 3463 4.4.x).
+Status network(std::string enhanced, std::string text) {
+    return Status{Outcome::deferred, 0, std::move(enhanced), std::move(text)};
+}
+
+tcp::endpoint to_asio(const Endpoint& e) {
+    asio::ip::address_v6::bytes_type b;
+    std::copy(e.address.bytes.begin(), e.address.bytes.end(), b.begin());
+    asio::ip::address_v6 v6(b);
+    if (v6.is_v4_mapped()) return {asio::ip::make_address_v4(asio::ip::v4_mapped, v6), e.port};
+    return {v6, e.port};
+}
+
+}  // namespace
+
+Session::Impl::Impl(asio::any_io_executor ex, const std::string& host, Endpoint ep, Options o)
+    : tls_ctx(asio::ssl::context::tls_client),
+      conn(ex, tls_ctx),
+      ex(ex),
+      endpoint(ep),
+      options(std::move(o)) {
+    // Opportunistic TLS (RFC 7435): encrypt when we can, verify nothing;
+    // refusing a bad certificate would only push the mail to plain text.
+    tls_ctx.set_verify_mode(asio::ssl::verify_none);
+    remote = fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port);
+}
+
+Status Session::Impl::lost(std::string_view stage, const std::string& error) {
+    in_sync = false;
+    conn.close();
+    last_error = fmt::format("lost connection with {} while {}: {}", remote, stage, error);
+    return network("4.4.2", last_error);
+}
+
+asio::awaitable<Status> Session::Impl::exchange(std::string_view bytes, Millis timeout,
+                                                std::string_view stage) {
+    if (auto e = co_await conn.write(bytes, timeout); !e.empty())
+        co_return lost(fmt::format("sending {}", stage), e);
+    auto r = co_await conn.read_reply(timeout);
+    if (!r.reply) co_return lost(fmt::format("waiting for the reply to {}", stage), r.error);
+    co_return status_of(*r.reply);
+}
+
+asio::awaitable<Status> Session::Impl::command(std::string line, Millis timeout,
+                                               std::string_view stage) {
+    line += "\r\n";
+    co_return co_await exchange(line, timeout, stage);
+}
+
+// EHLO, or HELO when the peer does not speak ESMTP (RFC 5321 3.2).
+asio::awaitable<Status> Session::Impl::hello() {
+    std::string ehlo = "EHLO " + options.helo + "\r\n";
+    if (auto e = co_await conn.write(ehlo, options.timeouts.command); !e.empty())
+        co_return lost("sending EHLO", e);
+    auto r = co_await conn.read_reply(options.timeouts.command);
+    if (!r.reply) co_return lost("waiting for the reply to EHLO", r.error);
+    if (r.reply->positive()) {
+        caps = parse_capabilities(*r.reply);
+        co_return status_of(*r.reply);
+    }
+    if (r.reply->transient()) co_return status_of(*r.reply);  // 421: closing, try later
+    caps = Capabilities{};
+    co_return co_await command("HELO " + options.helo, options.timeouts.command, "HELO");
+}
+
+asio::awaitable<Status> Session::Impl::start(bool try_tls) {
+    if (auto e = co_await conn.connect(to_asio(endpoint), options.timeouts.connect); !e.empty())
+        co_return network("4.4.1", fmt::format("connect to {}: {}", remote, e));
+    in_sync = true;
+    auto banner = co_await conn.read_reply(options.timeouts.banner);
+    if (!banner.reply) co_return lost("waiting for the banner", banner.error);
+    // A 554 banner is the host's verdict on us, reported as it is; the
+    // courier decides whether another host may do better.
+    if (banner.reply->code != 220) co_return status_of(*banner.reply);
+    Status s = co_await hello();
+    if (s.outcome != Outcome::delivered || !try_tls || !caps.starttls) co_return s;
+    Status tls = co_await command("STARTTLS", options.timeouts.command, "STARTTLS");
+    if (tls.code == 0) co_return tls;
+    if (tls.code != 220) co_return s;  // TLS refused: the session goes on in plain text
+    if (auto e = co_await conn.handshake(options.timeouts.tls_handshake); !e.empty())
+        co_return network("4.7.0", fmt::format("TLS handshake with {} failed: {}", remote, e));
+    co_return co_await hello();  // RFC 3207 4.2: forget what was said before TLS
+}
+
+asio::awaitable<Opened> Session::open(asio::any_io_executor ex, std::string host, Endpoint endpoint,
+                                      Options options) {
+    auto impl = std::make_unique<Impl>(ex, host, endpoint, options);
+    Status s = co_await impl->start(options.starttls);
+    if (s.code == 0 && s.enhanced == "4.7.0") {
+        // A server that offers STARTTLS but cannot complete it: opportunistic
+        // TLS means trying once more in plain text rather than never delivering.
+        impl = std::make_unique<Impl>(ex, host, endpoint, options);
+        s = co_await impl->start(false);
+    }
+    if (s.outcome == Outcome::delivered && impl->conn.is_open()) {
+        co_return Opened{std::unique_ptr<Session>(new Session(std::move(impl))), s};
+    }
+    if (impl->conn.is_open()) {
+        // Refused at the banner or EHLO: say goodbye, ignore the answer.
+        co_await impl->command("QUIT", std::chrono::seconds(1), "QUIT");
+        impl->conn.close();
+    }
+    if (s.outcome == Outcome::delivered) s = network("4.4.2", "connection closed unexpectedly");
+    co_return Opened{nullptr, s};
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+bool Session::usable() const {
+    return impl_->conn.is_open() && impl_->in_sync;
+}
+bool Session::tls() const {
+    return impl_->conn.tls();
+}
+const Capabilities& Session::capabilities() const {
+    return impl_->caps;
+}
+const std::string& Session::remote() const {
+    return impl_->remote;
+}
+
+asio::awaitable<Result> Session::send(Message m) {
+    Result r = co_await impl_->transact(m);
+    r.reusable = usable();
+    if (!r.reusable) r.error = impl_->last_error;
+    co_return r;
+}
+
+asio::awaitable<void> Session::quit() {
+    if (impl_->conn.is_open() && impl_->in_sync) {
+        co_await impl_->command("QUIT", impl_->options.timeouts.command, "QUIT");
+    }
+    impl_->conn.close();
+}
+
+}  // namespace holdfast::smtp::client

@@ -1,0 +1,37 @@
+#pragma once
+// Internal to the client: the state behind a Session, shared by
+// session.cpp (connect, banner, EHLO, STARTTLS) and transaction.cpp.
+#include <fmt/format.h>
+
+#include "smtp/client/connection.hpp"
+#include "smtp/client/session.hpp"
+
+namespace holdfast::smtp::client {
+
+struct Session::Impl {
+    Impl(asio::any_io_executor ex, const std::string& host, Endpoint ep, Options o);
+
+    asio::awaitable<Status> start(bool try_tls);
+    asio::awaitable<Status> hello();
+    // Writes one command line, reads its reply; a transport error is a
+    // deferral in our own words.
+    asio::awaitable<Status> command(std::string line, Millis timeout, std::string_view stage);
+    asio::awaitable<Status> exchange(std::string_view bytes, Millis timeout,
+                                     std::string_view stage);
+    asio::awaitable<Result> transact(const Message& m);
+    asio::awaitable<void> pipeline(const Message& m, std::size_t size, Result& result);
+    Status lost(std::string_view stage, const std::string& error);
+
+    asio::ssl::context tls_ctx;
+    Connection conn;
+    asio::any_io_executor ex;
+    Endpoint endpoint;
+    Options options;
+    Capabilities caps;
+    std::string remote;
+    bool used = false;       // a transaction happened: RSET before the next
+    bool in_sync = false;    // every command sent has had its reply
+    std::string last_error;  // what lost() last said
+};
+
+}  // namespace holdfast::smtp::client

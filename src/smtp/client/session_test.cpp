@@ -1,0 +1,212 @@
+#include "smtp/client/session.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "smtp/client/test_peer.hpp"
+#include "util/strings.hpp"
+
+using namespace holdfast;
+using namespace holdfast::smtp::client;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+Options quick() {
+    Options o;
+    o.helo = "backup.test";
+    auto& t = o.timeouts;
+    t.connect = t.banner = t.command = t.mail = t.rcpt = t.data_init = t.data_block = t.data_end =
+        t.tls_handshake = 2s;
+    return o;
+}
+
+Endpoint local(std::uint16_t port) {
+    return {*util::parse_ip("127.0.0.1"), port};
+}
+
+struct Run {
+    Status open;
+    bool tls = false;
+    Capabilities caps;
+    std::vector<Result> results;
+};
+
+// A named coroutine, not a capturing lambda (GCC 12 double-frees captures).
+asio::awaitable<void> deliver(Run* out, Endpoint ep, Options o, std::vector<Message> messages) {
+    auto opened = co_await Session::open(co_await asio::this_coro::executor, "peer.test", ep, o);
+    out->open = opened.status;
+    if (!opened.session) co_return;
+    out->tls = opened.session->tls();
+    out->caps = opened.session->capabilities();
+    for (auto& m : messages) out->results.push_back(co_await opened.session->send(m));
+    co_await opened.session->quit();
+}
+
+Run run(Endpoint ep, std::vector<Message> messages, Options o = quick()) {
+    asio::io_context io;
+    Run r;
+    asio::co_spawn(io, deliver(&r, ep, o, std::move(messages)), asio::detached);
+    io.run();
+    return r;
+}
+
+const std::string kEhlo =
+    "250-peer.test\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250-8BITMIME\r\n"
+    "250 ENHANCEDSTATUSCODES\r\n";
+
+// A well-behaved peer; `rcpt` answers each RCPT.
+std::string basic(const std::string& line,
+                  const std::function<std::string(const std::string&)>& rcpt) {
+    if (line == "CONNECT") return "220 peer.test ESMTP\r\n";
+    if (util::istarts_with(line, "EHLO")) return kEhlo;
+    if (util::istarts_with(line, "MAIL")) return "250 2.1.0 Ok\r\n";
+    if (util::istarts_with(line, "RCPT")) return rcpt(line);
+    if (line == "DATA") return "354 go ahead\r\n";
+    if (line == ".") return "250 2.0.0 Ok: queued\r\n";
+    if (line == "RSET") return "250 2.0.0 Ok\r\n";
+    if (line == "QUIT") return "221 2.0.0 Bye\r\n";
+    return "502 5.5.2 what?\r\n";
+}
+
+}  // namespace
+
+TEST(Session, PerRecipientResultsWithPipelining) {
+    test::Peer peer([](const std::string& line) {
+        return basic(line, [](const std::string& l) -> std::string {
+            if (l.find("full@") != std::string::npos) return "452 4.2.2 mailbox full\r\n";
+            if (l.find("nobody@") != std::string::npos) return "550 5.1.1 no such user\r\n";
+            return "250 2.1.5 Ok\r\n";
+        });
+    });
+    std::string body = "Subject: t\r\n\r\n.leading dot\r\nlast line\r\n";
+    auto r = run(local(peer.port()),
+                 {Message{"s@src.test", {"a@dst.test", "full@dst.test", "nobody@dst.test"}, body}});
+    ASSERT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
+    EXPECT_TRUE(r.caps.pipelining);
+    ASSERT_EQ(r.results.size(), 1u);
+    const auto& rc = r.results[0].recipients;
+    ASSERT_EQ(rc.size(), 3u);
+    EXPECT_EQ(rc[0].status.outcome, Outcome::delivered);
+    EXPECT_EQ(rc[0].status.text, "250 2.0.0 Ok: queued");
+    EXPECT_EQ(rc[1].status.outcome, Outcome::deferred);
+    EXPECT_EQ(rc[1].status.enhanced, "4.2.2");
+    EXPECT_EQ(rc[2].status.outcome, Outcome::failed);
+    EXPECT_EQ(rc[2].status.text, "550 5.1.1 no such user");
+    ASSERT_EQ(peer.data().size(), 1u);
+    EXPECT_EQ(peer.data()[0], "Subject: t\r\n\r\n..leading dot\r\nlast line\r\n");
+    // MAIL and all RCPTs left in one write; the body and its final dot too.
+    bool grouped = false, dot_with_body = false;
+    for (const auto& c : peer.chunks()) {
+        grouped = grouped || (c.find("MAIL FROM:<s@src.test> SIZE=") != std::string::npos &&
+                              c.find("RCPT TO:<nobody@dst.test>") != std::string::npos);
+        dot_with_body = dot_with_body || c.find("last line\r\n.\r\n") != std::string::npos;
+    }
+    EXPECT_TRUE(grouped);
+    EXPECT_TRUE(dot_with_body);
+}
+
+TEST(Session, ReusesTheConnectionWithRset) {
+    test::Peer peer([](const std::string& line) {
+        return basic(line, [](const std::string&) { return std::string("250 2.1.5 Ok\r\n"); });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test"}, "one\r\n"},
+                                      Message{"", {"b@dst.test"}, "two\r\n"}});
+    ASSERT_EQ(r.results.size(), 2u);
+    EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::delivered);
+    EXPECT_EQ(r.results[1].recipients[0].status.outcome, Outcome::delivered);
+    EXPECT_TRUE(r.results[1].reusable);
+    EXPECT_EQ(peer.connections(), 1);
+    std::string all;
+    for (const auto& c : peer.chunks()) all += c;
+    EXPECT_NE(all.find("RSET\r\nMAIL FROM:<> SIZE=5\r\n"), std::string::npos) << all;
+    EXPECT_EQ(peer.data(), (std::vector<std::string>{"one\r\n", "two\r\n"}));
+}
+
+TEST(Session, FallsBackToHeloAndSendsOneCommandAtATime) {
+    test::Peer peer([](const std::string& line) -> std::string {
+        if (util::istarts_with(line, "EHLO")) return "502 5.5.1 no ESMTP here\r\n";
+        if (util::istarts_with(line, "HELO")) return "250 peer.test\r\n";
+        return basic(line, [](const std::string&) { return std::string("250 Ok\r\n"); });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test", "b@dst.test"}, "x"}});
+    ASSERT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
+    EXPECT_FALSE(r.caps.esmtp);
+    ASSERT_EQ(r.results.size(), 1u);
+    EXPECT_EQ(r.results[0].recipients[1].status.outcome, Outcome::delivered);
+    for (const auto& c : peer.chunks()) {
+        EXPECT_FALSE(c.find("MAIL") != std::string::npos && c.find("RCPT") != std::string::npos);
+        EXPECT_EQ(c.find("SIZE="), std::string::npos);
+    }
+}
+
+TEST(Session, UsesStartTlsWhenOffered) {
+    test::Peer peer([](const std::string& line) -> std::string {
+        if (util::istarts_with(line, "EHLO")) return "250-peer.test\r\n250 STARTTLS\r\n";
+        if (line == "STARTTLS") return "220 2.0.0 ready\r\n";
+        return basic(line, [](const std::string&) { return std::string("250 Ok\r\n"); });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test"}, "secret\r\n"}});
+    ASSERT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
+    EXPECT_TRUE(r.tls);
+    EXPECT_TRUE(peer.tls_used());
+    EXPECT_EQ(r.results.at(0).recipients.at(0).status.outcome, Outcome::delivered);
+    EXPECT_EQ(peer.data(), std::vector<std::string>{"secret\r\n"});
+}
+
+TEST(Session, RefusesOversizedMessageWithoutSendingIt) {
+    test::Peer peer([](const std::string& line) {
+        return basic(line, [](const std::string&) { return std::string("250 Ok\r\n"); });
+    });
+    std::string big(200000, 'x');
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test"}, big}});
+    ASSERT_EQ(r.results.size(), 1u);
+    EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::failed);
+    EXPECT_EQ(r.results[0].recipients[0].status.enhanced, "5.3.4");
+    EXPECT_TRUE(peer.data().empty());
+}
+
+TEST(Session, BannerTimeoutDefers) {
+    test::Peer peer([](const std::string& line) -> std::string {
+        if (line == "CONNECT") return "-";  // never greets
+        return "-";
+    });
+    Options o = quick();
+    o.timeouts.banner = 200ms;
+    auto start = std::chrono::steady_clock::now();
+    auto r = run(local(peer.port()), {}, o);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    EXPECT_EQ(r.open.outcome, Outcome::deferred);
+    EXPECT_EQ(r.open.enhanced, "4.4.2");
+    EXPECT_NE(r.open.text.find("timed out"), std::string::npos) << r.open.text;
+}
+
+TEST(Session, RefusedConnectionDefers) {
+    std::uint16_t port;
+    {
+        test::Peer gone([](const std::string&) { return std::string(); });
+        port = gone.port();
+    }
+    auto r = run(local(port), {});
+    EXPECT_EQ(r.open.outcome, Outcome::deferred);
+    EXPECT_EQ(r.open.enhanced, "4.4.1");
+}
+
+TEST(Session, DroppedAfterDotDefersAcceptedRecipients) {
+    test::Peer peer([](const std::string& line) {
+        if (line == ".") return std::string();  // hang up instead of answering
+        return basic(line, [](const std::string&) { return std::string("250 Ok\r\n"); });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test"}, "x\r\n"}});
+    ASSERT_EQ(r.results.size(), 1u);
+    EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::deferred);
+    EXPECT_FALSE(r.results[0].reusable);
+    EXPECT_FALSE(r.results[0].error.empty());
+}

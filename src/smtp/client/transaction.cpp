@@ -1,0 +1,141 @@
+// One mail transaction on an open session: RSET when the connection is
+// reused, MAIL and RCPT (pipelined when offered), DATA, then the body with
+// its final dot, and per-recipient results from the replies.
+#include "smtp/client/session_impl.hpp"
+#include "smtp/client/status.hpp"
+#include "smtp/client/wire.hpp"
+
+namespace holdfast::smtp::client {
+
+namespace {
+
+// Written in pieces so that the RFC's per-block timeout (4.5.3.2.5) applies
+// to each; the last piece carries the end of the body and ".\r\n" together.
+constexpr std::size_t kDataBlock = 64 * 1024;
+
+// Gives every recipient (or only those the server accepted at RCPT) `s`.
+void settle(Result& r, const Status& s, bool only_accepted = false) {
+    for (auto& rr : r.recipients) {
+        if (only_accepted && rr.status.outcome != Outcome::delivered) continue;
+        rr.status = s;
+    }
+}
+
+}  // namespace
+
+// MAIL and every RCPT; recipient statuses come from the RCPT replies, or
+// all of them from a refused MAIL.
+asio::awaitable<void> Session::Impl::pipeline(const Message& m, std::size_t size, Result& result) {
+    const auto& t = options.timeouts;
+    std::vector<std::string> lines{mail_command(m, caps, size)};
+    for (const auto& rcpt : m.recipients) lines.push_back(rcpt_command(rcpt));
+    if (caps.pipelining) {
+        // One write for the whole group (RFC 2920); replies come back in order.
+        std::string batch;
+        for (const auto& l : lines) batch += l + "\r\n";
+        if (auto e = co_await conn.write(batch, t.mail); !e.empty()) {
+            settle(result, lost("sending MAIL FROM and RCPT TO", e));
+            co_return;
+        }
+    }
+    std::optional<Status> mail_refused;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        bool mail = i == 0;
+        Millis timeout = mail ? t.mail : t.rcpt;
+        if (!caps.pipelining) {
+            if (mail_refused) break;  // no RCPT after a refused MAIL
+            std::string line = lines[i] + "\r\n";
+            if (auto e = co_await conn.write(line, timeout); !e.empty()) {
+                settle(result, lost(mail ? "sending MAIL FROM" : "sending RCPT TO", e));
+                co_return;
+            }
+        }
+        auto r = co_await conn.read_reply(timeout);
+        if (!r.reply) {
+            settle(result, lost(mail ? "waiting for the reply to MAIL FROM"
+                                     : "waiting for the reply to RCPT TO",
+                                r.error));
+            co_return;
+        }
+        Status s = status_of(*r.reply);
+        if (mail) {
+            if (s.outcome != Outcome::delivered) mail_refused = s;
+        } else if (!mail_refused) {
+            result.recipients[i - 1].status = s;
+        }
+    }
+    if (mail_refused) settle(result, *mail_refused);
+}
+
+asio::awaitable<Result> Session::Impl::transact(const Message& m) {
+    const auto& t = options.timeouts;
+    Result result;
+    for (const auto& rcpt : m.recipients) {
+        result.recipients.push_back({rcpt, Status{Outcome::deferred, 0, "4.4.2", "not tried"}});
+    }
+    if (!conn.is_open() || !in_sync) {
+        settle(result, lost("starting a transaction", "connection not usable"));
+        co_return result;
+    }
+    if (used) {
+        Status s = co_await exchange("RSET\r\n", t.command, "RSET");
+        if (s.outcome != Outcome::delivered) {
+            // A peer that will not reset cannot be trusted with another message.
+            if (s.code != 0) s = lost("resetting", s.text);
+            settle(result, s);
+            co_return result;
+        }
+    }
+    used = true;
+
+    std::string payload = dot_stuff(m.data);
+    std::size_t size = payload.size() - 3;  // SIZE counts the message, not the final dot
+    if (caps.size_limit != 0 && size > caps.size_limit) {
+        settle(result, Status{Outcome::failed, 0, "5.3.4",
+                              fmt::format("message size {} exceeds the limit of {} ({} octets)",
+                                          size, remote, caps.size_limit)});
+        co_return result;
+    }
+    if (m.smtputf8 && !caps.smtputf8) {
+        settle(result, Status{Outcome::failed, 0, "5.6.7",
+                              fmt::format("{} does not support SMTPUTF8 (RFC 6531)", remote)});
+        co_return result;
+    }
+
+    co_await pipeline(m, size, result);
+    if (!in_sync) co_return result;
+    bool any = false;
+    for (const auto& r : result.recipients) any = any || r.status.outcome == Outcome::delivered;
+    if (!any) co_return result;  // nobody to send to; the next send() resets
+
+    // From here an accepted recipient is only "accepted at RCPT": the reply
+    // to DATA or to the final dot decides.
+    Status data = co_await exchange("DATA\r\n", t.data_init, "DATA");
+    if (data.code != 354) {
+        if (data.outcome == Outcome::delivered) data.outcome = Outcome::deferred;  // not 354
+        settle(result, data, true);
+        co_return result;
+    }
+    // Never leave the final ".\r\n" alone in a small last write: the last
+    // write takes between half a block and a block and a half.
+    std::string_view rest = payload;
+    while (!rest.empty()) {
+        std::size_t n = rest.size() > kDataBlock + kDataBlock / 2 ? kDataBlock : rest.size();
+        if (auto e = co_await conn.write(rest.substr(0, n), t.data_block); !e.empty()) {
+            settle(result, lost("sending the message", e), true);
+            co_return result;
+        }
+        rest.remove_prefix(n);
+    }
+    auto end = co_await conn.read_reply(t.data_end);
+    // Lost after the dot: the message may have arrived; a retry risks a
+    // duplicate, which beats losing it (RFC 1047).
+    if (!end.reply) {
+        settle(result, lost("waiting for the reply to the end of data", end.error), true);
+        co_return result;
+    }
+    settle(result, status_of(*end.reply), true);
+    co_return result;
+}
+
+}  // namespace holdfast::smtp::client

@@ -1,0 +1,47 @@
+#include "smtp/client/wire.hpp"
+
+#include <fmt/format.h>
+
+namespace holdfast::smtp::client {
+
+bool has_eight_bit(std::string_view data) {
+    for (unsigned char c : data) {
+        if (c > 127) return true;
+    }
+    return false;
+}
+
+std::string mail_command(const Message& m, const Capabilities& caps, std::size_t size) {
+    std::string line = fmt::format("MAIL FROM:<{}>", m.sender);
+    if (caps.size) line += fmt::format(" SIZE={}", size);
+    if (caps.eight_bit_mime && has_eight_bit(m.data)) line += " BODY=8BITMIME";
+    if (caps.smtputf8 && m.smtputf8) line += " SMTPUTF8";
+    return line;
+}
+
+std::string rcpt_command(std::string_view recipient) {
+    return fmt::format("RCPT TO:<{}>", recipient);
+}
+
+std::string dot_stuff(std::string_view data) {
+    std::string out;
+    out.reserve(data.size() + data.size() / 64 + 8);
+    bool line_start = true;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        char c = data[i];
+        if (c == '\r' || c == '\n') {
+            out += "\r\n";
+            if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
+            line_start = true;
+            continue;
+        }
+        if (line_start && c == '.') out += '.';
+        out += c;
+        line_start = false;
+    }
+    if (!line_start) out += "\r\n";
+    out += ".\r\n";
+    return out;
+}
+
+}  // namespace holdfast::smtp::client
