@@ -9,6 +9,8 @@
 
 #include "app/logging.hpp"
 #include "delivery/local_courier.hpp"
+#include "dns/resolver.hpp"
+#include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
 #include "util/file.hpp"
@@ -74,6 +76,10 @@ int serve(const config::Config& config) {
     asio::io_context io(static_cast<int>(threads));
     asio::thread_pool blocking(2);
     try {
+        dns::Resolver resolver(dns::options_from(config.dns));
+        std::optional<dnsbl::Checker> dnsbl;
+        if (!config.dnsbl.zones.empty())
+            dnsbl.emplace(resolver, config.dnsbl, config.relay.networks);
         smtp::SessionContext ctx{
             config,
             policy::RecipientPolicy(config),
@@ -81,6 +87,7 @@ int serve(const config::Config& config) {
             load_users(config),
             make_tls(config),
             blocking,
+            dnsbl ? &*dnsbl : nullptr,
             smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
             smtp::AuthFailures(
                 std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay))};

@@ -16,15 +16,11 @@
 namespace holdfast::queue {
 class Spool;
 }
+namespace holdfast::dnsbl {
+class Checker;
+}
 
 namespace holdfast::smtp {
-
-// The optional DNSBL verdict for a client, asked once per connection.
-struct BlockVerdict {
-    bool blocked = false;
-    std::string zone;  // which list
-    std::string txt;   // the list's reason, shown to the client
-};
 
 struct SessionContext {
     const config::Config& config;
@@ -33,6 +29,7 @@ struct SessionContext {
     std::shared_ptr<const auth::UsersFile> users;  // null: AUTH not offered
     std::optional<boost::asio::ssl::context> tls;  // empty: no STARTTLS / submissions
     boost::asio::thread_pool& blocking_pool;       // crypt(3) runs here, not on I/O threads
+    const dnsbl::Checker* dnsbl;                   // null: no [dnsbl] zones
     ConnectionCounter connections;
     AuthFailures auth_failures;
 };

@@ -33,7 +33,8 @@ Session::Session(Stream::Socket socket, SessionContext& ctx, const config::Liste
       stream_(std::move(socket)),
       timer_(stream_.socket().get_executor()),
       framer_(ctx.config.limits.line_length),
-      in_(kReadBuffer) {
+      in_(kReadBuffer),
+      dnsbl_wait_(stream_.socket().get_executor()) {
     boost::system::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ = to_ip(remote.address());
@@ -65,6 +66,7 @@ asio::awaitable<void> Session::run() {
     }
     slot.emplace(ctx_.connections, peer_);
     asio::co_spawn(stream_.socket().get_executor(), watchdog(), asio::detached);
+    start_dnsbl_check();
     spdlog::debug("client=[{}] status=connected listener={}", peer_.str(), listen_.address);
 
     bool ok = true;
@@ -85,6 +87,7 @@ asio::awaitable<void> Session::run() {
         co_await flush();
     }
     timer_.cancel();
+    dnsbl_wait_.cancel();
     stream_.close();
     spdlog::debug("client={} status=disconnected", client_text());
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "dnsbl/checker.hpp"
 #include "mail/address.hpp"
 #include "policy/recipient_policy.hpp"
 #include "queue/envelope.hpp"
@@ -41,6 +42,8 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> flush();
     boost::asio::awaitable<std::optional<std::string>> read_line();  // for AUTH continuations
     boost::asio::awaitable<void> watchdog();
+    void start_dnsbl_check();
+    boost::asio::awaitable<void> await_dnsbl();
     void touch();  // the client did something: push the idle deadline
     void send(const Reply& r);
     void close_after(const Reply& r);
@@ -84,6 +87,12 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned auth_failures_ = 0;
     unsigned errors_ = 0;
     std::optional<Transaction> txn_;
+
+    // The DNSBL verdict, asked at connect and awaited at the first RCPT so
+    // that the banner never waits for DNS.
+    std::optional<dnsbl::Verdict> dnsbl_;
+    bool dnsbl_pending_ = false;
+    boost::asio::steady_timer dnsbl_wait_;
 };
 
 }  // namespace holdfast::smtp

@@ -77,6 +77,15 @@ Reply Session::on_rcpt(const Command& c) {
     if (txn_->recipients.size() >= ctx_.config.limits.recipients) {
         return Reply(452, "4.5.3", "Error: too many recipients");
     }
+    // Listed clients are refused at RCPT, not at connect, so that the
+    // sender's admin sees the list's reason in the bounce. Authenticated
+    // users are exempt (a dynamic-IP policy list is not about them).
+    if (dnsbl_ && dnsbl_->reject && auth_user_.empty()) {
+        Reply r(554, "5.7.1", dnsbl_->reply_text(peer_));
+        spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
+                     txn_->sender.bracketed(), c.address.bracketed(), r.summary());
+        return r;
+    }
     policy::RecipientDecision d = ctx_.policy.decide(c.address, policy_client());
     if (d.destination == policy::Destination::refused) {
         spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
