@@ -44,8 +44,12 @@ class Spool {
     // thread once envelope and message are written, fsync'd, renamed into
     // the spool and the directory fsync'd; only then may the session answer
     // 250. env.id must be a fresh mail::new_queue_id(); env.size is set here.
+    // Refusals known at once (invalid id, spool closing) call `done` right
+    // away on the caller's thread.
     void store(Envelope env, std::string message, std::function<void(std::error_code)> done);
     // Called (on the writer thread) after each successful store, after `done`.
+    // Stores still waiting when the Spool is destroyed call it too: clear it
+    // (set_on_stored({})) before destroying whatever it points to.
     void set_on_stored(std::function<void(const std::string& id)> fn);
 
     std::vector<Envelope> list() const;  // sorted by id, i.e. by arrival
