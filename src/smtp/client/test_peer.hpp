@@ -25,10 +25,14 @@ class Peer {
   public:
     using Answer = std::function<std::string(const std::string& line)>;
 
-    explicit Peer(Answer answer) : answer_(std::move(answer)) {
+    // port 0: an ephemeral port; else that port (a peer that "comes back").
+    explicit Peer(Answer answer, std::uint16_t port = 0) : answer_(std::move(answer)) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sockaddr_in a{};
         a.sin_family = AF_INET;
+        a.sin_port = htons(port);
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
         ::listen(fd_, 16);

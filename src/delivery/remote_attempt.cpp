@@ -1,0 +1,157 @@
+// One delivery attempt for one message and one destination domain: next
+// hops, then the SMTP client host by host until one of them gives
+// replies, then the outcomes recorded in the spool, told to the scheduler,
+// and bounced where they failed.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "delivery/next_hop_lookup.hpp"
+#include "delivery/remote_courier_impl.hpp"
+#include "smtp/client/session.hpp"
+
+namespace holdfast::delivery {
+
+namespace asio = boost::asio;
+using queue::RecipientState;
+using smtp::client::Outcome;
+
+namespace {
+
+bool all_without_reply(const smtp::client::Result& r) {
+    for (const auto& rr : r.recipients) {
+        if (rr.status.code != 0) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliver(
+    const queue::Envelope& env, const std::string& message, std::string domain,
+    std::vector<std::string> recipients, bool* connected) {
+    std::map<std::string, RemoteOutcome> out;
+    auto all = [&](const smtp::client::Status& s, const std::string& remote) {
+        for (const auto& a : recipients) out[a] = {s, remote, false};
+    };
+    NextHops hops = co_await find_next_hops(resolver, domain, settings.self, primary_for(domain),
+                                            static_cast<std::uint32_t>(rng()));
+    if (!hops.ok()) {
+        if (hops.verdict == HopVerdict::we_are_best) {
+            spdlog::critical("id={} domain={} status=held reason=\"{}\"", env.id, domain,
+                             hops.reason);
+        }
+        Outcome o = hops.verdict == HopVerdict::permanent ? Outcome::failed : Outcome::deferred;
+        all({o, 0, hops.dsn, hops.reason}, "");
+        *connected = hops.verdict == HopVerdict::we_are_best;  // DNS answered; no probe cadence
+        co_return out;
+    }
+    auto ex = co_await asio::this_coro::executor;
+    smtp::client::Status last{Outcome::deferred, 0, "4.4.1", "no host tried"};
+    for (const auto& hop : hops.hops) {
+        for (const auto& address : hop.addresses) {
+            auto opened = co_await smtp::client::Session::open(ex, hop.host, {address, hop.port},
+                                                               settings.client);
+            if (!opened.session) {
+                // Refused at the banner or EHLO, even with 5xx: another host
+                // may do better, and a refusal to talk is no verdict on the mail.
+                last = opened.status;
+                if (last.outcome == Outcome::failed) last.outcome = Outcome::deferred;
+                continue;
+            }
+            smtp::client::Message m{env.sender, recipients, message, env.smtputf8};
+            auto result = co_await opened.session->send(m);
+            bool tls = opened.session->tls();
+            std::string remote = opened.session->remote();
+            co_await opened.session->quit();
+            if (all_without_reply(result)) {  // lost before any reply: next host
+                last = result.recipients.empty() ? last : result.recipients[0].status;
+                continue;
+            }
+            *connected = true;
+            for (const auto& rr : result.recipients) out[rr.address] = {rr.status, remote, tls};
+            co_return out;
+        }
+    }
+    all(last, "");
+    co_return out;
+}
+
+asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
+    auto env = spool.get(t.id);
+    std::string message;
+    if (!env || spool.read_message(t.id, message)) {
+        scheduler.remove(t.id, t.destination);  // deleted meanwhile
+        co_return;
+    }
+    auto recipients = pending_remote(*env, t.destination);
+    if (recipients.empty()) {
+        scheduler.report(t.id, t.destination, queue::Attempt::delivered, now());
+        co_return;
+    }
+    bool connected = false;
+    auto outcomes = co_await deliver(*env, message, t.destination, recipients, &connected);
+    bool deferred = false, failed = false;
+    for (const auto& [a, o] : outcomes) {
+        deferred = deferred || o.status.outcome == Outcome::deferred;
+        failed = failed || o.status.outcome == Outcome::failed;
+    }
+    queue::Attempt result =
+        deferred ? (connected ? queue::Attempt::deferred : queue::Attempt::unreachable)
+        : failed ? queue::Attempt::failed
+                 : queue::Attempt::delivered;
+    scheduler.report(t.id, t.destination, result, now());
+    record(t, *env, message, outcomes, result);
+    kick();
+}
+
+void RemoteCourier::Impl::record(const queue::Task& t, const queue::Envelope& env,
+                                 const std::string& message,
+                                 const std::map<std::string, RemoteOutcome>& outcomes,
+                                 queue::Attempt result) {
+    auto t_now = now();
+    double delay = std::chrono::duration<double>(t_now - env.arrival).count();
+    std::vector<dsn::RecipientStatus> bounces;
+    for (const auto& [address, o] : outcomes) {
+        const char* status = o.status.outcome == Outcome::delivered ? "sent"
+                             : o.status.outcome == Outcome::failed  ? "bounced"
+                                                                    : "deferred";
+        spdlog::log(
+            o.status.outcome == Outcome::delivered ? spdlog::level::info : spdlog::level::warn,
+            "id={} from=<{}> to=<{}> relay={} status={} dsn={} delay={:.2f}s tls={} "
+            "reply=\"{}\"",
+            t.id, env.sender, address, o.remote.empty() ? "none" : o.remote, status,
+            o.status.enhanced, delay, o.tls ? "yes" : "no", o.status.text);
+        if (o.status.outcome != Outcome::failed) continue;
+        dsn::RecipientStatus rs;
+        rs.final_recipient = address;
+        rs.action = dsn::Action::failed;
+        rs.status = o.status.enhanced;
+        rs.remote_mta = o.remote.substr(0, o.remote.find('['));
+        rs.diagnostic = o.status.text;
+        rs.smtp_reply = o.status.code != 0;
+        rs.last_attempt = t_now;
+        bounces.push_back(rs);
+    }
+    auto next = scheduler.next_attempt(t.id, t.destination).value_or(t_now);
+    auto ec = spool.modify_recipients(
+        t.id, [&](std::vector<queue::Recipient>& rcpts, std::chrono::system_clock::time_point& n) {
+            for (auto& r : rcpts) {
+                auto it = outcomes.find(r.address);
+                if (it == outcomes.end() || r.state != RecipientState::pending) continue;
+                const auto& s = it->second.status;
+                if (s.outcome == Outcome::delivered) r.state = RecipientState::delivered;
+                if (s.outcome == Outcome::failed) r.state = RecipientState::failed;
+                r.last_error = s.outcome == Outcome::delivered ? "" : s.text;
+            }
+            if (result == queue::Attempt::deferred || result == queue::Attempt::unreachable)
+                n = next;
+        });
+    if (ec && ec != queue::Errc::no_such_message) {
+        // Delivered but not recorded: a duplicate later beats a loss now.
+        spdlog::error("id={} status=not-recorded error=\"{}\"", t.id, ec.message());
+    }
+    if (!bounces.empty()) queue_notice(spool, env, message, std::move(bounces), notices, t_now);
+}
+
+}  // namespace holdfast::delivery

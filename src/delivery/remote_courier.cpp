@@ -1,0 +1,212 @@
+#include "delivery/remote_courier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <set>
+
+#include "delivery/remote_courier_impl.hpp"
+#include "mail/address.hpp"
+
+namespace holdfast::delivery {
+
+namespace asio = boost::asio;
+using queue::RecipientKind;
+using queue::RecipientState;
+
+namespace {
+
+queue::SchedulePolicy to_schedule(const config::QueuePolicy& q, std::size_t concurrency) {
+    return {q.lifetime, q.retry_min, q.retry_max, q.delay_warning, q.probe_interval, concurrency};
+}
+
+}  // namespace
+
+std::string domain_of(const std::string& address) {
+    auto a = mail::parse_mailbox(address, true);
+    return a ? mail::normalize_domain(a->domain) : "";
+}
+
+std::vector<std::string> pending_remote(const queue::Envelope& env, const std::string& domain) {
+    std::vector<std::string> out;
+    for (const auto& r : env.recipients) {
+        if (r.kind == RecipientKind::local || r.state != RecipientState::pending) continue;
+        if (!domain.empty() && domain_of(r.address) != domain) continue;
+        out.push_back(r.address);
+    }
+    return out;
+}
+
+RemoteSettings remote_settings_from(const config::Config& c) {
+    RemoteSettings s;
+    s.hostname = c.server.hostname;
+    s.self.hostname = c.server.hostname;
+    s.self.addresses = c.server.addresses;
+    for (const auto& l : c.listen) {
+        if (auto ip = util::parse_ip(l.host)) s.self.addresses.push_back(*ip);
+    }
+    s.client.helo = c.server.hostname;
+    s.queue = c.queue;
+    s.backups = c.backups;
+    for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
+    return s;
+}
+
+RemoteCourier::Impl::Impl(queue::Spool& sp, dns::Resolver& r, RemoteSettings s)
+    : spool(sp),
+      resolver(r),
+      settings(std::move(s)),
+      scheduler(to_schedule(settings.queue, settings.concurrency)) {
+    if (!settings.clock) settings.clock = [] { return std::chrono::system_clock::now(); };
+    notices.hostname = settings.hostname;
+    notices.local_domains = settings.local_domains;
+    for (const auto& b : settings.backups) {
+        notices.backup_domains.push_back(b.domain);
+        scheduler.set_policy(mail::normalize_domain(b.domain),
+                             to_schedule(b.queue, settings.concurrency));
+    }
+}
+
+std::string RemoteCourier::Impl::primary_for(const std::string& domain) const {
+    for (const auto& b : settings.backups) {
+        if (mail::normalize_domain(b.domain) == domain) return b.primary;
+    }
+    return "";
+}
+
+void RemoteCourier::Impl::schedule(const std::string& id) {
+    auto env = spool.get(id);
+    if (!env) return;
+    std::set<std::string> domains;
+    for (const auto& a : pending_remote(*env, "")) domains.insert(domain_of(a));
+    for (const auto& d : domains) scheduler.add(id, d, env->arrival, env->next_attempt);
+    if (!domains.empty()) kick();
+}
+
+asio::awaitable<void> RemoteCourier::Impl::loop() {
+    for (;;) {
+        auto t = now();
+        for (const auto& task : scheduler.due(t)) dispatch(task);
+        auto next = scheduler.next_wakeup();
+        auto wait = next ? std::chrono::duration_cast<std::chrono::milliseconds>(*next - t)
+                         : std::chrono::milliseconds(std::chrono::hours(1));
+        // At least a moment, at most an hour: a clock step cannot stall us.
+        wait = std::clamp(wait, std::chrono::milliseconds(10),
+                          std::chrono::milliseconds(std::chrono::hours(1)));
+        wake.expires_after(wait);
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+void RemoteCourier::Impl::dispatch(const queue::Task& t) {
+    switch (t.kind) {
+        case queue::TaskKind::deliver:
+        case queue::TaskKind::probe:
+            asio::co_spawn(io, attempt(t), asio::detached);
+            break;
+        case queue::TaskKind::expire:
+            expire(t);
+            break;
+        case queue::TaskKind::warn:
+            warn(t);
+            break;
+    }
+}
+
+// Lifetime over: what is still pending for this destination fails, and the
+// sender hears about it (status 4.4.7, RFC 3463: delivery time expired).
+void RemoteCourier::Impl::expire(const queue::Task& t) {
+    auto env = spool.get(t.id);
+    if (!env) return;
+    auto pending = pending_remote(*env, t.destination);
+    std::map<std::string, std::string> last;
+    for (const auto& r : env->recipients) last[r.address] = r.last_error;
+    std::string message;
+    spool.read_message(t.id, message);
+    std::vector<dsn::RecipientStatus> report;
+    auto t_now = now();
+    for (const auto& a : pending) {
+        dsn::RecipientStatus rs;
+        rs.final_recipient = a;
+        rs.action = dsn::Action::failed;
+        rs.status = "4.4.7";
+        rs.diagnostic = "message expired in the queue; last error: " +
+                        (last[a].empty() ? std::string("none recorded") : last[a]);
+        rs.last_attempt = t_now;
+        report.push_back(rs);
+        spdlog::warn("id={} from=<{}> to=<{}> status=bounced dsn=4.4.7 reason=expired", t.id,
+                     env->sender, a);
+    }
+    auto ec = spool.modify_recipients(
+        t.id, [&](std::vector<queue::Recipient>& rcpts, std::chrono::system_clock::time_point&) {
+            for (auto& r : rcpts) {
+                if (std::find(pending.begin(), pending.end(), r.address) == pending.end()) continue;
+                if (r.state != RecipientState::pending) continue;
+                r.state = RecipientState::failed;
+                r.last_error = "expired: " + r.last_error;
+            }
+        });
+    if (ec && ec != queue::Errc::no_such_message) {
+        spdlog::error("id={} status=expire-not-recorded error=\"{}\"", t.id, ec.message());
+    }
+    queue_notice(spool, *env, message, std::move(report), notices, t_now);
+}
+
+void RemoteCourier::Impl::warn(const queue::Task& t) {
+    auto env = spool.get(t.id);
+    if (!env) return;
+    std::string message;
+    spool.read_message(t.id, message);
+    const auto& p = scheduler.policy(t.destination);
+    std::vector<dsn::RecipientStatus> report;
+    for (const auto& r : env->recipients) {
+        if (r.kind == RecipientKind::local || r.state != RecipientState::pending) continue;
+        if (domain_of(r.address) != t.destination) continue;
+        dsn::RecipientStatus rs;
+        rs.final_recipient = r.address;
+        rs.action = dsn::Action::delayed;
+        rs.status = "4.4.7";
+        rs.diagnostic = r.last_error.empty() ? "not delivered yet" : r.last_error;
+        rs.last_attempt = now();
+        rs.will_retry_until = env->arrival + p.lifetime;
+        report.push_back(rs);
+    }
+    queue_notice(spool, *env, message, std::move(report), notices, now());
+}
+
+RemoteCourier::RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings)
+    : impl_(std::make_unique<Impl>(spool, resolver, std::move(settings))) {}
+
+RemoteCourier::~RemoteCourier() {
+    stop();
+}
+
+void RemoteCourier::start() {
+    if (impl_->running) return;
+    impl_->running = true;
+    for (const auto& env : impl_->spool.list()) impl_->schedule(env.id);
+    asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
+    impl_->worker = std::thread([this] { impl_->io.run(); });
+}
+
+void RemoteCourier::stop() {
+    if (!impl_->running) return;
+    impl_->io.stop();
+    if (impl_->worker.joinable()) impl_->worker.join();
+    impl_->running = false;
+}
+
+void RemoteCourier::enqueue(const std::string& id) {
+    asio::post(impl_->io, [impl = impl_.get(), id] { impl->schedule(id); });
+}
+
+void RemoteCourier::flush(const std::string& domain) {
+    asio::post(impl_->io, [impl = impl_.get(), domain] {
+        impl->scheduler.flush(impl->now(), mail::normalize_domain(domain));
+        impl->kick();
+    });
+}
+
+}  // namespace holdfast::delivery

@@ -1,0 +1,69 @@
+#pragma once
+// Delivers the spool's `backup` and `relay` recipients over SMTP, on a
+// thread and io_context of its own. The scheduler (queue/scheduler.hpp)
+// decides when, next_hop.hpp where, the SMTP client how; every outcome is
+// recorded through Spool::modify_recipients, and failures and the one delay
+// warning go back to the sender as RFC 3464 notices queued in the spool
+// from <> (never for a message that came from <>).
+//
+// Wiring (app.cpp): construct after the spool and resolver, start(), call
+// enqueue(id) from Spool::set_on_stored next to the local courier's.
+// No Asio in this header.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "delivery/next_hop.hpp"
+#include "queue/spool.hpp"
+#include "smtp/client/types.hpp"
+
+namespace holdfast::dns {
+class Resolver;
+}
+
+namespace holdfast::delivery {
+
+struct RemoteSettings {
+    std::string hostname;  // Reporting-MTA, MAILER-DAEMON@hostname
+    Self self;             // for the backup-MX cut
+    smtp::client::Options client;
+    config::QueuePolicy queue;                  // defaults
+    std::vector<config::BackupDomain> backups;  // primary overrides and per-domain policies
+    std::vector<std::string> local_domains;     // where notices to our own users go
+    std::size_t concurrency = 10;               // deliveries in flight per destination
+    // Wall clock for the schedule (tests may shift it).
+    std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+// Settings from the config: hostname, self (listen addresses and
+// server.addresses), queue policies, backups, local domains.
+RemoteSettings remote_settings_from(const config::Config& c);
+
+class RemoteCourier {
+  public:
+    RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings);
+    ~RemoteCourier();  // stop()
+    RemoteCourier(const RemoteCourier&) = delete;
+    RemoteCourier& operator=(const RemoteCourier&) = delete;
+
+    // Schedules every spooled message with pending remote recipients, then
+    // starts the worker thread.
+    void start();
+    // Stops; attempts in progress are abandoned (their recipients stay
+    // pending in the spool, at worst a duplicate on the next start).
+    void stop();
+    // Thread-safe; call from Spool::set_on_stored.
+    void enqueue(const std::string& id);
+    // Thread-safe: try everything (for one destination domain) now.
+    void flush(const std::string& domain = "");
+
+    struct Impl;
+
+  private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace holdfast::delivery

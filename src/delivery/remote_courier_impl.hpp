@@ -1,0 +1,60 @@
+#pragma once
+// Internal to the remote courier: its state, shared by remote_courier.cpp
+// (lifecycle, the scheduling loop, expiry and delay notices) and
+// remote_attempt.cpp (one delivery attempt).
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "delivery/notice.hpp"
+#include "delivery/remote_courier.hpp"
+#include "queue/scheduler.hpp"
+#include "smtp/client/types.hpp"
+
+namespace holdfast::delivery {
+
+// What happened to one recipient in an attempt.
+struct RemoteOutcome {
+    smtp::client::Status status;
+    std::string remote;  // "mx.customer.test[192.0.2.1]:25", "" when no host answered
+    bool tls = false;
+};
+
+struct RemoteCourier::Impl {
+    Impl(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings);
+
+    std::chrono::system_clock::time_point now() const { return settings.clock(); }
+    void schedule(const std::string& id);  // courier thread
+    void kick() { wake.cancel(); }
+    boost::asio::awaitable<void> loop();
+    void dispatch(const queue::Task& t);
+    void expire(const queue::Task& t);
+    void warn(const queue::Task& t);
+    boost::asio::awaitable<void> attempt(queue::Task t);  // remote_attempt.cpp
+    boost::asio::awaitable<std::map<std::string, RemoteOutcome>> deliver(
+        const queue::Envelope& env, const std::string& message, std::string domain,
+        std::vector<std::string> recipients, bool* connected);
+    void record(const queue::Task& t, const queue::Envelope& env, const std::string& message,
+                const std::map<std::string, RemoteOutcome>& outcomes, queue::Attempt result);
+    std::string primary_for(const std::string& domain) const;
+
+    queue::Spool& spool;
+    dns::Resolver& resolver;
+    RemoteSettings settings;
+    NoticeSettings notices;
+    queue::Scheduler scheduler;
+    std::mt19937 rng{std::random_device{}()};
+    boost::asio::io_context io;
+    boost::asio::steady_timer wake{io};
+    std::thread worker;
+    bool running = false;
+};
+
+// The remote recipients of `env` still pending for `domain` ("" = any).
+std::vector<std::string> pending_remote(const queue::Envelope& env, const std::string& domain);
+std::string domain_of(const std::string& address);
+
+}  // namespace holdfast::delivery

@@ -1,0 +1,163 @@
+// The remote courier end to end inside one process: a real spool, a
+// scripted primary on 127.0.0.1 named by `primary = "127.0.0.1:PORT"` (no
+// DNS), real SMTP between them.
+#include "delivery/remote_courier.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "dns/resolver.hpp"
+#include "mail/queue_id.hpp"
+#include "queue/test_dir.hpp"
+#include "smtp/client/test_peer.hpp"
+#include "util/strings.hpp"
+
+using namespace holdfast;
+using namespace holdfast::delivery;
+using namespace std::chrono_literals;
+using queue::RecipientKind;
+using queue::RecipientState;
+using queue::testing::TestDir;
+using smtp::client::test::Peer;
+
+namespace {
+
+std::string primary_answer(const std::string& line) {
+    if (line == "CONNECT") return "220 primary.customer.test ESMTP\r\n";
+    if (util::istarts_with(line, "EHLO")) return "250-primary.customer.test\r\n250 PIPELINING\r\n";
+    if (util::istarts_with(line, "RCPT") && line.find("nobody@") != std::string::npos)
+        return "550 5.1.1 no such user\r\n";
+    if (util::istarts_with(line, "MAIL") || util::istarts_with(line, "RCPT") || line == "RSET")
+        return "250 2.0.0 Ok\r\n";
+    if (line == "DATA") return "354 go\r\n";
+    if (line == ".") return "250 2.0.0 Ok: queued\r\n";
+    if (line == "QUIT") return "221 2.0.0 Bye\r\n";
+    return "502 5.5.2 what?\r\n";
+}
+
+std::uint16_t free_port() {
+    Peer p([](const std::string&) { return std::string(); });
+    return p.port();
+}
+
+struct Fixture {
+    TestDir dir;
+    std::unique_ptr<queue::Spool> spool;
+    std::unique_ptr<dns::Resolver> resolver;
+
+    Fixture() {
+        std::error_code ec;
+        spool = queue::Spool::open(dir.path() / "spool", ec);
+        EXPECT_FALSE(ec);
+        dns::ResolverOptions o;
+        o.servers = {"127.0.0.1:9"};  // never asked: the primary is an address
+        resolver = std::make_unique<dns::Resolver>(o);
+    }
+
+    RemoteSettings settings(std::uint16_t port) {
+        RemoteSettings s;
+        s.hostname = "backup.isp.test";
+        s.self = {"backup.isp.test", {}};
+        s.client.helo = "backup.isp.test";
+        auto& t = s.client.timeouts;
+        t.connect = t.banner = t.command = t.mail = t.rcpt = t.data_init = t.data_block =
+            t.data_end = 2s;
+        config::BackupDomain b;
+        b.domain = "customer.test";
+        b.primary = "127.0.0.1:" + std::to_string(port);
+        b.queue.retry_min = 1s;
+        b.queue.retry_max = 2s;
+        b.queue.probe_interval = 1s;
+        s.backups.push_back(b);
+        return s;
+    }
+
+    std::string store(std::string sender, std::vector<std::string> rcpts, std::string body) {
+        queue::Envelope env;
+        env.id = mail::new_queue_id();
+        env.sender = std::move(sender);
+        for (auto& r : rcpts)
+            env.recipients.push_back({r, RecipientKind::backup, RecipientState::pending, ""});
+        env.arrival = std::chrono::system_clock::now();
+        std::promise<std::error_code> done;
+        spool->store(env, std::move(body), [&](std::error_code ec) { done.set_value(ec); });
+        EXPECT_FALSE(done.get_future().get());
+        return env.id;
+    }
+
+    // Waits until `pred` holds over the spool's contents, up to `limit`.
+    bool wait_for(const std::function<bool(const std::vector<queue::Envelope>&)>& pred,
+                  std::chrono::milliseconds limit = 10s) {
+        auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            if (pred(spool->list())) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
+};
+
+bool only_notices(const std::vector<queue::Envelope>& all) {
+    for (const auto& e : all) {
+        if (!e.sender.empty()) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST(RemoteCourier, DeliversAndBouncesPerRecipient) {
+    Fixture f;
+    Peer primary(primary_answer);
+    std::string id = f.store("sender@origin.test", {"alice@customer.test", "nobody@customer.test"},
+                             "Subject: hi\r\n\r\nbody\r\n");
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
+    EXPECT_EQ(primary.data(), std::vector<std::string>{"Subject: hi\r\n\r\nbody\r\n"});
+    auto notice = f.spool->list().at(0);
+    EXPECT_EQ(notice.sender, "");
+    ASSERT_EQ(notice.recipients.size(), 1u);
+    EXPECT_EQ(notice.recipients[0].address, "sender@origin.test");
+    EXPECT_EQ(notice.recipients[0].kind, RecipientKind::relay);
+    std::string text;
+    ASSERT_FALSE(f.spool->read_message(notice.id, text));
+    EXPECT_NE(text.find("Final-Recipient: rfc822; nobody@customer.test"), std::string::npos);
+    EXPECT_NE(text.find("Status: 5.1.1"), std::string::npos);
+    EXPECT_NE(text.find("Diagnostic-Code: smtp; 550 5.1.1 no such user"), std::string::npos);
+    EXPECT_EQ(text.find("alice@customer.test"), std::string::npos);
+    EXPECT_NE(text.find("X-Holdfast-Queue-ID: " + id), std::string::npos);
+}
+
+TEST(RemoteCourier, NeverBouncesABounce) {
+    Fixture f;
+    Peer primary(primary_answer);
+    f.store("", {"nobody@customer.test"}, "Subject: a bounce\r\n\r\n");
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(f.spool->list().empty());
+}
+
+TEST(RemoteCourier, BacklogFlowsWhenThePrimaryReturns) {
+    Fixture f;
+    std::uint16_t port = free_port();  // nobody listens there yet: the primary is down
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(port));
+    courier.start();
+    for (int i = 0; i < 20; ++i) {
+        courier.enqueue(f.store("sender@origin.test", {"alice@customer.test"},
+                                "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+    }
+    std::this_thread::sleep_for(1500ms);  // a failed attempt and a failed probe
+    EXPECT_EQ(f.spool->list().size(), 20u);
+    EXPECT_NE(f.spool->list().at(0).recipients.at(0).last_error, "");
+    auto back = std::chrono::steady_clock::now();
+    Peer primary(primary_answer, port);
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }, 10s));
+    auto took = std::chrono::steady_clock::now() - back;
+    EXPECT_LT(took, 3s);                    // one probe interval plus the flush itself
+    EXPECT_EQ(primary.data().size(), 20u);  // each exactly once
+}
