@@ -2,8 +2,11 @@
 // hops, then the SMTP client host by host until one of them gives
 // replies, then the outcomes recorded in the spool, told to the scheduler,
 // and bounced where they failed.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "delivery/next_hop_lookup.hpp"
@@ -26,6 +29,39 @@ bool all_without_reply(const smtp::client::Result& r) {
 }
 
 }  // namespace
+
+std::unique_ptr<smtp::client::Session> RemoteCourier::Impl::take_idle(const std::string& key) {
+    for (auto it = idle.find(key); it != idle.end() && it->first == key;) {
+        auto s = std::move(it->second.session);
+        it = idle.erase(it);
+        if (s->usable()) return s;
+    }
+    return nullptr;
+}
+
+void RemoteCourier::Impl::park(const std::string& key, std::unique_ptr<smtp::client::Session> s) {
+    if (idle.count(key) >= kIdlePerHost) {
+        asio::co_spawn(io, close(std::move(s)), asio::detached);
+        return;
+    }
+    idle.emplace(key, Idle{std::move(s), std::chrono::steady_clock::now()});
+}
+
+void RemoteCourier::Impl::reap_idle() {
+    auto limit = std::chrono::steady_clock::now() - kIdleLimit;
+    for (auto it = idle.begin(); it != idle.end();) {
+        if (it->second.since > limit) {
+            ++it;
+            continue;
+        }
+        asio::co_spawn(io, close(std::move(it->second.session)), asio::detached);
+        it = idle.erase(it);
+    }
+}
+
+asio::awaitable<void> RemoteCourier::Impl::close(std::unique_ptr<smtp::client::Session> s) {
+    co_await s->quit();
+}
 
 asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliver(
     const queue::Envelope& env, const std::string& message, std::string domain,
@@ -50,27 +86,41 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
     smtp::client::Status last{Outcome::deferred, 0, "4.4.1", "no host tried"};
     for (const auto& hop : hops.hops) {
         for (const auto& address : hop.addresses) {
-            auto opened = co_await smtp::client::Session::open(ex, hop.host, {address, hop.port},
-                                                               settings.client);
-            if (!opened.session) {
-                // Refused at the banner or EHLO, even with 5xx: another host
-                // may do better, and a refusal to talk is no verdict on the mail.
-                last = opened.status;
-                if (last.outcome == Outcome::failed) last.outcome = Outcome::deferred;
-                continue;
+            std::string key = fmt::format("{}|{}|{}", hop.host, address.str(), hop.port);
+            // A parked connection first; if it turns out dead, one fresh one.
+            for (int tries = 0; tries < 2; ++tries) {
+                auto session = take_idle(key);
+                bool reused = session != nullptr;
+                if (!session) {
+                    auto opened = co_await smtp::client::Session::open(
+                        ex, hop.host, {address, hop.port}, settings.client);
+                    if (!opened.session) {
+                        // Refused at the banner or EHLO, even with 5xx: another
+                        // host may do better, and it is no verdict on the mail.
+                        last = opened.status;
+                        if (last.outcome == Outcome::failed) last.outcome = Outcome::deferred;
+                        break;
+                    }
+                    session = std::move(opened.session);
+                }
+                smtp::client::Message m{env.sender, recipients, message, env.smtputf8};
+                auto result = co_await session->send(m);
+                bool tls = session->tls();
+                std::string remote = session->remote();
+                if (result.reusable) {
+                    park(key, std::move(session));
+                } else {
+                    co_await session->quit();
+                }
+                if (all_without_reply(result)) {  // lost before any reply
+                    if (!result.recipients.empty()) last = result.recipients[0].status;
+                    if (reused) continue;  // the parked one had died: a fresh one
+                    break;                 // next address
+                }
+                *connected = true;
+                for (const auto& rr : result.recipients) out[rr.address] = {rr.status, remote, tls};
+                co_return out;
             }
-            smtp::client::Message m{env.sender, recipients, message, env.smtputf8};
-            auto result = co_await opened.session->send(m);
-            bool tls = opened.session->tls();
-            std::string remote = opened.session->remote();
-            co_await opened.session->quit();
-            if (all_without_reply(result)) {  // lost before any reply: next host
-                last = result.recipients.empty() ? last : result.recipients[0].status;
-                continue;
-            }
-            *connected = true;
-            for (const auto& rr : result.recipients) out[rr.address] = {rr.status, remote, tls};
-            co_return out;
         }
     }
     all(last, "");

@@ -88,6 +88,7 @@ void RemoteCourier::Impl::schedule(const std::string& id) {
 asio::awaitable<void> RemoteCourier::Impl::loop() {
     for (;;) {
         auto t = now();
+        reap_idle();
         for (const auto& task : scheduler.due(t)) dispatch(task);
         auto next = scheduler.next_wakeup();
         auto wait = next ? std::chrono::duration_cast<std::chrono::milliseconds>(*next - t)
@@ -95,6 +96,7 @@ asio::awaitable<void> RemoteCourier::Impl::loop() {
         // At least a moment, at most an hour: a clock step cannot stall us.
         wait = std::clamp(wait, std::chrono::milliseconds(10),
                           std::chrono::milliseconds(std::chrono::hours(1)));
+        if (!idle.empty()) wait = std::min<std::chrono::milliseconds>(wait, kIdleLimit / 2);
         wake.expires_after(wait);
         co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }

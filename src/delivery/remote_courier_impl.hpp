@@ -12,9 +12,15 @@
 #include "delivery/notice.hpp"
 #include "delivery/remote_courier.hpp"
 #include "queue/scheduler.hpp"
+#include "smtp/client/session.hpp"
 #include "smtp/client/types.hpp"
 
 namespace holdfast::delivery {
+
+// How long a connection may wait for the next message to the same host
+// (as Postfix's smtp_connection_cache_time_limit), and how many may wait.
+inline constexpr std::chrono::seconds kIdleLimit{2};
+inline constexpr std::size_t kIdlePerHost = 4;
 
 // What happened to one recipient in an attempt.
 struct RemoteOutcome {
@@ -40,6 +46,12 @@ struct RemoteCourier::Impl {
     void record(const queue::Task& t, const queue::Envelope& env, const std::string& message,
                 const std::map<std::string, RemoteOutcome>& outcomes, queue::Attempt result);
     std::string primary_for(const std::string& domain) const;
+    // Connection reuse: a session parked after a transaction, taken by the
+    // next attempt to the same host, address and port (RSET, then MAIL).
+    std::unique_ptr<smtp::client::Session> take_idle(const std::string& key);
+    void park(const std::string& key, std::unique_ptr<smtp::client::Session> s);
+    void reap_idle();  // closes those idle longer than kIdleLimit
+    boost::asio::awaitable<void> close(std::unique_ptr<smtp::client::Session> s);
 
     queue::Spool& spool;
     dns::Resolver& resolver;
@@ -49,6 +61,11 @@ struct RemoteCourier::Impl {
     std::mt19937 rng{std::random_device{}()};
     boost::asio::io_context io;
     boost::asio::steady_timer wake{io};
+    struct Idle {
+        std::unique_ptr<smtp::client::Session> session;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::multimap<std::string, Idle> idle;  // after io: closed before it goes
     std::thread worker;
     bool running = false;
 };

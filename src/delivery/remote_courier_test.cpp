@@ -161,3 +161,19 @@ TEST(RemoteCourier, BacklogFlowsWhenThePrimaryReturns) {
     EXPECT_LT(took, 3s);                    // one probe interval plus the flush itself
     EXPECT_EQ(primary.data().size(), 20u);  // each exactly once
 }
+
+TEST(RemoteCourier, ReusesTheConnectionForTheNextMessage) {
+    Fixture f;
+    Peer primary(primary_answer);
+    RemoteSettings s = f.settings(primary.port());
+    s.concurrency = 1;  // one after the other, so the second finds the first's connection
+    for (int i = 0; i < 3; ++i) {
+        f.store("sender@origin.test", {"alice@customer.test"},
+                "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n");
+    }
+    RemoteCourier courier(*f.spool, *f.resolver, s);
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
+    EXPECT_EQ(primary.data().size(), 3u);
+    EXPECT_EQ(primary.connections(), 1);
+}

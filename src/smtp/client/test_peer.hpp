@@ -1,9 +1,10 @@
 #pragma once
 // Test-only: a scripted SMTP server on 127.0.0.1 (ephemeral port) in a
-// thread, plain sockets and OpenSSL, one connection at a time. `answer`
-// gets each command line ("CONNECT" for the banner, "." for the end of
-// data) and returns the reply bytes; "" closes the connection, "-" stays
-// silent. After "STARTTLS" answered with 220 the connection turns TLS.
+// thread, plain sockets and OpenSSL. `answer` gets each command line
+// ("CONNECT" for the banner, "." for the end of data) and returns the reply
+// bytes; "" closes the connection, "-" stays silent. After "STARTTLS"
+// answered with 220 the connection turns TLS.
+// Connections are served in parallel, so `answer` must be thread-safe.
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -45,6 +46,7 @@ class Peer {
     ~Peer() {
         stop_ = true;
         thread_.join();
+        for (auto& t : sessions_) t.join();
         ::close(fd_);
         SSL_CTX_free(ctx_);
     }
@@ -89,8 +91,12 @@ class Peer {
             int c = ::accept(fd_, nullptr, nullptr);
             if (c < 0) continue;
             ++connections_;
-            session(c);
-            ::close(c);
+            // A thread per connection, as a real server: a connection kept
+            // open for reuse must not hold up the next one.
+            sessions_.emplace_back([this, c] {
+                session(c);
+                ::close(c);
+            });
         }
     }
 
@@ -185,7 +191,8 @@ class Peer {
     std::mutex mu_;
     std::vector<std::string> chunks_;
     std::vector<std::string> data_;
-    std::thread thread_;  // last: started after everything above exists
+    std::vector<std::thread> sessions_;  // only the accepting thread adds to it
+    std::thread thread_;                 // last: started after everything above exists
 };
 
 }  // namespace holdfast::smtp::client::test
