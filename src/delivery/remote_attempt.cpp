@@ -130,8 +130,16 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
 asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     auto env = spool.get(t.id);
     std::string message;
-    if (!env || spool.read_message(t.id, message)) {
+    std::error_code read = env ? spool.read_message(t.id, message)
+                               : queue::make_error_code(queue::Errc::no_such_message);
+    if (read == queue::Errc::no_such_message) {
         scheduler.remove(t.id, t.destination);  // deleted meanwhile
+        co_return;
+    }
+    if (read) {
+        // Our disk, not the destination: back off this message only.
+        spdlog::error("id={} status=deferred error=\"spool read: {}\"", t.id, read.message());
+        scheduler.report(t.id, t.destination, queue::Attempt::deferred, now());
         co_return;
     }
     auto recipients = pending_remote(*env, t.destination);
