@@ -132,3 +132,20 @@ TEST(SmtpSink, HardAndSoftRefusals) {
     EXPECT_EQ(s[0].recipients[0].status.outcome, Outcome::deferred);
     EXPECT_EQ(s[0].recipients[0].status.code / 100, 4);
 }
+
+// The final "." leaves with the body and TCP_NODELAY is set: no 40 ms
+// Nagle / delayed-ACK stall per message (100 messages would take 4 s).
+TEST(SmtpSink, NoStallPerMessage) {
+    if (::access(kSink, X_OK) != 0) GTEST_SKIP() << "no smtp-sink";
+    Sink sink({});
+    ASSERT_TRUE(sink.running());
+    std::string body = "Subject: speed\r\n\r\n" + std::string(2000, 'x') + "\r\n";
+    std::vector<Message> messages(100, Message{"s@src.test", {"a@dst.test"}, body});
+    Status open;
+    auto start = std::chrono::steady_clock::now();
+    auto r = run(sink, messages, open);
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(r.size(), 100u);
+    for (const auto& res : r) EXPECT_EQ(res.recipients[0].status.outcome, Outcome::delivered);
+    EXPECT_LT(took, 1500ms);
+}
