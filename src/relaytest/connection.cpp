@@ -113,9 +113,13 @@ asio::awaitable<ReplyOrError> Connection::read_reply() {
             if (n > 0) parser_.feed(std::string_view(buf.data(), n));
             if (!ec) continue;
             if (n > 0) continue;  // use what arrived; the error shows on the next read
-            e = (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
-                    ? "connection closed by the server"
-                    : fmt::format("read: {}", ec.message());
+            if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+                e = "connection closed by the server";
+            } else if (ec == asio::error::connection_reset) {
+                e = "connection closed by the server (reset)";
+            } else {
+                e = fmt::format("read: {}", ec.message());
+            }
             if (parser_.has_partial()) e += " (in the middle of a reply)";
         }
         transcript_.add(session_, Direction::note, e);
@@ -131,7 +135,10 @@ asio::awaitable<std::string> Connection::write_all(std::string_view bytes) {
     std::string e;
     if (res.index() == 1) {
         e = "write " + timeout_text();
-    } else if (auto [ec, n] = std::get<0>(res); ec) {
+    } else if (auto [ec, n] = std::get<0>(res);
+               ec == asio::error::broken_pipe || ec == asio::error::connection_reset) {
+        e = "connection closed by the server (while we wrote)";
+    } else if (ec) {
         e = fmt::format("write: {}", ec.message());
     }
     if (!e.empty()) {
