@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/logging.hpp"
+#include "control/server.hpp"
 #include "delivery/local_courier.hpp"
 #include "dns/resolver.hpp"
 #include "dnsbl/checker.hpp"
@@ -70,7 +71,20 @@ int serve(const config::Config& config) {
     // Local delivery starts first: it picks up mail accepted before a crash.
     delivery::LocalCourier courier(*spool, config.locals);
     spool->set_on_stored([&courier](const std::string& id) { courier.enqueue(id); });
+    // Unhooked before the courier is destroyed: the spool's destructor may
+    // still finish stores and would call into it.
+    struct Unhook {
+        queue::Spool& spool;
+        ~Unhook() { spool.set_on_stored({}); }
+    } unhook{*spool};
     courier.start();
+
+    // `holdfast queue ...` talks to us here instead of touching the spool.
+    control::ControlServer control(*spool);
+    if (auto e = control.start()) {
+        spdlog::critical("control socket {}: {}", control.path().string(), e.message());
+        return 1;
+    }
 
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     asio::io_context io(static_cast<int>(threads));
@@ -114,6 +128,7 @@ int serve(const config::Config& config) {
         return 1;
     }
     blocking.join();
+    control.stop();
     courier.stop();
     spdlog::info("status=stopped");
     return 0;

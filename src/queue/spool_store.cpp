@@ -114,8 +114,10 @@ void Spool::commit(std::vector<PendingStore>& batch) {
             spdlog::error("id={} from=<{}> status=store-failed error=\"{}\"", p.env.id,
                           p.env.sender, p.ec.message());
         } else {
-            spdlog::info("id={} from=<{}> size={} nrcpt={} batch={} status=queued", p.env.id,
-                         p.env.sender, p.env.size, p.env.recipients.size(), batch.size());
+            // The session logs the "status=queued" event with the client;
+            // this is the spool's detail (how many shared the fsync).
+            spdlog::debug("id={} size={} nrcpt={} batch={} status=stored", p.env.id, p.env.size,
+                          p.env.recipients.size(), batch.size());
         }
         if (p.done) p.done(p.ec);
     }

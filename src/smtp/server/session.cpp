@@ -122,6 +122,7 @@ asio::awaitable<void> Session::dispatch(Command& c) {
             send(on_mail(c));
             break;
         case Verb::rcpt:
+            co_await await_dnsbl();
             send(on_rcpt(c));
             break;
         case Verb::data:
