@@ -10,6 +10,7 @@
 #include "cli/command.hpp"
 #include "config/config.hpp"
 #include "control/client.hpp"
+#include "util/base64.hpp"
 
 namespace holdfast::cli {
 
@@ -130,7 +131,7 @@ void print_show(const json& resp) {
         if (!str(r, "last_error").empty()) std::cout << " error=" << one_line(str(r, "last_error"));
         std::cout << "\n";
     }
-    std::cout << "\n" << control::base64_decode(str(resp, "data_base64")).value_or("");
+    std::cout << "\n" << util::base64_decode(str(resp, "data_base64")).value_or("");
 }
 
 int list(const Command& cmd, const QueueArgs& args) {

@@ -1,5 +1,7 @@
 #include "control/protocol.hpp"
 
+#include "util/base64.hpp"
+
 #include <ctime>
 
 namespace holdfast::control {
@@ -13,57 +15,6 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-namespace {
-constexpr std::string_view kB64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-}
-
-std::string base64_encode(std::string_view data) {
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
-                     (static_cast<unsigned char>(data[i + 1]) << 8) |
-                     static_cast<unsigned char>(data[i + 2]);
-        for (int s : {18, 12, 6, 0}) out += kB64[(v >> s) & 63];
-    }
-    if (i < data.size()) {
-        unsigned v = static_cast<unsigned char>(data[i]) << 16;
-        if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
-        out += kB64[(v >> 18) & 63];
-        out += kB64[(v >> 12) & 63];
-        out += i + 1 < data.size() ? kB64[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        unsigned v = 0;
-        int pad = 0;
-        for (std::size_t j = 0; j < 4; ++j) {
-            char c = text[i + j];
-            if (c == '=' && i + 4 == text.size() && j >= 2) {
-                ++pad;
-                v <<= 6;
-                continue;
-            }
-            auto pos = kB64.find(c);
-            if (pos == std::string_view::npos || pad) return std::nullopt;
-            v = (v << 6) | static_cast<unsigned>(pos);
-        }
-        out += static_cast<char>((v >> 16) & 255);
-        if (pad < 2) out += static_cast<char>((v >> 8) & 255);
-        if (pad < 1) out += static_cast<char>(v & 255);
-    }
-    return out;
 }
 
 json message_json(const queue::Envelope& env) {
@@ -118,8 +69,9 @@ json handle_request(queue::Spool& spool, const json& request) {
         if (ec == queue::Errc::no_such_message)
             return error_response("no such message: " + id, true);
         if (ec) return error_response(id + ": " + ec.message());
-        return {
-            {"ok", true}, {"message", message_json(*env)}, {"data_base64", base64_encode(data)}};
+        return {{"ok", true},
+                {"message", message_json(*env)},
+                {"data_base64", util::base64_encode(data)}};
     }
     if (*cmd == "delete") {
         std::error_code ec = spool.remove(id);

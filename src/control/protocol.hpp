@@ -26,9 +26,6 @@ using json = nlohmann::json;
 // "2024-05-01T12:34:56Z" (UTC, whole seconds).
 std::string rfc3339(std::chrono::system_clock::time_point t);
 
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
-
 // The MESSAGE object for one envelope.
 json message_json(const queue::Envelope& env);
 
