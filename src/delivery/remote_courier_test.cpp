@@ -158,7 +158,7 @@ TEST(RemoteCourier, BacklogFlowsWhenThePrimaryReturns) {
     Peer primary(primary_answer, port);
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }, 10s));
     auto took = std::chrono::steady_clock::now() - back;
-    EXPECT_LT(took, 3s);                    // one probe interval plus the flush itself
+    EXPECT_LT(took, 5s);  // one probe interval (1 s) plus the flush; loose for loaded CI
     EXPECT_EQ(primary.data().size(), 20u);  // each exactly once
 }
 

@@ -147,5 +147,5 @@ TEST(SmtpSink, NoStallPerMessage) {
     auto took = std::chrono::steady_clock::now() - start;
     ASSERT_EQ(r.size(), 100u);
     for (const auto& res : r) EXPECT_EQ(res.recipients[0].status.outcome, Outcome::delivered);
-    EXPECT_LT(took, 1500ms);
+    EXPECT_LT(took, 3s);  // about 0.1 s here; a stall per message would be 4 s
 }
