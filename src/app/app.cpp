@@ -10,6 +10,7 @@
 #include "app/logging.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
+#include "delivery/remote_courier.hpp"
 #include "dns/resolver.hpp"
 #include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
@@ -54,6 +55,51 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
     return ctx;
 }
 
+// The control socket and the SMTP listeners, until SIGTERM / SIGINT.
+int run_listeners(const config::Config& config, queue::Spool& spool, dns::Resolver& resolver) {
+    // `holdfast queue ...` talks to us here instead of touching the spool.
+    control::ControlServer control(spool);
+    if (auto e = control.start()) {
+        spdlog::critical("control socket {}: {}", control.path().string(), e.message());
+        return 1;
+    }
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    asio::io_context io(static_cast<int>(threads));
+    asio::thread_pool blocking(2);
+    std::optional<dnsbl::Checker> dnsbl;
+    if (!config.dnsbl.zones.empty()) dnsbl.emplace(resolver, config.dnsbl, config.relay.networks);
+    smtp::SessionContext ctx{
+        config,
+        policy::RecipientPolicy(config),
+        spool,
+        load_users(config),
+        make_tls(config),
+        blocking,
+        dnsbl ? &*dnsbl : nullptr,
+        smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
+        smtp::AuthFailures(
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay))};
+    smtp::Server server(io, ctx);
+    server.start();
+
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int sig) {
+        spdlog::info("status=stopping signal={}", sig);
+        server.stop();
+        io.stop();
+    });
+    spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
+                 config.server.spool, spool.list().size());
+    std::vector<std::thread> workers;
+    for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : workers) t.join();
+    blocking.join();
+    control.stop();
+    spdlog::info("status=stopped");
+    return 0;
+}
+
 }  // namespace
 
 int serve(const config::Config& config) {
@@ -68,58 +114,25 @@ int serve(const config::Config& config) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;
     }
-    // Local delivery starts first: it picks up mail accepted before a crash.
-    delivery::LocalCourier courier(*spool, config.locals);
-    spool->set_on_stored([&courier](const std::string& id) { courier.enqueue(id); });
-    // Unhooked before the courier is destroyed: the spool's destructor may
-    // still finish stores and would call into it.
-    struct Unhook {
-        queue::Spool& spool;
-        ~Unhook() { spool.set_on_stored({}); }
-    } unhook{*spool};
-    courier.start();
-
-    // `holdfast queue ...` talks to us here instead of touching the spool.
-    control::ControlServer control(*spool);
-    if (auto e = control.start()) {
-        spdlog::critical("control socket {}: {}", control.path().string(), e.message());
-        return 1;
-    }
-
-    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    asio::io_context io(static_cast<int>(threads));
-    asio::thread_pool blocking(2);
     try {
         dns::Resolver resolver(dns::options_from(config.dns));
-        std::optional<dnsbl::Checker> dnsbl;
-        if (!config.dnsbl.zones.empty())
-            dnsbl.emplace(resolver, config.dnsbl, config.relay.networks);
-        smtp::SessionContext ctx{
-            config,
-            policy::RecipientPolicy(config),
-            *spool,
-            load_users(config),
-            make_tls(config),
-            blocking,
-            dnsbl ? &*dnsbl : nullptr,
-            smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
-            smtp::AuthFailures(
-                std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay))};
-        smtp::Server server(io, ctx);
-        server.start();
-
-        asio::signal_set signals(io, SIGTERM, SIGINT);
-        signals.async_wait([&](const boost::system::error_code&, int sig) {
-            spdlog::info("status=stopping signal={}", sig);
-            server.stop();
-            io.stop();
+        // Both couriers start before the listeners: they pick up mail
+        // accepted before a restart or a crash.
+        delivery::LocalCourier local(*spool, config.locals);
+        delivery::RemoteCourier remote(*spool, resolver, delivery::remote_settings_from(config));
+        spool->set_on_stored([&local, &remote](const std::string& id) {
+            local.enqueue(id);
+            remote.enqueue(id);
         });
-        spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
-                     config.server.spool, spool->list().size());
-        std::vector<std::thread> workers;
-        for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
-        io.run();
-        for (auto& t : workers) t.join();
+        // Unhooked before the couriers are destroyed: the spool's destructor
+        // may still finish stores and would call into them.
+        struct Unhook {
+            queue::Spool& spool;
+            ~Unhook() { spool.set_on_stored({}); }
+        } unhook{*spool};
+        local.start();
+        remote.start();
+        return run_listeners(config, *spool, resolver);
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
         return 2;
@@ -127,11 +140,6 @@ int serve(const config::Config& config) {
         spdlog::critical("{}", e.what());
         return 1;
     }
-    blocking.join();
-    control.stop();
-    courier.stop();
-    spdlog::info("status=stopped");
-    return 0;
 }
 
 }  // namespace holdfast::app
