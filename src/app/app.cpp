@@ -56,9 +56,10 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
 }
 
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
-int run_listeners(const config::Config& config, queue::Spool& spool, dns::Resolver& resolver) {
+int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver) {
+    queue::Spool& spool = admin.spool;
     // `holdfast queue ...` talks to us here instead of touching the spool.
-    control::ControlServer control(spool);
+    control::ControlServer control(std::move(admin));
     if (auto e = control.start()) {
         spdlog::critical("control socket {}: {}", control.path().string(), e.message());
         return 1;
@@ -132,7 +133,13 @@ int serve(const config::Config& config) {
         } unhook{*spool};
         local.start();
         remote.start();
-        return run_listeners(config, *spool, resolver);
+        control::Admin admin{*spool, delivery::notice_settings_from(config),
+                             [&remote](const std::string& domain) { remote.flush(domain); },
+                             [&local, &remote](const std::string& id) {
+                                 local.enqueue(id);
+                                 remote.enqueue(id);
+                             }};
+        return run_listeners(config, std::move(admin), resolver);
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
         return 2;

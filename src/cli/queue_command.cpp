@@ -1,4 +1,5 @@
-// holdfast queue list [--json] | show ID | delete ID...
+// holdfast queue list [--json] | show ID | delete [--bounce] ID... | bounce ID... |
+//                expire ID... | flush [--domain D] | summary [--json]
 // Through the running daemon's control socket, or on the spool directly when
 // no daemon runs (control::run_requests decides; see src/control/client.hpp).
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "cli/command.hpp"
 #include "config/config.hpp"
 #include "control/client.hpp"
+#include "delivery/notice.hpp"
 #include "util/base64.hpp"
 
 namespace holdfast::cli {
@@ -20,18 +22,20 @@ using control::json;
 
 struct QueueArgs {
     bool json_output = false;
+    bool bounce = false;
+    std::string domain;
     std::vector<std::string> ids;
 };
 
-// The spool directory from -c FILE; nullopt (error printed) if the config is bad.
-std::optional<std::string> spool_dir(const Command& cmd) {
+// The config from -c FILE; nullopt (error printed) if it is bad.
+std::optional<config::Config> load_config(const Command& cmd) {
     config::LoadResult r = config::load_file(cmd.config_path);
     if (!r.config) {
         print_error(r.diagnostics.empty() ? cmd.config_path + ": invalid configuration"
                                           : r.diagnostics.front().str());
         return std::nullopt;
     }
-    return r.config->server.spool;
+    return std::move(*r.config);
 }
 
 // Opening the spool directly runs recovery, which reports corrupt files
@@ -46,12 +50,14 @@ void route_logs_to_stderr() {
 
 // Runs the requests; nullopt (error printed) when neither daemon nor spool answers.
 std::optional<std::vector<json>> run(const Command& cmd, const std::vector<json>& requests) {
-    auto dir = spool_dir(cmd);
-    if (!dir) return std::nullopt;
+    auto config = load_config(cmd);
+    if (!config) return std::nullopt;
     route_logs_to_stderr();
     std::vector<json> responses;
-    if (auto ec = control::run_requests(*dir, requests, responses)) {
-        print_error("queue " + *dir + ": " + ec.message());
+    const std::string& dir = config->server.spool;
+    if (auto ec = control::run_requests(dir, requests, responses,
+                                        delivery::notice_settings_from(*config))) {
+        print_error("queue " + dir + ": " + ec.message());
         return std::nullopt;
     }
     return responses;
@@ -164,22 +170,83 @@ int show(const Command& cmd, const QueueArgs& args) {
     return 0;
 }
 
-int remove(const Command& cmd, const QueueArgs& args) {
+// One request per id; `done` says what happened to each ("deleted").
+int per_id(const Command& cmd, const QueueArgs& args, const std::string& what, json request,
+           const char* done) {
     std::vector<json> requests;
-    for (const auto& id : args.ids) requests.push_back({{"cmd", "delete"}, {"id", id}});
+    for (const auto& id : args.ids) {
+        request["cmd"] = what;
+        request["id"] = id;
+        requests.push_back(request);
+    }
     auto r = run(cmd, requests);
     if (!r) return 2;
     int status = 0;
     for (std::size_t i = 0; i < r->size(); ++i) {
         const json& resp = (*r)[i];
-        if (resp.value("ok", false)) {
-            std::cout << args.ids[i] << ": deleted\n";
+        if (!resp.value("ok", false)) {
+            print_error(str(resp, "error"));
+            status = std::max(status, resp.value("not_found", false) ? 1 : 2);
             continue;
         }
-        print_error(str(resp, "error"));
-        status = std::max(status, resp.value("not_found", false) ? 1 : 2);
+        std::cout << args.ids[i] << ": " << done;
+        if (resp.contains("recipients")) {
+            auto n = resp.value("recipients", 0);
+            std::string notice = str(resp, "notice");
+            std::cout << " (" << n << (n == 1 ? " recipient" : " recipients");
+            if (!notice.empty()) std::cout << ", notice " << notice << " to the sender";
+            std::cout << ")";
+        }
+        std::cout << "\n";
     }
     return status;
+}
+
+int flush(const Command& cmd, const QueueArgs& args) {
+    json request = {{"cmd", "flush"}};
+    if (!args.domain.empty()) request["domain"] = args.domain;
+    auto r = run(cmd, {request});
+    if (!r) return 2;
+    const json& resp = r->front();
+    if (!resp.value("ok", false)) {
+        print_error(str(resp, "error"));
+        return 2;
+    }
+    auto n = resp.value("messages", 0);
+    std::cout << "flush requested: " << n << (n == 1 ? " message" : " messages")
+              << (args.domain.empty() ? "" : " for " + args.domain) << "\n";
+    return 0;
+}
+
+// qshape's table: one row per destination domain, messages per age bucket.
+void print_summary(const json& s) {
+    std::string head = fmt::format("{:>32} {:>6} {:>10}", "", "T", "bytes");
+    for (const auto& b : s["buckets"]) head += fmt::format(" {:>6}", b.get<std::string>());
+    std::cout << head << "\n";
+    auto row = [](const json& r) {
+        std::string line = fmt::format("{:>32} {:>6} {:>10}", str(r, "domain"),
+                                       r.value("messages", 0), r.value("bytes", 0));
+        for (const auto& n : r["ages"]) line += fmt::format(" {:>6}", n.get<std::uint64_t>());
+        std::cout << line << "\n";
+    };
+    row(s["total"]);
+    for (const auto& r : s["domains"]) row(r);
+}
+
+int summary(const Command& cmd, const QueueArgs& args) {
+    auto r = run(cmd, {{{"cmd", "summary"}}});
+    if (!r) return 2;
+    const json& resp = r->front();
+    if (!resp.value("ok", false)) {
+        print_error(str(resp, "error"));
+        return 2;
+    }
+    if (args.json_output) {
+        std::cout << resp["summary"].dump(2) << "\n";
+    } else {
+        print_summary(resp["summary"]);
+    }
+    return 0;
 }
 
 // Each leaf takes -c too, so `holdfast queue list -c FILE` works as CONTRACT.md says.
@@ -206,10 +273,25 @@ void add_queue(CLI::App& app, Command& cmd) {
         ->add_option("id", args->ids, "Queue id")
         ->required()
         ->expected(1);
-    leaf(queue, "delete", "Delete messages from the queue", cmd,
-         [&cmd, args] { return remove(cmd, *args); })
+    CLI::App* d = leaf(queue, "delete", "Delete messages from the queue", cmd, [&cmd, args] {
+        return per_id(cmd, *args, "delete", {{"bounce", args->bounce}}, "deleted");
+    });
+    d->add_flag("--bounce", args->bounce, "Send the sender a bounce for what was pending");
+    d->add_option("ids", args->ids, "Queue ids")->required();
+    leaf(queue, "bounce", "Return messages to their senders now (5.0.0)", cmd,
+         [&cmd, args] { return per_id(cmd, *args, "bounce", json::object(), "bounced"); })
         ->add_option("ids", args->ids, "Queue ids")
         ->required();
+    leaf(queue, "expire", "Expire messages now: bounced as if their lifetime were over", cmd,
+         [&cmd, args] { return per_id(cmd, *args, "expire", json::object(), "expired"); })
+        ->add_option("ids", args->ids, "Queue ids")
+        ->required();
+    leaf(queue, "flush", "Try delivery of queued mail now", cmd, [&cmd, args] {
+        return flush(cmd, *args);
+    })->add_option("--domain", args->domain, "Only mail for this destination domain");
+    leaf(queue, "summary", "Messages per destination domain and age (like qshape)", cmd,
+         [&cmd, args] { return summary(cmd, *args); })
+        ->add_flag("--json", args->json_output, "JSON output");
 }
 
 }  // namespace holdfast::cli

@@ -9,6 +9,7 @@
 
 #include "control/server.hpp"
 #include "control/socket.hpp"
+#include "control/summary.hpp"
 
 namespace holdfast::control {
 
@@ -40,7 +41,8 @@ bool no_daemon(std::error_code ec) {
 }
 
 std::error_code run_requests(const std::filesystem::path& spool_dir,
-                             const std::vector<json>& requests, std::vector<json>& responses) {
+                             const std::vector<json>& requests, std::vector<json>& responses,
+                             const delivery::NoticeSettings& notices) {
     responses.clear();
     std::filesystem::path socket = control_socket_path(spool_dir);
     for (const auto& req : requests) {
@@ -56,8 +58,15 @@ std::error_code run_requests(const std::filesystem::path& spool_dir,
     if (!std::filesystem::is_directory(spool_dir, ec)) {
         // Nothing was ever queued here: answer without creating the spool.
         for (const auto& req : requests) {
-            if (req.value("cmd", "") == "list") {
+            std::string cmd = req.value("cmd", "");
+            if (cmd == "list") {
                 responses.push_back({{"ok", true}, {"messages", json::array()}});
+            } else if (cmd == "summary") {
+                responses.push_back(
+                    {{"ok", true},
+                     {"summary", queue_summary({}, std::chrono::system_clock::now())}});
+            } else if (cmd == "flush") {
+                responses.push_back({{"ok", true}, {"messages", 0}});
             } else {
                 responses.push_back(
                     error_response("no such message: " + req.value("id", std::string()), true));
@@ -67,7 +76,8 @@ std::error_code run_requests(const std::filesystem::path& spool_dir,
     }
     auto spool = queue::Spool::open(spool_dir, ec);
     if (!spool) return ec;
-    for (const auto& req : requests) responses.push_back(handle_request(*spool, req));
+    Admin admin{*spool, notices, {}, {}};
+    for (const auto& req : requests) responses.push_back(handle_request(admin, req));
     return {};
 }
 

@@ -23,7 +23,9 @@ bool no_daemon(std::error_code ec);
 // <spool_dir>/control.sock, else by opening the spool itself (which fails
 // with queue::Errc::spool_locked when a daemon holds it but does not answer).
 // A spool directory that does not exist is an empty queue, not created.
+// `notices` serves bounce / expire / delete --bounce in the latter case.
 std::error_code run_requests(const std::filesystem::path& spool_dir,
-                             const std::vector<json>& requests, std::vector<json>& responses);
+                             const std::vector<json>& requests, std::vector<json>& responses,
+                             const delivery::NoticeSettings& notices = {});
 
 }  // namespace holdfast::control

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <future>
+#include <thread>
 
 #include "control/client.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
+#include "control/summary.hpp"
 #include "mail/queue_id.hpp"
 #include "queue/test_dir.hpp"
 #include "util/base64.hpp"
@@ -85,13 +87,13 @@ TEST(ControlServer, ServesTheCliAndFallsBackWithoutDaemon) {
     auto spool = open_spool(spool_dir);
     std::string id = store(*spool, "m\r\n");
     {
-        ControlServer server(*spool);
+        ControlServer server(Admin{*spool, {}, {}, {}});
         ASSERT_FALSE(server.start());
         struct stat st {};
         ASSERT_EQ(::stat(server.path().c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 0777, 0600u);
         // A second daemon on the same socket is refused.
-        ControlServer second(*spool);
+        ControlServer second(Admin{*spool, {}, {}, {}});
         EXPECT_EQ(second.start(), std::errc::address_in_use);
 
         std::vector<json> responses;
@@ -131,7 +133,7 @@ TEST(ControlServer, ReplacesAStaleSocketFile) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     ::close(fd);
-    ControlServer server(*spool);
+    ControlServer server(Admin{*spool, {}, {}, {}});
     EXPECT_FALSE(server.start());
     json r;
     ASSERT_FALSE(call_daemon(server.path(), {{"cmd", "list"}}, r));
@@ -146,4 +148,111 @@ TEST(ControlClient, MissingSpoolIsAnEmptyQueueAndStaysMissing) {
     EXPECT_TRUE(responses[0]["messages"].empty());
     EXPECT_TRUE(responses[1]["not_found"].get<bool>());
     EXPECT_FALSE(fs::exists(dir.path() / "none"));
+}
+
+TEST(ControlAdmin, BounceFailsWhatIsPendingAndQueuesOneNoticeToTheSender) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    std::string id = store(*spool, "Subject: stuck\r\n\r\nbody\r\n");
+    Admin admin{*spool, {"mx.example.test", {"example.test"}, {}}, {}, {}};
+    json r = handle_request(admin, {{"cmd", "bounce"}, {"id", id}});
+    ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+    EXPECT_EQ(r["recipients"], 1);  // alice; done@ was delivered already
+    std::string notice = r["notice"];
+    ASSERT_FALSE(notice.empty());
+    EXPECT_FALSE(spool->get(id)) << "nothing pending: the message is gone";
+    // The notice is stored asynchronously; the list shows it once written.
+    std::optional<queue::Envelope> n;
+    for (int i = 0; i < 200 && !n; ++i) {
+        n = spool->get(notice);
+        if (!n) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->sender, "");
+    ASSERT_EQ(n->recipients.size(), 1u);
+    EXPECT_EQ(n->recipients[0].address, "bob@example.org");
+    std::string text;
+    ASSERT_FALSE(spool->read_message(notice, text));
+    EXPECT_NE(text.find("Final-Recipient: rfc822; alice@example.test"), std::string::npos);
+    EXPECT_NE(text.find("Status: 5.0.0"), std::string::npos);
+    EXPECT_EQ(text.find("done@example.test"), std::string::npos);
+    EXPECT_TRUE(handle_request(admin, {{"cmd", "bounce"}, {"id", id}})["not_found"].get<bool>());
+}
+
+TEST(ControlAdmin, ExpireSaysExpiredAndNoticesNeverGoToTheNullSender) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    std::string id = store(*spool, "Subject: x\r\n\r\nbody\r\n");
+    Admin admin{*spool, {"mx.example.test", {}, {}}, {}, {}};
+    json r = handle_request(admin, {{"cmd", "expire"}, {"id", id}});
+    ASSERT_TRUE(r["ok"].get<bool>());
+    std::string text;
+    EXPECT_EQ(r["recipients"], 1);
+
+    queue::Envelope e;
+    e.id = mail::new_queue_id();
+    e.sender = "";  // a bounce that cannot be delivered: never bounced itself
+    e.recipients = {{"x@example.org", queue::RecipientKind::relay, {}, ""}};
+    std::promise<std::error_code> p;
+    spool->store(e, "Subject: bounce\r\n\r\n", [&](std::error_code ec) { p.set_value(ec); });
+    ASSERT_FALSE(p.get_future().get());
+    json d = handle_request(admin, {{"cmd", "delete"}, {"id", e.id}, {"bounce", true}});
+    ASSERT_TRUE(d["ok"].get<bool>());
+    EXPECT_EQ(d["notice"], "");
+    EXPECT_FALSE(spool->get(e.id));
+}
+
+TEST(ControlAdmin, FlushCallsTheDaemonOrResetsTheNextAttempt) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    std::string id = store(*spool, "Subject: x\r\n\r\nbody\r\n");
+    auto later = std::chrono::system_clock::now() + std::chrono::hours(1);
+    ASSERT_FALSE(
+        spool->modify_recipients(id, [&](std::vector<queue::Recipient>&,
+                                         std::chrono::system_clock::time_point& n) { n = later; }));
+    std::vector<std::string> flushed;
+    Admin daemon{*spool, {}, [&](const std::string& d) { flushed.push_back(d); }, {}};
+    json r = handle_request(daemon, {{"cmd", "flush"}, {"domain", "Example.TEST"}});
+    EXPECT_EQ(r["messages"], 1);
+    EXPECT_EQ(flushed, std::vector<std::string>{"example.test"});
+    EXPECT_EQ(handle_request(daemon, {{"cmd", "flush"}, {"domain", "other.test"}})["messages"], 0);
+    EXPECT_EQ(spool->get(id)->next_attempt, later) << "the daemon's scheduler decides";
+
+    Admin offline{*spool, {}, {}, {}};
+    EXPECT_EQ(handle_request(offline, {{"cmd", "flush"}})["messages"], 1);
+    EXPECT_EQ(spool->get(id)->next_attempt, std::chrono::system_clock::time_point{});
+    EXPECT_FALSE(handle_request(offline, {{"cmd", "flush"}, {"domain", 3}})["ok"].get<bool>());
+}
+
+TEST(ControlAdmin, SummaryCountsPerDomainAndAge) {
+    using std::chrono::minutes;
+    auto now = std::chrono::system_clock::now();
+    auto env = [&](std::vector<std::string> rcpts, minutes age, std::size_t size) {
+        queue::Envelope e;
+        for (auto& r : rcpts) e.recipients.push_back({r, queue::RecipientKind::backup, {}, ""});
+        e.arrival = now - age;
+        e.size = size;
+        return e;
+    };
+    std::vector<queue::Envelope> q = {
+        env({"a@customer.test", "b@Customer.test"}, minutes(2), 100),
+        env({"a@customer.test"}, minutes(30), 200),
+        env({"x@other.test", "y@customer.test"}, minutes(3000), 50),
+    };
+    q[1].recipients.push_back(
+        {"done@done.test", queue::RecipientKind::relay, queue::RecipientState::delivered, ""});
+    json s = queue_summary(q, now);
+    ASSERT_EQ(s["buckets"].size(), 10u);
+    EXPECT_EQ(s["buckets"][0], "5m");
+    EXPECT_EQ(s["buckets"][9], "1280m+");
+    EXPECT_EQ(s["total"]["messages"], 3);
+    EXPECT_EQ(s["total"]["bytes"], 350);
+    ASSERT_EQ(s["domains"].size(), 2u);  // done.test has nothing pending
+    const json& c = s["domains"][0];
+    EXPECT_EQ(c["domain"], "customer.test");
+    EXPECT_EQ(c["messages"], 3);
+    EXPECT_EQ(c["ages"][0], 1);  // 2 minutes
+    EXPECT_EQ(c["ages"][3], 1);  // 30 minutes: the 20-40 bucket
+    EXPECT_EQ(c["ages"][9], 1);  // over 1280 minutes
+    EXPECT_EQ(s["domains"][1]["domain"], "other.test");
 }

@@ -50,37 +50,4 @@ json error_response(const std::string& what, bool not_found) {
     return {{"ok", false}, {"error", what}, {"not_found", not_found}};
 }
 
-json handle_request(queue::Spool& spool, const json& request) {
-    if (!request.is_object()) return error_response("request is not a JSON object");
-    auto cmd = request.find("cmd");
-    if (cmd == request.end() || !cmd->is_string()) return error_response("request has no cmd");
-    if (*cmd == "list") {
-        json messages = json::array();
-        for (const auto& env : spool.list()) messages.push_back(message_json(env));
-        return {{"ok", true}, {"messages", messages}};
-    }
-    auto id_it = request.find("id");
-    if (id_it == request.end() || !id_it->is_string()) return error_response("request has no id");
-    std::string id = id_it->get<std::string>();
-    if (*cmd == "show") {
-        auto env = spool.get(id);
-        std::string data;
-        std::error_code ec = env ? spool.read_message(id, data) : queue::Errc::no_such_message;
-        if (ec == queue::Errc::no_such_message)
-            return error_response("no such message: " + id, true);
-        if (ec) return error_response(id + ": " + ec.message());
-        return {{"ok", true},
-                {"message", message_json(*env)},
-                {"data_base64", util::base64_encode(data)}};
-    }
-    if (*cmd == "delete") {
-        std::error_code ec = spool.remove(id);
-        if (ec == queue::Errc::no_such_message)
-            return error_response("no such message: " + id, true);
-        if (ec) return error_response(id + ": " + ec.message());
-        return {{"ok", true}};
-    }
-    return error_response("unknown cmd: " + cmd->get<std::string>());
-}
-
 }  // namespace holdfast::control

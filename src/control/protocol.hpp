@@ -6,6 +6,12 @@
 //   {"cmd":"list"}                -> {"ok":true,"messages":[MESSAGE...]}
 //   {"cmd":"show","id":ID}        -> {"ok":true,"message":MESSAGE,"data_base64":"..."}
 //   {"cmd":"delete","id":ID}      -> {"ok":true}
+//   {"cmd":"delete","id":ID,"bounce":true} -> as bounce
+//   {"cmd":"bounce","id":ID}      -> {"ok":true,"notice":NOTICE-ID or ""}: what is
+//                                    pending fails now, the sender gets a report
+//   {"cmd":"expire","id":ID}      -> the same, as if its lifetime were over (4.4.7)
+//   {"cmd":"flush"[,"domain":D]}  -> {"ok":true,"messages":N}: try now
+//   {"cmd":"summary"}             -> {"ok":true,"summary":SUMMARY} (summary.hpp)
 //   failures                      -> {"ok":false,"error":"...","not_found":bool}
 // MESSAGE is the `queue list --json` object of CONTRACT.md (id, sender,
 // recipients = the addresses still pending, size, arrival, next_attempt,
@@ -17,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/admin.hpp"
 #include "queue/spool.hpp"
 
 namespace holdfast::control {
@@ -29,7 +36,9 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
 // The MESSAGE object for one envelope.
 json message_json(const queue::Envelope& env);
 
-// Answers one request against the spool. Never throws for bad requests.
+// Answers one request (requests.cpp). Never throws for bad requests.
+json handle_request(Admin& admin, const json& request);
+// The same with no notice settings and no daemon hooks (tests, inspection).
 json handle_request(queue::Spool& spool, const json& request);
 
 // A failure response.

@@ -39,9 +39,10 @@ std::filesystem::path control_socket_path(const std::filesystem::path& spool_dir
     return spool_dir / "control.sock";
 }
 
-ControlServer::ControlServer(queue::Spool& spool, std::filesystem::path socket_path)
-    : spool_(spool),
-      path_(socket_path.empty() ? control_socket_path(spool.dir()) : std::move(socket_path)) {}
+ControlServer::ControlServer(Admin admin, std::filesystem::path socket_path)
+    : admin_(std::move(admin)),
+      path_(socket_path.empty() ? control_socket_path(admin_.spool.dir())
+                                : std::move(socket_path)) {}
 
 ControlServer::~ControlServer() {
     stop();
@@ -107,7 +108,7 @@ void ControlServer::serve_one(int fd) {
         json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
         // The spool logs what changes (id=... status=removed); nothing more here.
         response = request.is_discarded() ? error_response("request is not JSON")
-                                          : handle_request(spool_, request);
+                                          : handle_request(admin_, request);
     }
     std::string out = response.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     if (auto ec = detail::write_all(fd, out, kResponseTimeout)) {

@@ -7,14 +7,14 @@
 #include <system_error>
 #include <thread>
 
-#include "queue/spool.hpp"
+#include "control/admin.hpp"
 
 namespace holdfast::control {
 
 class ControlServer {
   public:
     // socket_path defaults to <spool dir>/control.sock.
-    explicit ControlServer(queue::Spool& spool, std::filesystem::path socket_path = {});
+    explicit ControlServer(Admin admin, std::filesystem::path socket_path = {});
     ~ControlServer();  // stop()
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -29,7 +29,7 @@ class ControlServer {
     void run();
     void serve_one(int fd);
 
-    queue::Spool& spool_;
+    Admin admin_;
     const std::filesystem::path path_;
     int listen_fd_ = -1;
     int wake_[2] = {-1, -1};  // stop() writes to wake_[1] to end run()

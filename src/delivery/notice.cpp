@@ -25,6 +25,14 @@ queue::RecipientKind kind_for(const std::string& address, const NoticeSettings& 
 
 }  // namespace
 
+NoticeSettings notice_settings_from(const config::Config& c) {
+    NoticeSettings s;
+    s.hostname = c.server.hostname;
+    for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
+    for (const auto& b : c.backups) s.backup_domains.push_back(b.domain);
+    return s;
+}
+
 std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
                          std::string_view message, std::vector<dsn::RecipientStatus> recipients,
                          const NoticeSettings& settings, dsn::TimePoint now) {

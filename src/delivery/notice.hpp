@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "dsn/dsn.hpp"
 #include "queue/spool.hpp"
 
@@ -16,6 +17,9 @@ struct NoticeSettings {
     std::vector<std::string> local_domains;   // the sender's domain here: local delivery
     std::vector<std::string> backup_domains;  // here: the backup path
 };
+
+// From the config: our host name, the [[local]] and [[backup]] domains.
+NoticeSettings notice_settings_from(const config::Config& c);
 
 // Returns the new message's queue id, or "" when nothing was queued.
 std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,

@@ -4,107 +4,21 @@ backup.isp.test (Holdfast, 127.0.0.1). Mail arrives while the primary is
 down, waits in the queue, and flows when it is back; failures come back to
 the sender as RFC 3464 reports, parsed here field by field."""
 import email.utils
-import json
 import smtplib
 import time
 
 import pytest
 
 from dnsserver import DnsServer
-from peers import Primary, Sink, maildir_messages, wait_until
-
-PRIMARY = "127.0.0.10"
-SENDER = "sender@example.test"  # local to Holdfast: notices land in its Maildir
-
-
-def backup_config(dns, queue="", extra=""):
-    return f"""\
-[server]
-hostname = "backup.isp.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:2525"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
-[[local]]
-domain = "example.test"
-maildir = "mail/%d/%u"
-recipients = ["sender"]
-
-[[backup]]
-domain = "customer.test"
-
-[queue]
-retry_min = "1s"
-retry_max = "2s"
-probe_interval = "1s"
-{queue}
-
-[dns]
-servers = ["{dns.address}"]
-timeout = "1s"
-{extra}"""
+from backup import (PRIMARY, SENDER, backup_config, backup_dns, delivery_status, message, notices,
+                    queue_list, send, seq_of, normalise, without_our_trace)
+from peers import Primary, Sink, wait_until
 
 
 @pytest.fixture
 def dns(tmp_path):
-    with DnsServer(tmp_path / "dns") as d:
-        d.mx("customer.test", "mx1.customer.test", 10)
-        d.mx("customer.test", "backup.isp.test", 20)
-        d.a("mx1.customer.test", PRIMARY)
-        d.a("backup.isp.test", "127.0.0.1")
-        d.mx("outside.test", "mx.outside.test", 10)
-        d.a("mx.outside.test", "127.0.0.12")
-        d.restart()
+    with backup_dns(tmp_path / "dns") as d:
         yield d
-
-
-def message(seq, to, sender=SENDER):
-    # Lines that need care on the way: a leading dot, a long line, 8-bit-free text.
-    body = (f"Message number {seq}.\r\n.a line that starts with a dot\r\n"
-            + "x" * 900 + "\r\n" + f"end of {seq}\r\n")
-    return (f"From: {sender}\r\nTo: {to}\r\nSubject: backlog {seq}\r\n"
-            f"Message-ID: <seq{seq}@example.test>\r\nX-Seq: {seq}\r\n\r\n{body}").encode()
-
-
-def send(port, sender, rcpts, data, source="127.0.0.2"):
-    with smtplib.SMTP("127.0.0.1", port, source_address=(source, 0), timeout=30) as s:
-        s.ehlo("client.sender.test")
-        refused = s.sendmail(sender, rcpts, data)
-        assert not refused, refused
-
-
-def queue_list(h):
-    r = h.cli("queue", "list", "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
-def seq_of(data):
-    for line in data.split(b"\n"):
-        if line.startswith(b"X-Seq: "):
-            return int(line[7:].strip())
-    raise AssertionError(f"no X-Seq in {data[:200]!r}")
-
-
-def normalise(data):
-    return data.replace(b"\r\n", b"\n")
-
-
-def without_our_trace(data):
-    """The message minus the Received: header Holdfast put on top (RFC 5321
-    4.4: every relay adds one); asserts that it is there."""
-    lines = normalise(data).split(b"\n")
-    assert lines[0].startswith(b"Received: from client.sender.test"), lines[0]
-    assert b"by backup.isp.test" in b" ".join(lines[:3]), lines[:3]
-    i = 1
-    while lines[i][:1] in (b"\t", b" "):
-        i += 1
-    return b"\n".join(lines[i:])
 
 
 def test_backlog_reaches_the_returned_primary_exactly_once(holdfast_factory, dns, tmp_path):
@@ -138,33 +52,6 @@ def test_backlog_reaches_the_returned_primary_exactly_once(holdfast_factory, dns
     log = h.log_text()
     assert log.count("status=sent") == 100
     assert "relay=mx1.customer.test[127.0.0.10]:25" in log
-
-
-def delivery_status(report):
-    """The message/delivery-status part: (per-message fields, [per-recipient fields])."""
-    assert report.get_content_type() == "multipart/report"
-    assert report.get_param("report-type") == "delivery-status"
-    parts = list(report.iter_parts())
-    assert parts[0].get_content_type() == "text/plain"
-    status = [p for p in parts if p.get_content_type() == "message/delivery-status"]
-    assert len(status) == 1
-    # The part's body is groups of fields separated by empty lines (RFC 3464 2.1).
-    raw = status[0].as_bytes().decode()
-    body = raw.split("\n\n", 1)[1] if "\n\n" in raw.replace("\r\n", "\n") else raw
-    groups = [g for g in body.replace("\r\n", "\n").split("\n\n") if g.strip()]
-
-    def fields(group):
-        out = {}
-        for line in group.replace("\n ", " ").split("\n"):
-            k, _, v = line.partition(":")
-            out[k.strip().lower()] = v.strip()
-        return out
-
-    return fields(groups[0]), [fields(g) for g in groups[1:]], parts
-
-
-def notices(h):
-    return maildir_messages(h.dir / "mail" / "example.test" / "sender")
 
 
 def test_a_5xx_for_one_recipient_bounces_that_one_only(holdfast_factory, dns):
@@ -207,7 +94,7 @@ def test_a_5xx_for_one_recipient_bounces_that_one_only(holdfast_factory, dns):
 
 
 def test_expired_mail_is_bounced_after_one_delay_notice(holdfast_factory, dns):
-    h = holdfast_factory(backup_config(dns, queue='lifetime = "5s"\ndelay_warning = "1s"'))
+    h = holdfast_factory(backup_config(dns, queue={"lifetime": "5s", "delay_warning": "1s"}))
     send(h.port, SENDER, ["alice@customer.test"], message(2, "alice@customer.test"))
     wait_until(lambda: len(notices(h)) >= 2, timeout=30)
     time.sleep(2)  # a second delay notice would show up now

@@ -1,0 +1,24 @@
+#pragma once
+// What a queue admin request may touch: the spool, the settings to send a
+// notice back to a sender (bounce, expire, delete --bounce), and, in the
+// daemon, hooks into the couriers. Without a daemon the CLI builds one of
+// these on the spool it opened itself; the hooks are then empty and the
+// requests leave their effect in the spool for the next start.
+#include <functional>
+#include <string>
+
+#include "delivery/notice.hpp"
+#include "queue/spool.hpp"
+
+namespace holdfast::control {
+
+struct Admin {
+    queue::Spool& spool;
+    delivery::NoticeSettings notices;
+    // Try now: everything for `domain` ("" = all). Empty without a daemon.
+    std::function<void(const std::string& domain)> flush;
+    // A message changed (released from hold): schedule it again.
+    std::function<void(const std::string& id)> reschedule;
+};
+
+}  // namespace holdfast::control

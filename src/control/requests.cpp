@@ -1,0 +1,152 @@
+// The queue admin requests of protocol.hpp, answered against the spool (and
+// the daemon's hooks when it runs).
+#include <spdlog/spdlog.h>
+
+#include "control/protocol.hpp"
+#include "control/summary.hpp"
+#include "mail/address.hpp"
+#include "util/base64.hpp"
+
+namespace holdfast::control {
+
+namespace {
+
+using queue::RecipientState;
+
+json not_found(const std::string& id) {
+    return error_response("no such message: " + id, true);
+}
+
+json failure(const std::string& id, std::error_code ec) {
+    return ec == queue::Errc::no_such_message ? not_found(id)
+                                              : error_response(id + ": " + ec.message());
+}
+
+json show(Admin& a, const std::string& id) {
+    auto env = a.spool.get(id);
+    std::string data;
+    std::error_code ec = env ? a.spool.read_message(id, data) : queue::Errc::no_such_message;
+    if (ec) return failure(id, ec);
+    return {
+        {"ok", true}, {"message", message_json(*env)}, {"data_base64", util::base64_encode(data)}};
+}
+
+// Everything still pending fails now and the sender hears about it in one
+// report (never when the sender is <>). `status` is the RFC 3463 code the
+// report gives, `why` its words.
+json return_to_sender(Admin& a, const std::string& id, const std::string& status,
+                      const std::string& why) {
+    auto env = a.spool.get(id);
+    std::string message;
+    std::error_code ec = env ? a.spool.read_message(id, message) : queue::Errc::no_such_message;
+    if (ec) return failure(id, ec);
+    auto now = std::chrono::system_clock::now();
+    std::vector<dsn::RecipientStatus> report;
+    // Decided under the spool's lock, on the current states: a recipient a
+    // courier delivered meanwhile is not reported as failed.
+    ec = a.spool.modify_recipients(
+        id, [&](std::vector<queue::Recipient>& rcpts, std::chrono::system_clock::time_point&) {
+            for (auto& r : rcpts) {
+                if (r.state != RecipientState::pending) continue;
+                dsn::RecipientStatus rs;
+                rs.final_recipient = r.address;
+                rs.status = status;
+                rs.diagnostic = r.last_error.empty() ? why : why + "; last error: " + r.last_error;
+                rs.last_attempt = now;
+                report.push_back(std::move(rs));
+                r.state = RecipientState::failed;
+                r.last_error = why;
+            }
+        });
+    if (ec) return failure(id, ec);
+    for (const auto& r : report) {
+        spdlog::warn("id={} from=<{}> to=<{}> status=bounced dsn={} reason=\"{}\"", id, env->sender,
+                     r.final_recipient, status, why);
+    }
+    std::string notice =
+        report.empty() ? ""
+                       : delivery::queue_notice(a.spool, *env, message, report, a.notices, now);
+    return {{"ok", true}, {"notice", notice}, {"recipients", report.size()}};
+}
+
+json remove(Admin& a, const std::string& id, bool bounce) {
+    if (bounce) {
+        json r = return_to_sender(a, id, "5.0.0", "deleted from the queue by the postmaster");
+        // Nothing was pending, so the message may still be there: delete it too.
+        if (!r.value("ok", false)) return r;
+        auto ec = a.spool.remove(id);
+        if (ec && ec != queue::Errc::no_such_message) return failure(id, ec);
+        return r;
+    }
+    if (auto ec = a.spool.remove(id)) return failure(id, ec);
+    return {{"ok", true}};
+}
+
+bool has_pending_at(const queue::Envelope& env, const std::string& domain) {
+    for (const auto& r : env.recipients) {
+        if (r.state != RecipientState::pending) continue;
+        if (domain.empty()) return true;
+        auto m = mail::parse_mailbox(r.address, true);
+        if (m && mail::normalize_domain(m->domain) == domain) return true;
+    }
+    return false;
+}
+
+// The daemon is asked to try now; without one, the next attempt of every
+// matching message is set to "as soon as possible" for the next start.
+json flush(Admin& a, const std::string& domain_arg) {
+    std::string domain = mail::normalize_domain(domain_arg);
+    std::size_t count = 0;
+    for (const auto& env : a.spool.list()) {
+        if (!has_pending_at(env, domain)) continue;
+        ++count;
+        if (a.flush) continue;
+        a.spool.modify_recipients(env.id,
+                                  [](std::vector<queue::Recipient>&,
+                                     std::chrono::system_clock::time_point& next) { next = {}; });
+    }
+    if (a.flush) a.flush(domain);
+    spdlog::info("status=flush domain={} messages={}", domain.empty() ? "*" : domain, count);
+    return {{"ok", true}, {"messages", count}};
+}
+
+}  // namespace
+
+json handle_request(Admin& a, const json& request) {
+    if (!request.is_object()) return error_response("request is not a JSON object");
+    auto cmd_it = request.find("cmd");
+    if (cmd_it == request.end() || !cmd_it->is_string())
+        return error_response("request has no cmd");
+    std::string cmd = cmd_it->get<std::string>();
+    if (cmd == "list") {
+        json messages = json::array();
+        for (const auto& env : a.spool.list()) messages.push_back(message_json(env));
+        return {{"ok", true}, {"messages", messages}};
+    }
+    if (cmd == "summary") {
+        return {{"ok", true},
+                {"summary", queue_summary(a.spool.list(), std::chrono::system_clock::now())}};
+    }
+    if (cmd == "flush") {
+        auto d = request.find("domain");
+        if (d != request.end() && !d->is_string()) return error_response("domain is not a string");
+        return flush(a, d == request.end() ? "" : d->get<std::string>());
+    }
+    auto id_it = request.find("id");
+    if (id_it == request.end() || !id_it->is_string()) return error_response("request has no id");
+    std::string id = id_it->get<std::string>();
+    if (cmd == "show") return show(a, id);
+    if (cmd == "delete") return remove(a, id, request.value("bounce", false));
+    if (cmd == "bounce")
+        return return_to_sender(a, id, "5.0.0", "returned to the sender by the postmaster");
+    if (cmd == "expire")
+        return return_to_sender(a, id, "4.4.7", "expired in the queue by the postmaster");
+    return error_response("unknown cmd: " + cmd);
+}
+
+json handle_request(queue::Spool& spool, const json& request) {
+    Admin a{spool, {}, {}, {}};
+    return handle_request(a, request);
+}
+
+}  // namespace holdfast::control
