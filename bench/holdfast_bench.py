@@ -140,7 +140,8 @@ def recovery(results, ctx, n, rounds, drop_caches):
         runs = [run_guarded(f"recovery round {r + 1} holdfast", scenarios.recovery, ctx,
                             workdir, down_port, n, drop_caches) for r in range(rounds)]
     finally:
-        ctx.cleanup(workdir)
+        log(f"recovery: removing {workdir} in the background")
+        ctx.cleanup(workdir, background=True)
     entry["holdfast"] = report.summarize(runs)
     entry["ratio"] = {}
     results["scenarios"]["recovery"] = entry

@@ -85,7 +85,7 @@ level = "{self.log_level}"
                       timeout, "holdfast to log status=started")
         if self.started_at is None:
             self._reader.join(timeout=2)
-            raise RuntimeError(f"holdfast exited ({self.proc.returncode}): {self.log_tail()}")
+            raise RuntimeError(f"holdfast exited with status {self.proc.returncode}")
         return self.started_at - t0
 
     def _read(self):

@@ -27,6 +27,7 @@ TABLE = [
     ("recovery", "rss_kib", "5. RSS after start-up with a full queue", "KiB", "lower"),
     ("accept_1", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 1 session", "ms", "lower"),
     ("accept_20", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 20 sessions", "ms", "lower"),
+    ("accept_100", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 100 sessions", "ms", "lower"),
     ("accept_20", "cpu_ms_per_message_relay", "6. CPU per message, relay, 20 sessions", "ms", "lower"),
 ]
 
@@ -92,6 +93,8 @@ def versions(binary):
         return r.stdout.strip() if r.returncode == 0 else ""
     return {
         "holdfast_binary": str(binary),
+        "holdfast_binary_built": datetime.datetime.fromtimestamp(
+            binary.stat().st_mtime, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         # The checkout the binary was built in (it may be older than HEAD).
         "holdfast_commit": run("git", "-C", str(binary.parent), "rev-parse", "--short", "HEAD"),
         "postfix": run("postconf", "-d", "-h", "mail_version"),
@@ -154,14 +157,19 @@ def markdown(results):
         for side in ("holdfast", "postfix"):
             part = s.get(side)
             if part and "error" in part:
-                errors.append(f"- {key} / {side}: {part['error'][:300]}")
+                errors.append(f"- {key} / {side}: {_oneline(part['error'])}")
             elif part:
                 for i, r in enumerate(part["runs"]):
                     if "error" in r:
-                        errors.append(f"- {key} / {side} round {i + 1}: {r['error'][:300]}")
+                        errors.append(f"- {key} / {side} round {i + 1}: {_oneline(r['error'])}")
     if errors:
         lines += ["", "Errors:", ""] + errors
     return "\n".join(lines)
+
+
+def _oneline(text, limit=300):
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def write(results, out_path, readme_path):
