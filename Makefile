@@ -48,7 +48,7 @@ fuzz-test: fuzz
 	tests/fuzz/run build-fuzz $(or $(FUZZ_SECONDS),15)
 
 bench: build
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,0 +1,1 @@
+"""Holdfast benchmark harness (bench/holdfast_bench.py): one module per part."""
