@@ -52,6 +52,10 @@ struct QueuePolicy {
     Seconds retry_max{3600};
     Seconds delay_warning{4 * 3600};
     Seconds probe_interval{90};
+    // Deliveries in flight at once to one destination domain: the backlog
+    // of a returning primary flows this wide (Postfix's
+    // default_destination_concurrency_limit is 20; small servers prefer less).
+    std::size_t concurrency = 10;
 };
 
 struct LocalDomain {

@@ -26,6 +26,7 @@ void read_queue_keys(TableReader& r, QueuePolicy& q) {
     r.duration("retry_max", q.retry_max);
     r.duration("delay_warning", q.delay_warning);
     r.duration("probe_interval", q.probe_interval);
+    r.count("concurrency", q.concurrency, 1, 1000);
 }
 
 // Lower-cases a list of local parts: they are matched case-insensitively.

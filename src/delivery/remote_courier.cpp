@@ -18,8 +18,8 @@ using queue::RecipientState;
 
 namespace {
 
-queue::SchedulePolicy to_schedule(const config::QueuePolicy& q, std::size_t concurrency) {
-    return {q.lifetime, q.retry_min, q.retry_max, q.delay_warning, q.probe_interval, concurrency};
+queue::SchedulePolicy to_schedule(const config::QueuePolicy& q) {
+    return {q.lifetime, q.retry_min, q.retry_max, q.delay_warning, q.probe_interval, q.concurrency};
 }
 
 }  // namespace
@@ -55,17 +55,13 @@ RemoteSettings remote_settings_from(const config::Config& c) {
 }
 
 RemoteCourier::Impl::Impl(queue::Spool& sp, dns::Resolver& r, RemoteSettings s)
-    : spool(sp),
-      resolver(r),
-      settings(std::move(s)),
-      scheduler(to_schedule(settings.queue, settings.concurrency)) {
+    : spool(sp), resolver(r), settings(std::move(s)), scheduler(to_schedule(settings.queue)) {
     if (!settings.clock) settings.clock = [] { return std::chrono::system_clock::now(); };
     notices.hostname = settings.hostname;
     notices.local_domains = settings.local_domains;
     for (const auto& b : settings.backups) {
         notices.backup_domains.push_back(b.domain);
-        scheduler.set_policy(mail::normalize_domain(b.domain),
-                             to_schedule(b.queue, settings.concurrency));
+        scheduler.set_policy(mail::normalize_domain(b.domain), to_schedule(b.queue));
     }
 }
 

@@ -30,10 +30,9 @@ struct RemoteSettings {
     std::string hostname;  // Reporting-MTA, MAILER-DAEMON@hostname
     Self self;             // for the backup-MX cut
     smtp::client::Options client;
-    config::QueuePolicy queue;                  // defaults
+    config::QueuePolicy queue;                  // defaults (incl. concurrency)
     std::vector<config::BackupDomain> backups;  // primary overrides and per-domain policies
     std::vector<std::string> local_domains;     // where notices to our own users go
-    std::size_t concurrency = 10;               // deliveries in flight per destination
     // Wall clock for the schedule (tests may shift it).
     std::function<std::chrono::system_clock::time_point()> clock;
 };

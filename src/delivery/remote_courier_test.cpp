@@ -166,7 +166,8 @@ TEST(RemoteCourier, ReusesTheConnectionForTheNextMessage) {
     Fixture f;
     Peer primary(primary_answer);
     RemoteSettings s = f.settings(primary.port());
-    s.concurrency = 1;  // one after the other, so the second finds the first's connection
+    s.backups[0].queue.concurrency =
+        1;  // one after the other, so the second finds the first's connection
     for (int i = 0; i < 3; ++i) {
         f.store("sender@origin.test", {"alice@customer.test"},
                 "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n");
