@@ -133,12 +133,14 @@ int serve(const config::Config& config) {
         } unhook{*spool};
         local.start();
         remote.start();
-        control::Admin admin{*spool, delivery::notice_settings_from(config),
-                             [&remote](const std::string& domain) { remote.flush(domain); },
-                             [&local, &remote](const std::string& id) {
-                                 local.enqueue(id);
-                                 remote.enqueue(id);
-                             }};
+        control::Admin admin{
+            *spool, delivery::notice_settings_from(config),
+            [&remote](const std::string& domain) { remote.flush(domain); },
+            [&local, &remote](const std::string& id) {
+                local.enqueue(id);
+                remote.enqueue(id);
+            },
+            [&remote](const std::string& domain) { return remote.down_reason(domain); }};
         return run_listeners(config, std::move(admin), resolver);
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());

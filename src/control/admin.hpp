@@ -19,6 +19,8 @@ struct Admin {
     std::function<void(const std::string& domain)> flush;
     // A message changed (released from hold): schedule it again.
     std::function<void(const std::string& id)> reschedule;
+    // Why a destination domain is down, "" if it is not (RemoteCourier).
+    std::function<std::string(const std::string& domain)> down_reason;
 };
 
 }  // namespace holdfast::control

@@ -82,12 +82,34 @@ json remove(Admin& a, const std::string& id, bool bounce) {
     return {{"ok", true}};
 }
 
+std::string domain_of(const std::string& address) {
+    auto m = mail::parse_mailbox(address, true);
+    return m ? mail::normalize_domain(m->domain) : "";
+}
+
+// A message that waits behind a down destination was not tried itself:
+// its last error is the destination's ("delivery temporarily suspended").
+json with_down_reason(Admin& a, const queue::Envelope& env) {
+    json m = message_json(env);
+    if (!a.down_reason) return m;
+    bool filled = false;
+    for (auto& r : m["recipient_details"]) {
+        if (r["state"] != "pending" || r["kind"] == "local") continue;
+        if (!r["last_error"].get<std::string>().empty()) continue;  // (json::empty() is for arrays)
+        std::string why = a.down_reason(domain_of(r["address"].get<std::string>()));
+        if (why.empty()) continue;
+        r["last_error"] = "delivery temporarily suspended: " + why;
+        if (!filled && m["last_error"].get<std::string>().empty())
+            m["last_error"] = r["last_error"];
+        filled = true;
+    }
+    return m;
+}
+
 bool has_pending_at(const queue::Envelope& env, const std::string& domain) {
     for (const auto& r : env.recipients) {
         if (r.state != RecipientState::pending) continue;
-        if (domain.empty()) return true;
-        auto m = mail::parse_mailbox(r.address, true);
-        if (m && mail::normalize_domain(m->domain) == domain) return true;
+        if (domain.empty() || domain_of(r.address) == domain) return true;
     }
     return false;
 }
@@ -120,7 +142,7 @@ json handle_request(Admin& a, const json& request) {
     std::string cmd = cmd_it->get<std::string>();
     if (cmd == "list") {
         json messages = json::array();
-        for (const auto& env : a.spool.list()) messages.push_back(message_json(env));
+        for (const auto& env : a.spool.list()) messages.push_back(with_down_reason(a, env));
         return {{"ok", true}, {"messages", messages}};
     }
     if (cmd == "summary") {
@@ -145,7 +167,7 @@ json handle_request(Admin& a, const json& request) {
 }
 
 json handle_request(queue::Spool& spool, const json& request) {
-    Admin a{spool, {}, {}, {}};
+    Admin a{spool, {}, {}, {}, {}};
     return handle_request(a, request);
 }
 

@@ -127,6 +127,16 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
     co_return out;
 }
 
+void RemoteCourier::Impl::note_down(const std::string& destination, queue::Attempt result,
+                                    const std::map<std::string, RemoteOutcome>& outcomes) {
+    std::lock_guard lock(down_mu);
+    if (result != queue::Attempt::unreachable) {
+        down.erase(destination);
+    } else if (!outcomes.empty()) {
+        down[destination] = outcomes.begin()->second.status.text;
+    }
+}
+
 asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     auto env = spool.get(t.id);
     std::string message;
@@ -159,6 +169,7 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
         : failed ? queue::Attempt::failed
                  : queue::Attempt::delivered;
     scheduler.report(t.id, t.destination, result, now());
+    note_down(t.destination, result, outcomes);
     record(t, *env, message, outcomes, result);
     kick();
 }

@@ -207,4 +207,10 @@ void RemoteCourier::flush(const std::string& domain) {
     });
 }
 
+std::string RemoteCourier::down_reason(const std::string& domain) const {
+    std::lock_guard lock(impl_->down_mu);
+    auto it = impl_->down.find(mail::normalize_domain(domain));
+    return it == impl_->down.end() ? "" : it->second;
+}
+
 }  // namespace holdfast::delivery

@@ -58,6 +58,12 @@ class RemoteCourier {
     void enqueue(const std::string& id);
     // Thread-safe: try everything (for one destination domain) now.
     void flush(const std::string& domain = "");
+    // Thread-safe: why a destination is down ("connect to ...: Connection
+    // refused"), or "" when it is not known to be down. Messages waiting
+    // behind a down destination were not tried themselves; `queue list`
+    // shows them this reason, as Postfix shows "delivery temporarily
+    // suspended".
+    std::string down_reason(const std::string& domain) const;
 
     struct Impl;
 

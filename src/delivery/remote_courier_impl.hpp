@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -46,6 +47,8 @@ struct RemoteCourier::Impl {
     void record(const queue::Task& t, const queue::Envelope& env, const std::string& message,
                 const std::map<std::string, RemoteOutcome>& outcomes, queue::Attempt result);
     std::string primary_for(const std::string& domain) const;
+    void note_down(const std::string& destination, queue::Attempt result,
+                   const std::map<std::string, RemoteOutcome>& outcomes);
     // Connection reuse: a session parked after a transaction, taken by the
     // next attempt to the same host, address and port (RSET, then MAIL).
     std::unique_ptr<smtp::client::Session> take_idle(const std::string& key);
@@ -68,6 +71,8 @@ struct RemoteCourier::Impl {
     std::multimap<std::string, Idle> idle;  // after io: closed before it goes
     std::thread worker;
     bool running = false;
+    mutable std::mutex down_mu;               // guards down (read by the control thread)
+    std::map<std::string, std::string> down;  // destination -> why, while down
 };
 
 // The remote recipients of `env` still pending for `domain` ("" = any).
