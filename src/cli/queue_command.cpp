@@ -63,6 +63,24 @@ std::optional<std::vector<json>> run(const Command& cmd, const std::vector<json>
     return responses;
 }
 
+std::string str(const json& j, const char* key);
+
+// One request; the successful response, or nullopt with the error printed
+// and `status` set (1 for an unknown id, else 2).
+std::optional<json> ask(const Command& cmd, const json& request, int& status) {
+    auto r = run(cmd, {request});
+    status = 2;
+    if (!r) return std::nullopt;
+    json& resp = r->front();
+    if (!resp.value("ok", false)) {
+        print_error(str(resp, "error"));
+        if (resp.value("not_found", false)) status = 1;
+        return std::nullopt;
+    }
+    status = 0;
+    return std::move(resp);
+}
+
 std::string str(const json& j, const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -141,14 +159,10 @@ void print_show(const json& resp) {
 }
 
 int list(const Command& cmd, const QueueArgs& args) {
-    auto r = run(cmd, {{{"cmd", "list"}}});
-    if (!r) return 2;
-    const json& resp = r->front();
-    if (!resp.value("ok", false)) {
-        print_error(str(resp, "error"));
-        return 2;
-    }
-    const json& messages = resp["messages"];
+    int status;
+    auto resp = ask(cmd, {{"cmd", "list"}}, status);
+    if (!resp) return status;
+    const json& messages = (*resp)["messages"];
     if (args.json_output) {
         std::cout << list_json(messages).dump(2, ' ', false, json::error_handler_t::replace)
                   << "\n";
@@ -159,14 +173,10 @@ int list(const Command& cmd, const QueueArgs& args) {
 }
 
 int show(const Command& cmd, const QueueArgs& args) {
-    auto r = run(cmd, {{{"cmd", "show"}, {"id", args.ids.front()}}});
-    if (!r) return 2;
-    const json& resp = r->front();
-    if (!resp.value("ok", false)) {
-        print_error(str(resp, "error"));
-        return resp.value("not_found", false) ? 1 : 2;
-    }
-    print_show(resp);
+    int status;
+    auto resp = ask(cmd, {{"cmd", "show"}, {"id", args.ids.front()}}, status);
+    if (!resp) return status;
+    print_show(*resp);
     return 0;
 }
 
@@ -205,14 +215,10 @@ int per_id(const Command& cmd, const QueueArgs& args, const std::string& what, j
 int flush(const Command& cmd, const QueueArgs& args) {
     json request = {{"cmd", "flush"}};
     if (!args.domain.empty()) request["domain"] = args.domain;
-    auto r = run(cmd, {request});
-    if (!r) return 2;
-    const json& resp = r->front();
-    if (!resp.value("ok", false)) {
-        print_error(str(resp, "error"));
-        return 2;
-    }
-    auto n = resp.value("messages", 0);
+    int status;
+    auto resp = ask(cmd, request, status);
+    if (!resp) return status;
+    auto n = resp->value("messages", 0);
     std::cout << "flush requested: " << n << (n == 1 ? " message" : " messages")
               << (args.domain.empty() ? "" : " for " + args.domain) << "\n";
     return 0;
@@ -234,17 +240,13 @@ void print_summary(const json& s) {
 }
 
 int summary(const Command& cmd, const QueueArgs& args) {
-    auto r = run(cmd, {{{"cmd", "summary"}}});
-    if (!r) return 2;
-    const json& resp = r->front();
-    if (!resp.value("ok", false)) {
-        print_error(str(resp, "error"));
-        return 2;
-    }
+    int status;
+    auto resp = ask(cmd, {{"cmd", "summary"}}, status);
+    if (!resp) return status;
     if (args.json_output) {
-        std::cout << resp["summary"].dump(2) << "\n";
+        std::cout << (*resp)["summary"].dump(2) << "\n";
     } else {
-        print_summary(resp["summary"]);
+        print_summary((*resp)["summary"]);
     }
     return 0;
 }
