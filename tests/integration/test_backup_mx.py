@@ -23,19 +23,19 @@ def dns(tmp_path):
 
 def test_backlog_reaches_the_returned_primary_exactly_once(holdfast_factory, dns, tmp_path):
     h = holdfast_factory(backup_config(dns))
-    started = time.monotonic()
     sent = {}
     for seq in range(100):
         sent[seq] = message(seq, f"user{seq % 7}@customer.test")
         send(h.port, SENDER, [f"user{seq % 7}@customer.test"], sent[seq])
     queued = queue_list(h)
     assert len(queued) == 100
-    time.sleep(2)  # a few probes find nobody home
+    before = h.log_text().count("status=deferred")
+    time.sleep(3)  # a few probes find nobody home
     assert len(queue_list(h)) == 100
     # One probe per interval, not a connection per message; yet every message
     # says why it waits.
-    probes = h.log_text().count("status=deferred")
-    assert 1 <= probes <= time.monotonic() - started + 2, "about one per probe_interval (1s)"
+    probes = h.log_text().count("status=deferred") - before
+    assert 1 <= probes <= 4, "one connection per probe_interval (1s), not one per message"
     errors = {m["last_error"] for m in queue_list(h)}
     assert all("127.0.0.10]:25: Connection refused" in e for e in errors), errors
     assert any(e.startswith("delivery temporarily suspended: ") for e in errors), errors

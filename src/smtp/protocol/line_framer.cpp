@@ -13,6 +13,9 @@ void LineFramer::feed(std::string_view bytes) {
         buf_.erase(0, pos_);
         pos_ = 0;
     }
+    // A session that received a large message goes back to holding a few
+    // bytes; idle sessions must be cheap.
+    if (buf_.empty() && buf_.capacity() > 65536) std::string().swap(buf_);
     buf_.append(bytes);
 }
 

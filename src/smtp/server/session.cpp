@@ -11,7 +11,6 @@ namespace holdfast::smtp {
 namespace asio = boost::asio;
 
 namespace {
-constexpr std::size_t kReadBuffer = 16 * 1024;
 
 util::IpAddress to_ip(const asio::ip::address& a) {
     util::IpAddress ip;
@@ -33,7 +32,6 @@ Session::Session(Stream::Socket socket, SessionContext& ctx, const config::Liste
       stream_(std::move(socket)),
       timer_(stream_.socket().get_executor()),
       framer_(ctx.config.limits.line_length),
-      in_(kReadBuffer),
       dnsbl_wait_(stream_.socket().get_executor()) {
     boost::system::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);

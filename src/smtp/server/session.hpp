@@ -76,8 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool timed_out_ = false;
 
     LineFramer framer_;
-    std::string out_;       // replies waiting to be flushed (PIPELINING)
-    std::vector<char> in_;  // read buffer
+    std::string out_;  // replies waiting to be flushed (PIPELINING)
     bool closing_ = false;
 
     Phase phase_ = Phase::greeting;

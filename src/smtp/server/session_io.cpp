@@ -11,7 +11,6 @@ using asio::redirect_error;
 using asio::use_awaitable;
 
 namespace {
-constexpr std::size_t kReadChunk = 16 * 1024;
 // After a timeout, how long the 421 may take before the socket is closed.
 constexpr auto kGoodbyeGrace = std::chrono::seconds(10);
 }  // namespace
@@ -54,7 +53,7 @@ asio::awaitable<bool> Session::read_more() {
     if (closing_) co_return false;
     touch();
     boost::system::error_code ec;
-    std::size_t n = co_await stream_.read_some(in_.data(), in_.size(), ec);
+    std::string_view bytes = co_await stream_.read_some(ec);
     if (ec) {
         if (timed_out_) {
             spdlog::info("client={} status=disconnected reason=timeout", client_text());
@@ -66,7 +65,7 @@ asio::awaitable<bool> Session::read_more() {
         closing_ = true;
         co_return false;
     }
-    framer_.feed(std::string_view(in_.data(), n));
+    framer_.feed(bytes);
     co_return true;
 }
 
