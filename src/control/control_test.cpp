@@ -32,8 +32,13 @@ std::string store(queue::Spool& s, const std::string& body) {
     e.id = mail::new_queue_id();
     e.sender = "bob@example.org";
     e.recipients = {
-        {"alice@example.test", queue::RecipientKind::local, {}, "451 try later"},
-        {"done@example.test", queue::RecipientKind::local, queue::RecipientState::delivered, ""}};
+        {"alice@example.test", queue::RecipientKind::local, {}, "451 try later", {}, {}},
+        {"done@example.test",
+         queue::RecipientKind::local,
+         queue::RecipientState::delivered,
+         "",
+         {},
+         {}}};
     e.arrival = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
     std::promise<std::error_code> p;
     s.store(e, body, [&](std::error_code ec) { p.set_value(ec); });

@@ -43,7 +43,8 @@ struct Fixture {
         e.id = mail::new_queue_id();
         e.sender = "sender@example.org";
         e.arrival = std::chrono::system_clock::now();
-        for (auto& [a, k] : rcpts) e.recipients.push_back({a, k, RecipientState::pending, ""});
+        for (auto& [a, k] : rcpts)
+            e.recipients.push_back({a, k, RecipientState::pending, "", {}, {}});
         std::promise<std::error_code> p;
         spool->store(e, "Subject: t\r\n\r\nhi\r\n", [&](std::error_code ec) { p.set_value(ec); });
         EXPECT_FALSE(p.get_future().get());

@@ -132,8 +132,9 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     std::string message;
     std::error_code read = env ? spool.read_message(t.id, message)
                                : queue::make_error_code(queue::Errc::no_such_message);
-    if (read == queue::Errc::no_such_message) {
-        scheduler.remove(t.id, t.destination);  // deleted meanwhile
+    if (read == queue::Errc::no_such_message || (env && env->held)) {
+        // Deleted or held meanwhile; a release enqueues it again.
+        scheduler.remove(t.id, t.destination);
         co_return;
     }
     if (read) {

@@ -79,7 +79,8 @@ struct Fixture {
         env.id = mail::new_queue_id();
         env.sender = std::move(sender);
         for (auto& r : rcpts)
-            env.recipients.push_back({r, RecipientKind::backup, RecipientState::pending, ""});
+            env.recipients.push_back(
+                {r, RecipientKind::backup, RecipientState::pending, "", {}, {}});
         env.arrival = std::chrono::system_clock::now();
         std::promise<std::error_code> done;
         spool->store(env, std::move(body), [&](std::error_code ec) { done.set_value(ec); });
