@@ -138,3 +138,20 @@ TEST(LocalCourier, StartDeliversWhatWasSpooledBefore) {
     EXPECT_EQ(f.in_new("alice"), 1u);
     courier.stop();
 }
+
+TEST(LocalCourier, HeldMessagesWaitUntilReleased) {
+    Fixture f;
+    std::string id = f.store({{"alice@example.test", RecipientKind::local}});
+    ASSERT_FALSE(f.spool->modify_state(id, [](queue::Envelope& e) { e.held = true; }));
+    LocalCourier courier(*f.spool, f.domains, std::chrono::milliseconds(20));
+    courier.start();
+    courier.enqueue(id);  // asked for explicitly: still held
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(f.spool->get(id));
+    EXPECT_EQ(f.spool->get(id)->recipients[0].state, RecipientState::pending);
+    EXPECT_EQ(f.in_new("alice"), 0u);
+    ASSERT_FALSE(f.spool->modify_state(id, [](queue::Envelope& e) { e.held = false; }));
+    courier.enqueue(id);
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id); }));
+    EXPECT_EQ(f.in_new("alice"), 1u);
+}

@@ -21,6 +21,14 @@ using smtp::client::Outcome;
 
 namespace {
 
+// What the sender asked about `address` (RFC 3461), for the next hop.
+smtp::client::Message::RecipientDsn dsn_of(const queue::Envelope& env, const std::string& address) {
+    for (const auto& r : env.recipients) {
+        if (r.address == address) return {r.notify, r.orcpt};
+    }
+    return {};
+}
+
 bool all_without_reply(const smtp::client::Result& r) {
     for (const auto& rr : r.recipients) {
         if (rr.status.code != 0) return false;
@@ -104,6 +112,9 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
                     session = std::move(opened.session);
                 }
                 smtp::client::Message m{env.sender, recipients, message, env.smtputf8};
+                m.ret = env.ret;
+                m.envid = env.envid;
+                for (const auto& a : recipients) m.recipient_dsn.push_back(dsn_of(env, a));
                 auto result = co_await session->send(m);
                 bool tls = session->tls();
                 std::string remote = session->remote();
