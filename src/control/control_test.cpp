@@ -29,13 +29,27 @@ std::unique_ptr<queue::Spool> open_spool(const fs::path& dir) {
     return s;
 }
 
+queue::Recipient rcpt(std::string address, queue::RecipientKind kind,
+                      queue::RecipientState state = queue::RecipientState::pending) {
+    queue::Recipient r;
+    r.address = std::move(address);
+    r.kind = kind;
+    r.state = state;
+    return r;
+}
+
 std::string store(queue::Spool& s, const std::string& body) {
     queue::Envelope e;
     e.id = mail::new_queue_id();
     e.sender = "bob@example.org";
     e.recipients = {
-        {"alice@example.test", queue::RecipientKind::local, {}, "451 try later"},
-        {"done@example.test", queue::RecipientKind::local, queue::RecipientState::delivered, ""}};
+        {"alice@example.test", queue::RecipientKind::local, {}, "451 try later", {}, {}},
+        {"done@example.test",
+         queue::RecipientKind::local,
+         queue::RecipientState::delivered,
+         "",
+         {},
+         {}}};
     e.arrival = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
     std::promise<std::error_code> p;
     s.store(e, body, [&](std::error_code ec) { p.set_value(ec); });
@@ -192,7 +206,7 @@ TEST(ControlAdmin, ExpireSaysExpiredAndNoticesNeverGoToTheNullSender) {
     queue::Envelope e;
     e.id = mail::new_queue_id();
     e.sender = "";  // a bounce that cannot be delivered: never bounced itself
-    e.recipients = {{"x@example.org", queue::RecipientKind::relay, {}, ""}};
+    e.recipients = {rcpt("x@example.org", queue::RecipientKind::relay)};
     std::promise<std::error_code> p;
     spool->store(e, "Subject: bounce\r\n\r\n", [&](std::error_code ec) { p.set_value(ec); });
     ASSERT_FALSE(p.get_future().get());
@@ -229,7 +243,7 @@ TEST(ControlAdmin, SummaryCountsPerDomainAndAge) {
     auto now = std::chrono::system_clock::now();
     auto env = [&](std::vector<std::string> rcpts, minutes age, std::size_t size) {
         queue::Envelope e;
-        for (auto& r : rcpts) e.recipients.push_back({r, queue::RecipientKind::backup, {}, ""});
+        for (auto& r : rcpts) e.recipients.push_back(rcpt(r, queue::RecipientKind::backup));
         e.arrival = now - age;
         e.size = size;
         return e;
@@ -240,7 +254,7 @@ TEST(ControlAdmin, SummaryCountsPerDomainAndAge) {
         env({"x@other.test", "y@customer.test"}, minutes(3000), 50),
     };
     q[1].recipients.push_back(
-        {"done@done.test", queue::RecipientKind::relay, queue::RecipientState::delivered, ""});
+        rcpt("done@done.test", queue::RecipientKind::relay, queue::RecipientState::delivered));
     json s = queue_summary(q, now);
     ASSERT_EQ(s["buckets"].size(), 10u);
     EXPECT_EQ(s["buckets"][0], "5m");
@@ -263,8 +277,8 @@ TEST(ControlAdmin, ListShowsWhyMailWaitsBehindADownDestination) {
     queue::Envelope e;
     e.id = mail::new_queue_id();
     e.sender = "s@example.org";
-    e.recipients = {{"a@customer.test", queue::RecipientKind::backup, {}, ""},
-                    {"b@other.test", queue::RecipientKind::relay, {}, ""}};
+    e.recipients = {rcpt("a@customer.test", queue::RecipientKind::backup),
+                    rcpt("b@other.test", queue::RecipientKind::relay)};
     std::promise<std::error_code> p;
     spool->store(e, "Subject: x\r\n\r\n", [&](std::error_code ec) { p.set_value(ec); });
     ASSERT_FALSE(p.get_future().get());

@@ -24,7 +24,9 @@ json message_json(const queue::Envelope& env) {
         details.push_back({{"address", r.address},
                            {"kind", queue::kind_name(r.kind)},
                            {"state", queue::state_name(r.state)},
-                           {"last_error", r.last_error}});
+                           {"last_error", r.last_error},
+                           {"notify", mail::dsn_notify_name(r.notify)},
+                           {"orcpt", r.orcpt}});
         if (r.state != RecipientState::pending) continue;
         pending.push_back(r.address);
         if (last_error.empty()) last_error = r.last_error;
@@ -43,6 +45,10 @@ json message_json(const queue::Envelope& env) {
             {"client", env.client},
             {"auth_user", env.auth_user},
             {"smtputf8", env.smtputf8},
+            {"ret", mail::dsn_return_name(env.ret)},
+            {"envid", env.envid},
+            {"warned", env.warned},
+            {"held", env.held},
             {"recipient_details", details}};
 }
 

@@ -15,7 +15,9 @@
 //   failures                      -> {"ok":false,"error":"...","not_found":bool}
 // MESSAGE is the `queue list --json` object of CONTRACT.md (id, sender,
 // recipients = the addresses still pending, size, arrival, next_attempt,
-// last_error) plus client, auth_user, smtputf8 and recipient_details.
+// last_error) plus client, auth_user, smtputf8, the DSN parameters ret
+// ("", "full", "hdrs") and envid, the flags warned and held, and
+// recipient_details (address, kind, state, last_error, notify, orcpt).
 #include <chrono>
 #include <optional>
 #include <string>

@@ -48,7 +48,7 @@ void LocalCourier::start() {
         stopping_ = false;
     }
     for (const auto& env : spool_.list()) {
-        if (has_pending_local(env)) enqueue(env.id);
+        if (has_pending_local(env) && !env.held) enqueue(env.id);
     }
     worker_ = std::thread([this] { run(); });
 }
@@ -146,7 +146,8 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
 
 bool LocalCourier::deliver(const std::string& id) {
     auto env = spool_.get(id);
-    if (!env || !has_pending_local(*env)) return false;
+    // Held: no attempt and no retry; a release enqueues it again.
+    if (!env || !has_pending_local(*env) || env->held) return false;
     std::string message;
     if (auto ec = spool_.read_message(id, message)) {
         if (ec == queue::Errc::no_such_message) return false;  // deleted meanwhile

@@ -3,6 +3,7 @@
 // The spool stays the source of truth: every outcome is recorded through
 // Spool::modify_recipients, and on start the courier picks up every message
 // that still has pending local recipients (mail accepted before a crash).
+// A held message (Envelope::held) is not attempted until enqueued again.
 #include <chrono>
 #include <condition_variable>
 #include <map>

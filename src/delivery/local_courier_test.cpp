@@ -43,7 +43,8 @@ struct Fixture {
         e.id = mail::new_queue_id();
         e.sender = "sender@example.org";
         e.arrival = std::chrono::system_clock::now();
-        for (auto& [a, k] : rcpts) e.recipients.push_back({a, k, RecipientState::pending, ""});
+        for (auto& [a, k] : rcpts)
+            e.recipients.push_back({a, k, RecipientState::pending, "", {}, {}});
         std::promise<std::error_code> p;
         spool->store(e, "Subject: t\r\n\r\nhi\r\n", [&](std::error_code ec) { p.set_value(ec); });
         EXPECT_FALSE(p.get_future().get());
@@ -136,4 +137,21 @@ TEST(LocalCourier, StartDeliversWhatWasSpooledBefore) {
     ASSERT_TRUE(eventually([&] { return !f.spool->get(id); }));
     EXPECT_EQ(f.in_new("alice"), 1u);
     courier.stop();
+}
+
+TEST(LocalCourier, HeldMessagesWaitUntilReleased) {
+    Fixture f;
+    std::string id = f.store({{"alice@example.test", RecipientKind::local}});
+    ASSERT_FALSE(f.spool->modify_state(id, [](queue::Envelope& e) { e.held = true; }));
+    LocalCourier courier(*f.spool, f.domains, std::chrono::milliseconds(20));
+    courier.start();
+    courier.enqueue(id);  // asked for explicitly: still held
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(f.spool->get(id));
+    EXPECT_EQ(f.spool->get(id)->recipients[0].state, RecipientState::pending);
+    EXPECT_EQ(f.in_new("alice"), 0u);
+    ASSERT_FALSE(f.spool->modify_state(id, [](queue::Envelope& e) { e.held = false; }));
+    courier.enqueue(id);
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id); }));
+    EXPECT_EQ(f.in_new("alice"), 1u);
 }

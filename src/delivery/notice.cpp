@@ -23,6 +23,38 @@ queue::RecipientKind kind_for(const std::string& address, const NoticeSettings& 
     return queue::RecipientKind::relay;
 }
 
+const queue::Recipient* find_recipient(const queue::Envelope& env, const std::string& address) {
+    for (const auto& r : env.recipients) {
+        if (r.address == address) return &r;
+    }
+    return nullptr;
+}
+
+// Drops the recipients who asked not to hear about this (RFC 3461 4.1) and
+// adds their ORCPT.
+std::vector<dsn::RecipientStatus> wanted(const queue::Envelope& original,
+                                         std::vector<dsn::RecipientStatus> recipients) {
+    std::vector<dsn::RecipientStatus> out;
+    for (auto& rs : recipients) {
+        const queue::Recipient* r = find_recipient(original, rs.final_recipient);
+        if (r) {
+            bool delay = rs.action == dsn::Action::delayed;
+            if (delay ? !r->notify.wants_delay() : !r->notify.wants_failure()) {
+                spdlog::info("id={} to=<{}> status=no-notice notice={} reason=\"NOTIFY={}\"",
+                             original.id, rs.final_recipient, delay ? "delay" : "bounce",
+                             r->notify.is_never() ? "never" : mail::dsn_notify_name(r->notify));
+                continue;
+            }
+            if (auto semi = r->orcpt.find(';'); semi != std::string::npos) {
+                rs.original_recipient_type = r->orcpt.substr(0, semi);
+                rs.original_recipient = r->orcpt.substr(semi + 1);
+            }
+        }
+        out.push_back(std::move(rs));
+    }
+    return out;
+}
+
 }  // namespace
 
 NoticeSettings notice_settings_from(const config::Config& c) {
@@ -36,7 +68,7 @@ NoticeSettings notice_settings_from(const config::Config& c) {
 std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
                          std::string_view message, std::vector<dsn::RecipientStatus> recipients,
                          const NoticeSettings& settings, dsn::TimePoint now) {
-    if (!dsn::may_notify(original.sender) || recipients.empty()) {
+    if (!dsn::may_notify(original.sender)) {
         for (const auto& r : recipients) {
             spdlog::warn(
                 "id={} from=<> to=<{}> status=no-notice reason=\"a notice to the null "
@@ -45,9 +77,13 @@ std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
         }
         return "";
     }
+    recipients = wanted(original, std::move(recipients));
+    if (recipients.empty()) return "";
     dsn::Report report;
     report.reporting_mta = settings.hostname;
     report.queue_id = original.id;
+    report.envelope_id = original.envid;
+    report.return_full = original.ret == mail::DsnReturn::full;
     report.original_sender = original.sender;
     report.arrival = original.arrival;
     report.recipients = std::move(recipients);
@@ -58,8 +94,12 @@ std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
     queue::Envelope env;
     env.id = mail::new_queue_id(now);
     env.sender = "";
-    env.recipients.push_back(
-        {original.sender, kind_for(original.sender, settings), queue::RecipientState::pending, ""});
+    env.recipients.push_back({original.sender,
+                              kind_for(original.sender, settings),
+                              queue::RecipientState::pending,
+                              "",
+                              {},
+                              {}});
     env.arrival = now;
     env.client = "holdfast (delivery status notification)";
     std::string id = env.id;

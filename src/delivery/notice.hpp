@@ -21,6 +21,11 @@ struct NoticeSettings {
 // From the config: our host name, the [[local]] and [[backup]] domains.
 NoticeSettings notice_settings_from(const config::Config& c);
 
+// Honours the sender's DSN requests (RFC 3461): a recipient whose NOTIFY
+// excludes this kind of notice (NEVER, or a list without FAILURE / DELAY)
+// is left out, RET=FULL returns the whole message (else its headers), and
+// ENVID / ORCPT are quoted back. The recipients' original_recipient fields
+// are filled from ORCPT here.
 // Returns the new message's queue id, or "" when nothing was queued.
 std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
                          std::string_view message, std::vector<dsn::RecipientStatus> recipients,

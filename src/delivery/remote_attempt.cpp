@@ -21,6 +21,14 @@ using smtp::client::Outcome;
 
 namespace {
 
+// What the sender asked about `address` (RFC 3461), for the next hop.
+smtp::client::Message::RecipientDsn dsn_of(const queue::Envelope& env, const std::string& address) {
+    for (const auto& r : env.recipients) {
+        if (r.address == address) return {r.notify, r.orcpt};
+    }
+    return {};
+}
+
 bool all_without_reply(const smtp::client::Result& r) {
     for (const auto& rr : r.recipients) {
         if (rr.status.code != 0) return false;
@@ -104,6 +112,9 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
                     session = std::move(opened.session);
                 }
                 smtp::client::Message m{env.sender, recipients, message, env.smtputf8};
+                m.ret = env.ret;
+                m.envid = env.envid;
+                for (const auto& a : recipients) m.recipient_dsn.push_back(dsn_of(env, a));
                 auto result = co_await session->send(m);
                 bool tls = session->tls();
                 std::string remote = session->remote();
@@ -142,8 +153,9 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     std::string message;
     std::error_code read = env ? spool.read_message(t.id, message)
                                : queue::make_error_code(queue::Errc::no_such_message);
-    if (read == queue::Errc::no_such_message) {
-        scheduler.remove(t.id, t.destination);  // deleted meanwhile
+    if (read == queue::Errc::no_such_message || (env && env->held)) {
+        // Deleted or held meanwhile; a release enqueues it again.
+        scheduler.remove(t.id, t.destination);
         co_return;
     }
     if (read) {

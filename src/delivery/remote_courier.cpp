@@ -74,10 +74,12 @@ std::string RemoteCourier::Impl::primary_for(const std::string& domain) const {
 
 void RemoteCourier::Impl::schedule(const std::string& id) {
     auto env = spool.get(id);
-    if (!env) return;
+    if (!env || env->held) return;  // held: nothing until released (and enqueued again)
     std::set<std::string> domains;
     for (const auto& a : pending_remote(*env, "")) domains.insert(domain_of(a));
-    for (const auto& d : domains) scheduler.add(id, d, env->arrival, env->next_attempt);
+    // `warned` survives restarts: the one delay notice never goes twice.
+    for (const auto& d : domains)
+        scheduler.add(id, d, env->arrival, env->next_attempt, env->warned);
     if (!domains.empty()) kick();
 }
 
@@ -118,6 +120,7 @@ void RemoteCourier::Impl::dispatch(const queue::Task& t) {
 void RemoteCourier::Impl::expire(const queue::Task& t) {
     auto env = spool.get(t.id);
     if (!env) return;
+    if (env->held) return;  // the scheduler already let go of it; release re-adds it
     auto pending = pending_remote(*env, t.destination);
     std::map<std::string, std::string> last;
     for (const auto& r : env->recipients) last[r.address] = r.last_error;
@@ -155,13 +158,15 @@ void RemoteCourier::Impl::expire(const queue::Task& t) {
 void RemoteCourier::Impl::warn(const queue::Task& t) {
     auto env = spool.get(t.id);
     if (!env) return;
+    if (env->held || env->warned) return;  // held: no news; warned: once per message
     std::string message;
     spool.read_message(t.id, message);
-    const auto& p = scheduler.policy(t.destination);
+    // One notice per message (the `warned` flag is the message's), so it
+    // names every remote recipient still waiting, whatever its destination.
     std::vector<dsn::RecipientStatus> report;
     for (const auto& r : env->recipients) {
         if (r.kind == RecipientKind::local || r.state != RecipientState::pending) continue;
-        if (domain_of(r.address) != t.destination) continue;
+        const auto& p = scheduler.policy(domain_of(r.address));
         dsn::RecipientStatus rs;
         rs.final_recipient = r.address;
         rs.action = dsn::Action::delayed;
@@ -172,6 +177,11 @@ void RemoteCourier::Impl::warn(const queue::Task& t) {
         report.push_back(rs);
     }
     queue_notice(spool, *env, message, std::move(report), notices, now());
+    // Recorded even when NOTIFY left nobody to tell: the decision is made.
+    auto ec = spool.modify_state(t.id, [](queue::Envelope& e) { e.warned = true; });
+    if (ec && ec != queue::Errc::no_such_message) {
+        spdlog::error("id={} status=warned-not-recorded error=\"{}\"", t.id, ec.message());
+    }
 }
 
 RemoteCourier::RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings)

@@ -74,13 +74,16 @@ struct Fixture {
         return s;
     }
 
-    std::string store(std::string sender, std::vector<std::string> rcpts, std::string body) {
+    std::string store(std::string sender, std::vector<std::string> rcpts, std::string body,
+                      const std::function<void(queue::Envelope&)>& tweak = {}) {
         queue::Envelope env;
         env.id = mail::new_queue_id();
         env.sender = std::move(sender);
         for (auto& r : rcpts)
-            env.recipients.push_back({r, RecipientKind::backup, RecipientState::pending, ""});
+            env.recipients.push_back(
+                {r, RecipientKind::backup, RecipientState::pending, "", {}, {}});
         env.arrival = std::chrono::system_clock::now();
+        if (tweak) tweak(env);
         std::promise<std::error_code> done;
         spool->store(env, std::move(body), [&](std::error_code ec) { done.set_value(ec); });
         EXPECT_FALSE(done.get_future().get());
@@ -98,6 +101,14 @@ struct Fixture {
         return false;
     }
 };
+
+std::vector<queue::Envelope> notices_in(const std::vector<queue::Envelope>& all) {
+    std::vector<queue::Envelope> out;
+    for (const auto& e : all) {
+        if (e.sender.empty()) out.push_back(e);
+    }
+    return out;
+}
 
 bool only_notices(const std::vector<queue::Envelope>& all) {
     for (const auto& e : all) {
@@ -177,4 +188,120 @@ TEST(RemoteCourier, ReusesTheConnectionForTheNextMessage) {
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     EXPECT_EQ(primary.data().size(), 3u);
     EXPECT_EQ(primary.connections(), 1);
+}
+
+TEST(RemoteCourier, BounceHonoursTheDsnParameters) {
+    Fixture f;
+    Peer primary(primary_answer);
+    std::string id =
+        f.store("sender@origin.test",
+                {"alice@customer.test", "nobody@customer.test", "x.nobody@customer.test"},
+                "Subject: hi\r\n\r\nthe body\r\n", [](queue::Envelope& e) {
+                    e.ret = mail::DsnReturn::full;
+                    e.envid = "ENV-42";
+                    e.recipients[1].notify = mail::DsnNotify::never();
+                    e.recipients[2].notify = {true, false, true, false};  // FAILURE
+                    e.recipients[2].orcpt = "rfc822;Old.Nobody@customer.test";
+                });
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
+    std::string text;
+    ASSERT_FALSE(f.spool->read_message(f.spool->list().at(0).id, text));
+    EXPECT_NE(text.find("Final-Recipient: rfc822; x.nobody@customer.test"), std::string::npos);
+    EXPECT_NE(text.find("Original-Recipient: rfc822; Old.Nobody@customer.test"), std::string::npos);
+    EXPECT_EQ(text.find("Final-Recipient: rfc822; nobody@customer.test"), std::string::npos)
+        << "NOTIFY=NEVER";
+    EXPECT_NE(text.find("Original-Envelope-Id: ENV-42"), std::string::npos);
+    EXPECT_NE(text.find("Content-Type: message/rfc822"), std::string::npos);
+    EXPECT_NE(text.find("the body"), std::string::npos) << "RET=FULL returns the body";
+    EXPECT_NE(text.find("X-Holdfast-Queue-ID: " + id), std::string::npos);
+}
+
+TEST(RemoteCourier, NoBounceWhenNotifyExcludesFailure) {
+    Fixture f;
+    Peer primary(primary_answer);
+    f.store("sender@origin.test", {"nobody@customer.test", "x.nobody@customer.test"},
+            "Subject: hi\r\n\r\nthe body\r\n", [](queue::Envelope& e) {
+                e.recipients[0].notify = mail::DsnNotify::never();
+                e.recipients[1].notify = {true, true, false, true};  // SUCCESS,DELAY
+            });
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_TRUE(f.spool->list().empty());
+}
+
+TEST(RemoteCourier, TheDelayNoticeGoesOnceEvenAcrossRestarts) {
+    Fixture f;
+    std::uint16_t port = free_port();  // the primary stays down
+    RemoteSettings s = f.settings(port);
+    s.backups[0].queue.delay_warning = 1s;
+    std::string id = f.store("sender@origin.test", {"alice@customer.test"}, "Subject: x\r\n\r\n",
+                             [](queue::Envelope& e) {
+                                 e.recipients[0].orcpt = "rfc822;alice@customer.test";
+                                 e.envid = "E1";
+                             });
+    // Headers only (RET unspecified); and NOTIFY=FAILURE: no delay notice.
+    std::string quiet = f.store("sender@origin.test", {"bob@customer.test"},
+                                "Subject: y\r\n\r\nsecret\r\n", [](queue::Envelope& e) {
+                                    e.recipients[0].notify = {true, false, true, false};
+                                });
+    auto warned = [&](const std::string& m) {
+        auto e = f.spool->get(m);
+        return e && e->warned;
+    };
+    {
+        RemoteCourier courier(*f.spool, *f.resolver, s);
+        courier.start();
+        ASSERT_TRUE(f.wait_for([&](const auto&) { return warned(id) && warned(quiet); }));
+        std::this_thread::sleep_for(300ms);
+    }
+    auto notices = notices_in(f.spool->list());
+    ASSERT_EQ(notices.size(), 1u);
+    std::string text;
+    ASSERT_FALSE(f.spool->read_message(notices[0].id, text));
+    EXPECT_NE(text.find("Action: delayed"), std::string::npos);
+    EXPECT_NE(text.find("Final-Recipient: rfc822; alice@customer.test"), std::string::npos);
+    EXPECT_EQ(text.find("bob@customer.test"), std::string::npos);
+    EXPECT_NE(text.find("Original-Envelope-Id: E1"), std::string::npos);
+    EXPECT_NE(text.find("Content-Type: text/rfc822-headers"), std::string::npos);
+    {
+        RemoteCourier courier(*f.spool, *f.resolver, s);  // a restart
+        courier.start();
+        std::this_thread::sleep_for(2500ms);  // past delay_warning again
+    }
+    EXPECT_EQ(notices_in(f.spool->list()).size(), 1u);
+    EXPECT_TRUE(f.spool->get(id));
+}
+
+TEST(RemoteCourier, HeldMessagesAreNotAttempted) {
+    Fixture f;
+    std::uint16_t port = free_port();
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(port));
+    courier.start();
+    std::string early =
+        f.store("sender@origin.test", {"alice@customer.test"}, "Subject: a\r\n\r\n");
+    ASSERT_FALSE(f.spool->modify_state(early, [](queue::Envelope& e) { e.held = true; }));
+    courier.enqueue(early);  // held before it was ever scheduled
+    std::string late = f.store("sender@origin.test", {"alice@customer.test"}, "Subject: b\r\n\r\n");
+    courier.enqueue(late);
+    ASSERT_TRUE(f.wait_for([&](const auto&) {
+        auto e = f.spool->get(late);
+        return e && !e->recipients[0].last_error.empty();  // tried once, primary down
+    }));
+    ASSERT_FALSE(f.spool->modify_state(late, [](queue::Envelope& e) { e.held = true; }));
+    Peer primary(primary_answer, port);
+    courier.flush();
+    std::this_thread::sleep_for(1500ms);
+    EXPECT_TRUE(primary.data().empty());
+    EXPECT_TRUE(f.spool->get(early));
+    EXPECT_TRUE(f.spool->get(late));
+    for (const auto& m : {early, late}) {
+        ASSERT_FALSE(f.spool->modify_state(m, [](queue::Envelope& e) { e.held = false; }));
+        courier.enqueue(m);
+    }
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
+    EXPECT_EQ(primary.data().size(), 2u);
 }

@@ -85,7 +85,8 @@ std::string status_part(const Report& r) {
         t += "\r\n";  // one block per recipient (RFC 3464 2.1)
         t += fmt::format("Final-Recipient: rfc822; {}\r\n", field(rc.final_recipient));
         if (!rc.original_recipient.empty())
-            t += fmt::format("Original-Recipient: rfc822; {}\r\n", field(rc.original_recipient));
+            t += fmt::format("Original-Recipient: {}; {}\r\n", field(rc.original_recipient_type),
+                             field(rc.original_recipient));
         t += fmt::format("Action: {}\r\n", action_name(rc.action));
         t += fmt::format("Status: {}\r\n", field(rc.status));
         if (!rc.remote_mta.empty())

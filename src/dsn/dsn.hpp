@@ -19,6 +19,7 @@ std::string_view action_name(Action a);  // "failed", "delayed" (RFC 3464 2.3.3)
 struct RecipientStatus {
     std::string final_recipient;     // "alice@customer.test"
     std::string original_recipient;  // ORCPT's address when the client gave one, else ""
+    std::string original_recipient_type = "rfc822";  // ORCPT's addr-type (RFC 3461 4.2)
     Action action = Action::failed;
     std::string status;      // "5.1.1" (RFC 3463)
     std::string remote_mta;  // "mx.customer.test" (or an IP) when a host answered, else ""

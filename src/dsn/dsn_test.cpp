@@ -182,6 +182,15 @@ TEST(Dsn, SeveralRecipientsAndFullReturn) {
     EXPECT_EQ(blocks[2]["Original-Recipient"], "rfc822; Other@Customer.test");
 }
 
+TEST(Dsn, OriginalRecipientKeepsItsAddressType) {
+    Report r = sample();
+    r.recipients[0].original_recipient_type = "utf-8";
+    r.recipients[0].original_recipient = "alice@customer.test";
+    auto blocks = status_blocks(parts(parse_entity(build(r)).body, "BOUNDARY")[1].body);
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[1]["Original-Recipient"], "utf-8; alice@customer.test");
+}
+
 TEST(Dsn, HostileDiagnosticCannotBreakTheStructure) {
     Report r = sample();
     r.recipients[0].diagnostic = "550 bad\r\n--BOUNDARY\r\nX-Injected: yes";

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mail/dsn_params.hpp"
+
 namespace holdfast::queue {
 
 // Which delivery path a recipient takes (decided once, at RCPT time).
@@ -25,6 +27,9 @@ struct Recipient {
     RecipientKind kind = RecipientKind::local;
     RecipientState state = RecipientState::pending;
     std::string last_error;  // last delivery error text, for `queue list`
+    // RFC 3461, as the client gave them at RCPT; never change afterwards.
+    mail::DsnNotify notify;
+    std::string orcpt;  // ORCPT decoded, "rfc822;alice@example.test"; "" if none
 
     bool operator==(const Recipient&) const = default;
 };
@@ -38,9 +43,15 @@ struct Envelope {
     std::string auth_user;  // "" if not authenticated
     bool smtputf8 = false;
     std::size_t size = 0;  // octets of the message (set by Spool::store)
+    // RFC 3461, as the client gave them at MAIL; never change afterwards.
+    mail::DsnReturn ret = mail::DsnReturn::unspecified;
+    std::string envid;  // ENVID decoded; "" if none
     // When delivery should next be tried; the epoch (default) means "as soon
     // as possible". Kept with the recipient states, not in the message file.
     std::chrono::system_clock::time_point next_attempt{};
+    // Also kept with the recipient states (Spool::modify_state changes them):
+    bool warned = false;  // the message's one delay notice has gone
+    bool held = false;    // an admin hold: no delivery attempts until released
 
     bool operator==(const Envelope&) const = default;
     bool has_pending() const;

@@ -34,13 +34,19 @@ std::string dump(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json recipients_json(const Envelope& env) {
+// The header's recipients carry their DSN parameters too (only when the
+// client gave them, so files without DSN look as they always did); the
+// state file's do not: those never change.
+json recipients_json(const Envelope& env, bool with_dsn) {
     json a = json::array();
     for (const auto& r : env.recipients) {
-        a.push_back({{"address", r.address},
-                     {"kind", kind_name(r.kind)},
-                     {"state", state_name(r.state)},
-                     {"last_error", r.last_error}});
+        json o = {{"address", r.address},
+                  {"kind", kind_name(r.kind)},
+                  {"state", state_name(r.state)},
+                  {"last_error", r.last_error}};
+        if (with_dsn && r.notify.specified) o["notify"] = mail::dsn_notify_name(r.notify);
+        if (with_dsn && !r.orcpt.empty()) o["orcpt"] = r.orcpt;
+        a.push_back(std::move(o));
     }
     return a;
 }
@@ -63,6 +69,13 @@ bool get(const json& o, const char* key, Int& out) {
     return true;
 }
 
+bool get(const json& o, const char* key, bool& out) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_boolean()) return false;
+    out = it->get<bool>();
+    return true;
+}
+
 bool parse_recipients(const json& a, std::vector<Recipient>& out) {
     if (!a.is_array()) return false;
     out.clear();
@@ -74,6 +87,13 @@ bool parse_recipients(const json& a, std::vector<Recipient>& out) {
             return false;
         }
         get(o, "last_error", r.last_error);  // optional
+        std::string notify;
+        get(o, "orcpt", r.orcpt);  // optional, like notify (older files lack both)
+        if (get(o, "notify", notify)) {
+            auto n = mail::parse_dsn_notify_name(notify);
+            if (!n) return false;
+            r.notify = *n;
+        }
         auto k = parse_kind(kind);
         auto s = parse_state(state);
         if (!k || !s) return false;
@@ -97,12 +117,14 @@ std::optional<std::string_view> json_line(std::string_view text, std::string_vie
 std::string encode_header(const Envelope& env) {
     json j = {{"id", env.id},
               {"sender", env.sender},
-              {"recipients", recipients_json(env)},
+              {"recipients", recipients_json(env, true)},
               {"arrival", to_us(env.arrival)},
               {"client", env.client},
               {"auth_user", env.auth_user},
               {"smtputf8", env.smtputf8},
               {"size", env.size}};
+    if (env.ret != mail::DsnReturn::unspecified) j["ret"] = mail::dsn_return_name(env.ret);
+    if (!env.envid.empty()) j["envid"] = env.envid;
     std::string out(kMessageMagic);
     out += dump(j);
     out += '\n';
@@ -124,6 +146,12 @@ std::error_code decode_header(std::string_view text, Envelope& env, std::size_t&
     }
     get(j, "client", e.client);  // optional: informational only
     get(j, "auth_user", e.auth_user);
+    get(j, "envid", e.envid);  // optional, like ret: only when the client gave them
+    std::string ret;
+    get(j, "ret", ret);
+    auto r = mail::parse_dsn_return_name(ret);
+    if (!r) return Errc::corrupt;
+    e.ret = *r;
     e.smtputf8 = utf8->get<bool>();
     e.arrival = from_us(arrival);
     env = std::move(e);
@@ -132,7 +160,10 @@ std::error_code decode_header(std::string_view text, Envelope& env, std::size_t&
 }
 
 std::string encode_state(const Envelope& env) {
-    json j = {{"recipients", recipients_json(env)}, {"next_attempt", to_us(env.next_attempt)}};
+    json j = {{"recipients", recipients_json(env, false)},
+              {"next_attempt", to_us(env.next_attempt)},
+              {"warned", env.warned},
+              {"held", env.held}};
     std::string out(kStateMagic);
     out += dump(j);
     out += '\n';
@@ -149,12 +180,22 @@ std::error_code decode_state(std::string_view text, Envelope& env) {
         !get(j, "next_attempt", next)) {
         return Errc::corrupt;
     }
+    bool warned = false, held = false;
+    get(j, "warned", warned);  // optional: older state files lack both
+    get(j, "held", held);
     if (rcpts.size() != env.recipients.size()) return Errc::recipients_mismatch;
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
         if (rcpts[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
     }
-    env.recipients = std::move(rcpts);
+    // Only what changes: the DSN parameters stay as the message file has them.
+    for (std::size_t i = 0; i < rcpts.size(); ++i) {
+        env.recipients[i].kind = rcpts[i].kind;
+        env.recipients[i].state = rcpts[i].state;
+        env.recipients[i].last_error = std::move(rcpts[i].last_error);
+    }
     env.next_attempt = from_us(next);
+    env.warned = warned;
+    env.held = held;
     return {};
 }
 

@@ -26,9 +26,11 @@ std::string encode_header(const Envelope& env);
 // text holds no complete, valid header.
 std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len);
 
-// Per-recipient outcomes and the next attempt: the mutable part of a message.
+// Per-recipient outcomes, the next attempt and the warned/held flags: the
+// mutable part of a message.
 std::string encode_state(const Envelope& env);
-// Applies a state file to env: recipient states/errors and next_attempt.
+// Applies a state file to env: recipient states/errors, next_attempt,
+// warned and held.
 // Errc::corrupt if it does not parse, Errc::recipients_mismatch if it names
 // other recipients than env has.
 std::error_code decode_state(std::string_view text, Envelope& env);

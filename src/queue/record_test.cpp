@@ -11,9 +11,14 @@ Envelope sample() {
     Envelope e;
     e.id = "0123456789ABCDE";
     e.sender = "bob@example.org";
-    e.recipients = {{"alice@example.test", RecipientKind::local, RecipientState::pending, ""},
-                    {"carol@customer.test", RecipientKind::backup, RecipientState::failed,
-                     "550 5.1.1 no such user"}};
+    e.recipients = {
+        {"alice@example.test", RecipientKind::local, RecipientState::pending, "", {}, {}},
+        {"carol@customer.test",
+         RecipientKind::backup,
+         RecipientState::failed,
+         "550 5.1.1 no such user",
+         {},
+         {}}};
     e.arrival = std::chrono::system_clock::time_point(std::chrono::microseconds(1700000000123456));
     e.client = "helo.example [127.0.0.2]";
     e.auth_user = "bob";
@@ -63,4 +68,64 @@ TEST(Record, StateAppliesOnlyToTheSameRecipients) {
     other.recipients.pop_back();
     EXPECT_EQ(record::decode_state(text, other), Errc::recipients_mismatch);
     EXPECT_EQ(record::decode_state("HOLDFAST-STATE 1\nnope\n", other), Errc::corrupt);
+}
+
+TEST(Record, DsnParametersRoundTripInTheHeaderOnly) {
+    Envelope e = sample();
+    e.ret = holdfast::mail::DsnReturn::full;
+    e.envid = "QQ314159 +weird=";
+    e.recipients[0].notify = {true, true, false, true};
+    e.recipients[0].orcpt = "rfc822;Alice@Example.test";
+    e.recipients[1].notify = holdfast::mail::DsnNotify::never();
+    std::string file = record::encode_header(e);
+    Envelope back;
+    std::size_t len = 0;
+    ASSERT_FALSE(record::decode_header(file, back, len));
+    EXPECT_EQ(back, e);
+
+    // A state file never carries them, and applying one keeps them.
+    Envelope changed = e;
+    changed.recipients[1].state = RecipientState::delivered;
+    changed.warned = true;
+    changed.held = true;
+    std::string state = record::encode_state(changed);
+    EXPECT_EQ(state.find("orcpt"), std::string::npos);
+    EXPECT_EQ(state.find("notify"), std::string::npos);
+    Envelope applied = back;
+    ASSERT_FALSE(record::decode_state(state, applied));
+    EXPECT_EQ(applied, changed);
+
+    Envelope bad_notify;
+    std::string broken = file;
+    broken.replace(broken.find("\"never\""), 7, "\"sometimes\"");
+    EXPECT_EQ(record::decode_header(broken, bad_notify, len), Errc::corrupt);
+    std::string bad_ret = file;
+    bad_ret.replace(bad_ret.find("\"full\""), 6, "\"most\"");
+    EXPECT_EQ(record::decode_header(bad_ret, bad_notify, len), Errc::corrupt);
+}
+
+TEST(Record, FilesFromBeforeDsnStillDecode) {
+    // Written by the previous version: no ret/envid/notify/orcpt, no
+    // warned/held in the state file.
+    std::string header =
+        "HOLDFAST-QUEUE 1\n"
+        "{\"id\":\"0123456789ABCDE\",\"sender\":\"bob@example.org\",\"recipients\":[{\"address\":"
+        "\"alice@example.test\",\"kind\":\"local\",\"state\":\"pending\",\"last_error\":\"\"}],"
+        "\"arrival\":1700000000123456,\"client\":\"c\",\"auth_user\":\"\",\"smtputf8\":false,"
+        "\"size\":5}\n";
+    Envelope env;
+    std::size_t len = 0;
+    ASSERT_FALSE(record::decode_header(header + "hello", env, len));
+    EXPECT_EQ(env.ret, holdfast::mail::DsnReturn::unspecified);
+    EXPECT_EQ(env.envid, "");
+    EXPECT_FALSE(env.recipients[0].notify.specified);
+    EXPECT_EQ(env.recipients[0].orcpt, "");
+    std::string state =
+        "HOLDFAST-STATE 1\n"
+        "{\"recipients\":[{\"address\":\"alice@example.test\",\"kind\":\"local\",\"state\":"
+        "\"pending\",\"last_error\":\"451 later\"}],\"next_attempt\":1700000030000000}\n";
+    ASSERT_FALSE(record::decode_state(state, env));
+    EXPECT_EQ(env.recipients[0].last_error, "451 later");
+    EXPECT_FALSE(env.warned);
+    EXPECT_FALSE(env.held);
 }

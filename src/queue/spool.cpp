@@ -87,17 +87,30 @@ std::error_code Spool::update_recipients(const std::string& id, const std::vecto
 }
 
 std::error_code Spool::modify_recipients(const std::string& id, const RecipientChange& change) {
+    return modify_state(id, [&](Envelope& env) { change(env.recipients, env.next_attempt); });
+}
+
+std::error_code Spool::modify_state(const std::string& id, const StateChange& change) {
     std::lock_guard files(files_mu_);
     auto current = get(id);
     if (!current) return Errc::no_such_message;
+    Envelope changed = *current;
+    change(changed);
+    if (changed.recipients.size() != current->recipients.size()) {
+        return Errc::recipients_mismatch;
+    }
+    // Only the mutable part is taken from `changed`.
     Envelope env = *current;
-    change(env.recipients, env.next_attempt);
-    if (env.recipients.size() != current->recipients.size()) return Errc::recipients_mismatch;
     for (std::size_t i = 0; i < env.recipients.size(); ++i) {
-        if (env.recipients[i].address != current->recipients[i].address) {
+        if (changed.recipients[i].address != current->recipients[i].address) {
             return Errc::recipients_mismatch;
         }
+        env.recipients[i].state = changed.recipients[i].state;
+        env.recipients[i].last_error = std::move(changed.recipients[i].last_error);
     }
+    env.next_attempt = changed.next_attempt;
+    env.warned = changed.warned;
+    env.held = changed.held;
     if (!env.has_pending()) {
         // Nothing left to do: removing the message is the durable record.
         if (auto ec = remove_files(id)) return ec;

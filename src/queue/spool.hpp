@@ -67,6 +67,14 @@ class Spool {
     using RecipientChange =
         std::function<void(std::vector<Recipient>&, std::chrono::system_clock::time_point&)>;
     std::error_code modify_recipients(const std::string& id, const RecipientChange& change);
+    // The general form, same locking and durability: `change` sees the
+    // current envelope and may change the recipients' state and last_error,
+    // next_attempt, warned and held. It must keep the addresses and their
+    // order (Errc::recipients_mismatch otherwise); changes to anything else
+    // (sender, DSN parameters, ...) are ignored: the message file is
+    // written once.
+    using StateChange = std::function<void(Envelope&)>;
+    std::error_code modify_state(const std::string& id, const StateChange& change);
     std::error_code remove(const std::string& id);  // Errc::no_such_message if absent
 
     const std::filesystem::path& dir() const { return dir_; }

@@ -20,7 +20,10 @@ namespace fs = std::filesystem;
 
 void Spool::store(Envelope env, std::string message, std::function<void(std::error_code)> done) {
     env.size = message.size();
+    // The state file's part starts empty: nothing but the message file is
+    // written here.
     env.next_attempt = {};
+    env.warned = env.held = false;
     std::error_code ec;
     if (!mail::is_valid_queue_id(env.id)) ec = Errc::bad_queue_id;  // it becomes a file name
     if (!ec) {

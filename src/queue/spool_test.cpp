@@ -20,7 +20,7 @@ Envelope envelope(std::vector<std::string> rcpts = {"alice@example.test"}) {
     Envelope e;
     e.id = holdfast::mail::new_queue_id();
     e.sender = "bob@example.org";
-    for (auto& r : rcpts) e.recipients.push_back({r, RecipientKind::local, {}, {}});
+    for (auto& r : rcpts) e.recipients.push_back({r, RecipientKind::local, {}, {}, {}, {}});
     e.arrival = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
     e.client = "helo.example [127.0.0.2]";
     return e;
@@ -157,6 +157,69 @@ TEST(Spool, UpdateRecipientsIsDurableAndRemovesWhenDone) {
     auto s = open_ok(dir.path());
     EXPECT_TRUE(s->list().empty());
     EXPECT_EQ(count(dir.path() / "state"), 0u);
+}
+
+TEST(Spool, ModifyStateIsDurableAndChangesOnlyTheMutablePart) {
+    TestDir dir;
+    Envelope e = envelope({"alice@example.test", "bob@example.test"});
+    e.envid = "ENV-1";
+    e.recipients[1].orcpt = "rfc822;bob@example.test";
+    e.recipients[1].notify = holdfast::mail::DsnNotify::never();
+    auto next = std::chrono::system_clock::time_point(std::chrono::seconds(1700000060));
+    {
+        auto s = open_ok(dir.path());
+        ASSERT_FALSE(store_sync(*s, e, "m\r\n"));
+        EXPECT_FALSE(s->get(e.id)->warned);
+        EXPECT_FALSE(s->get(e.id)->held);
+        ASSERT_FALSE(s->modify_state(e.id, [&](Envelope& env) {
+            env.warned = true;
+            env.held = true;
+            env.next_attempt = next;
+            env.recipients[0].state = RecipientState::delivered;
+            env.recipients[1].last_error = "451 4.4.1 later";
+            env.sender = "mallory@example.test";  // immutable: ignored
+            env.envid = "changed";
+            env.recipients[1].orcpt = "changed";
+        }));
+        auto got = s->get(e.id);
+        ASSERT_TRUE(got);
+        EXPECT_TRUE(got->warned);
+        EXPECT_TRUE(got->held);
+        EXPECT_EQ(got->sender, e.sender);
+        EXPECT_EQ(got->envid, "ENV-1");
+        EXPECT_EQ(got->recipients[1].orcpt, "rfc822;bob@example.test");
+        EXPECT_EQ(s->modify_state(e.id, [](Envelope& env) { env.recipients.pop_back(); }),
+                  Errc::recipients_mismatch);
+        EXPECT_EQ(s->modify_state(
+                      e.id, [](Envelope& env) { std::swap(env.recipients[0], env.recipients[1]); }),
+                  Errc::recipients_mismatch);
+        EXPECT_EQ(s->modify_state("0000000000000000", [](Envelope&) {}), Errc::no_such_message);
+    }
+    {
+        auto s = open_ok(dir.path());
+        auto got = s->get(e.id);
+        ASSERT_TRUE(got);
+        EXPECT_TRUE(got->warned);
+        EXPECT_TRUE(got->held);
+        EXPECT_EQ(got->next_attempt, next);
+        EXPECT_EQ(got->recipients[0].state, RecipientState::delivered);
+        EXPECT_EQ(got->recipients[1].last_error, "451 4.4.1 later");
+        EXPECT_EQ(got->envid, "ENV-1");
+        EXPECT_EQ(got->recipients[1].notify, holdfast::mail::DsnNotify::never());
+        EXPECT_EQ(got->recipients[1].orcpt, "rfc822;bob@example.test");
+        // Released again, and modify_recipients keeps the flags it does not see.
+        ASSERT_FALSE(s->modify_state(e.id, [](Envelope& env) { env.held = false; }));
+        ASSERT_FALSE(s->modify_recipients(
+            e.id, [](std::vector<Recipient>& r, std::chrono::system_clock::time_point&) {
+                r[1].last_error = "451 again";
+            }));
+    }
+    auto s = open_ok(dir.path());
+    auto got = s->get(e.id);
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(got->held);
+    EXPECT_TRUE(got->warned);
+    EXPECT_EQ(got->recipients[1].last_error, "451 again");
 }
 
 TEST(Spool, StateFilesWithoutMessageOrForOtherRecipientsAreHandled) {

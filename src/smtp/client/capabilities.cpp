@@ -23,6 +23,8 @@ Capabilities parse_capabilities(const Reply& reply) {
             caps.eight_bit_mime = true;
         } else if (util::iequals(keyword, "SMTPUTF8")) {
             caps.smtputf8 = true;
+        } else if (util::iequals(keyword, "DSN")) {
+            caps.dsn = true;
         } else if (util::iequals(keyword, "ENHANCEDSTATUSCODES")) {
             caps.enhanced_status_codes = true;
         } else if (util::iequals(keyword, "SIZE")) {

@@ -5,6 +5,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <mutex>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -209,4 +212,44 @@ TEST(Session, DroppedAfterDotDefersAcceptedRecipients) {
     EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::deferred);
     EXPECT_FALSE(r.results[0].reusable);
     EXPECT_FALSE(r.results[0].error.empty());
+}
+
+// RFC 3461 4: DSN parameters go to a peer that announces DSN, and only there.
+TEST(Session, PassesDsnParametersOnlyToAPeerThatAnnouncesDsn) {
+    for (bool announce : {true, false}) {
+        std::mutex mu;
+        std::vector<std::string> seen;
+        test::Peer peer([&](const std::string& line) -> std::string {
+            {
+                std::lock_guard l(mu);
+                seen.push_back(line);
+            }
+            if (util::istarts_with(line, "EHLO"))
+                return announce ? "250-peer.test\r\n250-PIPELINING\r\n250 DSN\r\n"
+                                : "250-peer.test\r\n250 PIPELINING\r\n";
+            return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+        });
+        Message m{"s@src.test", {"a@dst.test", "b@dst.test"}, "x\r\n"};
+        m.ret = mail::DsnReturn::headers;
+        m.envid = "id+1 x";
+        m.recipient_dsn = {{{true, false, true, true}, "rfc822;A=1@dst.test"},
+                           {mail::DsnNotify::never(), ""}};
+        auto r = run(local(peer.port()), {m});
+        ASSERT_EQ(r.results.size(), 1u);
+        EXPECT_EQ(r.caps.dsn, announce);
+        std::lock_guard l(mu);
+        auto has = [&](const std::string& want) {
+            return std::find(seen.begin(), seen.end(), want) != seen.end();
+        };
+        if (announce) {
+            EXPECT_TRUE(has("MAIL FROM:<s@src.test> RET=HDRS ENVID=id+2B1+20x"));
+            EXPECT_TRUE(
+                has("RCPT TO:<a@dst.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;A+3D1@dst.test"));
+            EXPECT_TRUE(has("RCPT TO:<b@dst.test> NOTIFY=NEVER"));
+        } else {
+            EXPECT_TRUE(has("MAIL FROM:<s@src.test>"));
+            EXPECT_TRUE(has("RCPT TO:<a@dst.test>"));
+            EXPECT_TRUE(has("RCPT TO:<b@dst.test>"));
+        }
+    }
 }

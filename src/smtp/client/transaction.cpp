@@ -28,7 +28,7 @@ void settle(Result& r, const Status& s, bool only_accepted = false) {
 asio::awaitable<void> Session::Impl::pipeline(const Message& m, std::size_t size, Result& result) {
     const auto& t = options.timeouts;
     std::vector<std::string> lines{mail_command(m, caps, size)};
-    for (const auto& rcpt : m.recipients) lines.push_back(rcpt_command(rcpt));
+    for (std::size_t i = 0; i < m.recipients.size(); ++i) lines.push_back(rcpt_command(m, i, caps));
     if (caps.pipelining) {
         // One write for the whole group (RFC 2920); replies come back in order.
         std::string batch;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mail/dsn_params.hpp"
 #include "util/net.hpp"
 
 namespace holdfast::smtp::client {
@@ -43,6 +44,7 @@ struct Capabilities {
     bool smtputf8 = false;
     bool enhanced_status_codes = false;
     bool size = false;
+    bool dsn = false;              // RFC 3461
     std::uint64_t size_limit = 0;  // 0 = no fixed limit announced
 };
 
@@ -53,6 +55,16 @@ struct Message {
     std::vector<std::string> recipients;  // mailbox text without brackets
     std::string_view data;
     bool smtputf8 = false;  // the envelope needs SMTPUTF8 (RFC 6531)
+    // RFC 3461, passed on only to a peer that announces DSN (4): RET and
+    // ENVID on MAIL, and per recipient (same order as `recipients`, or
+    // empty) NOTIFY and ORCPT on RCPT.
+    mail::DsnReturn ret{mail::DsnReturn::unspecified};
+    std::string envid{};
+    struct RecipientDsn {
+        mail::DsnNotify notify{};
+        std::string orcpt{};  // decoded, "rfc822;alice@example.test"
+    };
+    std::vector<RecipientDsn> recipient_dsn{};
 };
 
 enum class Outcome { delivered, deferred, failed };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "smtp/protocol/dsn_params.hpp"
+
 namespace holdfast::smtp::client {
 
 bool has_eight_bit(std::string_view data) {
@@ -16,6 +18,21 @@ std::string mail_command(const Message& m, const Capabilities& caps, std::size_t
     if (caps.size) line += fmt::format(" SIZE={}", size);
     if (caps.eight_bit_mime && has_eight_bit(m.data)) line += " BODY=8BITMIME";
     if (caps.smtputf8 && m.smtputf8) line += " SMTPUTF8";
+    if (caps.dsn) {
+        if (m.ret == mail::DsnReturn::full) line += " RET=FULL";
+        if (m.ret == mail::DsnReturn::headers) line += " RET=HDRS";
+        if (!m.envid.empty()) line += " ENVID=" + xtext_encode(m.envid);
+    }
+    return line;
+}
+
+std::string rcpt_command(const Message& m, std::size_t index, const Capabilities& caps) {
+    std::string line = rcpt_command(m.recipients.at(index));
+    if (!caps.dsn || index >= m.recipient_dsn.size()) return line;
+    const auto& d = m.recipient_dsn[index];
+    if (d.notify.specified) line += " NOTIFY=" + notify_parameter(d.notify);
+    // ORCPT's xtext may not hold raw UTF-8 (RFC 3461 4.2); it is encoded.
+    if (!d.orcpt.empty()) line += " ORCPT=" + orcpt_parameter(d.orcpt);
     return line;
 }
 

@@ -13,9 +13,11 @@ namespace holdfast::smtp::client {
 // True when the data has an octet above 127 (needs BODY=8BITMIME).
 bool has_eight_bit(std::string_view data);
 
-// "MAIL FROM:<s> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]" without CRLF; only
-// parameters the peer announced are used.
+// "MAIL FROM:<s> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8] [RET=..] [ENVID=..]"
+// without CRLF; only parameters the peer announced are used.
 std::string mail_command(const Message& m, const Capabilities& caps, std::size_t size);
+// "RCPT TO:<r> [NOTIFY=..] [ORCPT=..]" for m.recipients[index].
+std::string rcpt_command(const Message& m, std::size_t index, const Capabilities& caps);
 std::string rcpt_command(std::string_view recipient);
 
 // The DATA payload: every line end made CRLF (a bare CR or LF must never

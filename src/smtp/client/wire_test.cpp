@@ -34,6 +34,24 @@ TEST(MailCommand, UsesOnlyAnnouncedParameters) {
     EXPECT_EQ(rcpt_command("c@d.test"), "RCPT TO:<c@d.test>");
 }
 
+TEST(MailCommand, DsnParametersOnlyWhenAnnounced) {
+    Message m{"a@b.test", {"c@d.test", "e@f.test"}, "x\r\n"};
+    m.ret = holdfast::mail::DsnReturn::full;
+    m.envid = "Q+=";
+    m.recipient_dsn = {{{true, true, false, false}, "rfc822;c@d.test"}, {}};
+    Capabilities none;
+    EXPECT_EQ(mail_command(m, none, 3), "MAIL FROM:<a@b.test>");
+    EXPECT_EQ(rcpt_command(m, 0, none), "RCPT TO:<c@d.test>");
+    Capabilities dsn;
+    dsn.dsn = true;
+    EXPECT_EQ(mail_command(m, dsn, 3), "MAIL FROM:<a@b.test> RET=FULL ENVID=Q+2B+3D");
+    EXPECT_EQ(rcpt_command(m, 0, dsn), "RCPT TO:<c@d.test> NOTIFY=SUCCESS ORCPT=rfc822;c@d.test");
+    EXPECT_EQ(rcpt_command(m, 1, dsn), "RCPT TO:<e@f.test>");
+    m.recipient_dsn.clear();  // none given: plain RCPT
+    EXPECT_EQ(rcpt_command(m, 0, dsn), "RCPT TO:<c@d.test>");
+    EXPECT_TRUE(parse_capabilities(*parse_reply("250-mx.test\r\n250 DSN\r\n")).dsn);
+}
+
 TEST(Capabilities, ReadsEhloKeywords) {
     auto r = parse_reply(
         "250-mx.test hello\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-starttls\r\n"

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include "smtp/protocol/dsn_params.hpp"
 #include "util/strings.hpp"
 
 namespace holdfast::smtp {
@@ -41,9 +42,14 @@ bool has_non_ascii(std::string_view s) {
     return false;
 }
 
+Reply bad_param(std::string why) {
+    return Reply(501, "5.5.4", "Syntax error: " + util::printable(why, 120));
+}
+
 // ESMTP parameters after a MAIL path: "SIZE=123 BODY=8BITMIME SMTPUTF8".
 std::optional<Reply> parse_mail_params(std::string_view rest, MailParams& out) {
-    bool seen_size = false, seen_body = false;
+    bool seen_size = false, seen_body = false, seen_ret = false, seen_envid = false;
+    std::string why;
     for (std::string_view word : util::split(rest, ' ')) {
         if (word.empty()) continue;
         auto eq = word.find('=');
@@ -71,8 +77,49 @@ std::optional<Reply> parse_mail_params(std::string_view rest, MailParams& out) {
             out.smtputf8 = true;
         } else if (util::iequals(key, "AUTH") && !value.empty()) {
             // RFC 4954 5: accepted and ignored; trust comes from our own AUTH only.
+        } else if (util::iequals(key, "RET")) {
+            if (seen_ret) return bad_param("RET given twice");
+            auto r = parse_ret(value, why);
+            if (!r) return bad_param(why);
+            out.ret = *r;
+            seen_ret = true;
+        } else if (util::iequals(key, "ENVID")) {
+            if (seen_envid) return bad_param("ENVID given twice");
+            auto id = parse_envid(value, why);
+            if (!id) return bad_param(why);
+            out.envid = std::move(*id);
+            seen_envid = true;
         } else {
             return Reply(555, "5.5.4", "Unsupported parameter: " + util::printable(word, 60));
+        }
+    }
+    return std::nullopt;
+}
+
+// ESMTP parameters after a RCPT path: "NOTIFY=FAILURE,DELAY ORCPT=rfc822;a@b".
+std::optional<Reply> parse_rcpt_params(std::string_view rest, RcptParams& out) {
+    bool seen_notify = false, seen_orcpt = false;
+    std::string why;
+    for (std::string_view word : util::split(rest, ' ')) {
+        if (word.empty()) continue;
+        auto eq = word.find('=');
+        std::string_view key = word.substr(0, eq);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view{} : word.substr(eq + 1);
+        if (util::iequals(key, "NOTIFY")) {
+            if (seen_notify) return bad_param("NOTIFY given twice");
+            auto n = parse_notify(value, why);
+            if (!n) return bad_param(why);
+            out.notify = *n;
+            seen_notify = true;
+        } else if (util::iequals(key, "ORCPT")) {
+            if (seen_orcpt) return bad_param("ORCPT given twice");
+            auto o = parse_orcpt(value, why);
+            if (!o) return bad_param(why);
+            out.orcpt = std::move(*o);
+            seen_orcpt = true;
+        } else {
+            return Reply(555, "5.5.4", "Unsupported RCPT parameter: " + util::printable(word, 60));
         }
     }
     return std::nullopt;
@@ -104,9 +151,8 @@ CommandParse parse_path_command(Verb verb, std::string_view arg) {
     }
     if (mail) {
         if (auto bad = parse_mail_params(rest, c.mail)) return CommandParse{std::nullopt, *bad};
-    } else if (!util::trim(rest).empty()) {
-        return error(555, "5.5.4",
-                     "Unsupported RCPT parameter: " + util::printable(util::trim(rest), 60));
+    } else if (auto bad = parse_rcpt_params(rest, c.rcpt)) {
+        return CommandParse{std::nullopt, *bad};
     }
     return CommandParse{std::move(c), {}};
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "mail/address.hpp"
+#include "mail/dsn_params.hpp"
 #include "smtp/protocol/reply.hpp"
 
 namespace holdfast::smtp {
@@ -31,9 +32,23 @@ enum class Verb {
 enum class Body { seven_bit, eight_bit_mime };
 
 struct MailParams {
-    std::optional<std::size_t> size;  // SIZE= (RFC 1870)
-    Body body = Body::seven_bit;      // BODY= (RFC 6152)
-    bool smtputf8 = false;            // SMTPUTF8 (RFC 6531)
+    std::optional<std::size_t> size;                     // SIZE= (RFC 1870)
+    Body body = Body::seven_bit;                         // BODY= (RFC 6152)
+    bool smtputf8 = false;                               // SMTPUTF8 (RFC 6531)
+    mail::DsnReturn ret = mail::DsnReturn::unspecified;  // RET= (RFC 3461)
+    std::string envid;                                   // ENVID=, decoded; "" if absent
+
+    bool uses_esmtp() const {
+        return size || body != Body::seven_bit || smtputf8 || ret != mail::DsnReturn::unspecified ||
+               !envid.empty();
+    }
+};
+
+struct RcptParams {
+    mail::DsnNotify notify;  // NOTIFY= (RFC 3461)
+    std::string orcpt;       // ORCPT=, decoded: "rfc822;alice@example.test"; "" if absent
+
+    bool uses_esmtp() const { return notify.specified || !orcpt.empty(); }
 };
 
 struct Command {
@@ -42,6 +57,7 @@ struct Command {
     mail::Address address;  // MAIL and RCPT
     bool address_has_utf8 = false;
     MailParams mail;
+    RcptParams rcpt;
 };
 
 struct CommandParse {

@@ -57,13 +57,13 @@ TEST(Command, ErrorsCarryTheRightCodes) {
     EXPECT_EQ(bad("MAIL TO:<a@b.test>").code, 501);
     EXPECT_EQ(bad("MAIL FROM:a@b.test").enhanced, "5.1.7");
     EXPECT_EQ(bad("RCPT TO:<>").enhanced, "5.1.3");
-    EXPECT_EQ(bad("RCPT TO:<a@b.test> NOTIFY=NEVER").code, 555);
+    EXPECT_EQ(bad("RCPT TO:<a@b.test> XNOTIFY=NEVER").code, 555);
     EXPECT_EQ(bad("RCPT TO:<a@b.test>x").code, 501);
     EXPECT_EQ(bad("MAIL FROM:<a@b.test> SIZE=abc").code, 501);
     EXPECT_EQ(bad("MAIL FROM:<a@b.test> SIZE=1 SIZE=2").code, 501);
     EXPECT_EQ(bad("MAIL FROM:<a@b.test> SIZE=99999999999999999999999").code, 501);
     EXPECT_EQ(bad("MAIL FROM:<a@b.test> BODY=BINARYMIME").code, 501);
-    EXPECT_EQ(bad("MAIL FROM:<a@b.test> RET=FULL").code, 555);
+    EXPECT_EQ(bad("MAIL FROM:<a@b.test> XRET=FULL").code, 555);
     EXPECT_EQ(bad("MAIL FROM:<a@b.test> SMTPUTF8=yes").code, 555);
     EXPECT_EQ(bad(std::string("NO\0OP", 5)).enhanced, "5.5.2");
     EXPECT_EQ(bad("NOOP\x1b[2J").code, 500);

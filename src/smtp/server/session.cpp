@@ -176,6 +176,7 @@ Reply Session::ehlo_reply() const {
     r.lines.push_back("SIZE " + std::to_string(ctx_.config.limits.message_size));
     r.lines.push_back("8BITMIME");
     r.lines.push_back("ENHANCEDSTATUSCODES");
+    r.lines.push_back("DSN");  // RFC 3461
     if (ctx_.tls && !stream_.tls_active()) r.lines.push_back("STARTTLS");
     // RFC 4954 4: never offer passwords a clear-text channel.
     if (ctx_.users && stream_.tls_active() && auth_user_.empty())

@@ -54,7 +54,7 @@ Reply Session::on_mail(const Command& c) {
             return Reply(530, "5.7.0", "Must issue a STARTTLS command first");
         return Reply(530, "5.7.0", "Authentication required");
     }
-    if (!esmtp_ && (c.mail.smtputf8 || c.mail.size || c.mail.body != Body::seven_bit)) {
+    if (!esmtp_ && c.mail.uses_esmtp()) {
         return Reply(555, "5.5.4", "MAIL parameters need EHLO");
     }
     if (c.address_has_utf8 && !c.mail.smtputf8) {
@@ -71,6 +71,7 @@ Reply Session::on_mail(const Command& c) {
 
 Reply Session::on_rcpt(const Command& c) {
     if (!txn_) return Reply(503, "5.5.1", "Error: need MAIL command");
+    if (!esmtp_ && c.rcpt.uses_esmtp()) return Reply(555, "5.5.4", "RCPT parameters need EHLO");
     if (c.address_has_utf8 && !txn_->params.smtputf8) {
         return Reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 in MAIL FROM");
     }
@@ -95,8 +96,11 @@ Reply Session::on_rcpt(const Command& c) {
     std::string address = d.address.str();
     bool duplicate = std::any_of(txn_->recipients.begin(), txn_->recipients.end(),
                                  [&](const queue::Recipient& r) { return r.address == address; });
-    if (!duplicate)
-        txn_->recipients.push_back(queue::Recipient{address, kind_of(d.destination), {}, {}});
+    // A repeated recipient keeps its first RCPT's DSN parameters.
+    if (!duplicate) {
+        txn_->recipients.push_back(
+            queue::Recipient{address, kind_of(d.destination), {}, {}, c.rcpt.notify, c.rcpt.orcpt});
+    }
     return d.reply;
 }
 
@@ -152,6 +156,8 @@ asio::awaitable<void> Session::on_data() {
     env.client = client_text();
     env.auth_user = auth_user_;
     env.smtputf8 = txn.params.smtputf8;
+    env.ret = txn.params.ret;
+    env.envid = txn.params.envid;
     std::error_code ec = co_await store(env, reader.take());
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
