@@ -1,5 +1,6 @@
-// holdfast queue list [--json] | show ID | delete [--bounce] ID... | bounce ID... |
-//                expire ID... | flush [--domain D] | summary [--json]
+// holdfast queue list [--json] | show ID | delete [--bounce] ID... | hold ID... |
+//                release ID... | bounce ID... | expire ID... | flush [--domain D] |
+//                summary [--json]
 // Through the running daemon's control socket, or on the spool directly when
 // no daemon runs (control::run_requests decides; see src/control/client.hpp).
 #include <fmt/format.h>
@@ -106,18 +107,20 @@ void print_list(const json& messages) {
         std::cout << "Mail queue is empty\n";
         return;
     }
-    std::cout << "-Queue ID------ --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+    // As mailq: "!" after the id marks a held message.
+    std::cout << "-Queue ID------- --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
     std::uint64_t total = 0;
     for (const auto& m : messages) {
         auto size = m.value("size", std::uint64_t{0});
         total += size;
-        std::cout << fmt::format("{:<15} {:>8} {:<20} {}\n", str(m, "id"), size, str(m, "arrival"),
+        std::string id = str(m, "id") + (m.value("held", false) ? "!" : "");
+        std::cout << fmt::format("{:<16} {:>8} {:<20} {}\n", id, size, str(m, "arrival"),
                                  sender_text(m));
         for (const auto& r : m.value("recipient_details", json::array())) {
             if (str(r, "state") != "pending") continue;
             std::string err = str(r, "last_error");
-            if (!err.empty()) std::cout << std::string(48, ' ') << "(" << one_line(err) << ")\n";
-            std::cout << std::string(46, ' ') << str(r, "address") << "\n";
+            if (!err.empty()) std::cout << std::string(49, ' ') << "(" << one_line(err) << ")\n";
+            std::cout << std::string(47, ' ') << str(r, "address") << "\n";
         }
         std::cout << "\n";
     }
@@ -149,9 +152,15 @@ void print_show(const json& resp) {
     if (!str(m, "auth_user").empty()) std::cout << "auth_user: " << str(m, "auth_user") << "\n";
     std::cout << "smtputf8: " << (m.value("smtputf8", false) ? "yes" : "no") << "\n"
               << "next_attempt: " << str(m, "next_attempt") << "\n";
+    if (m.value("held", false)) std::cout << "held: yes (queue release " << str(m, "id") << ")\n";
+    if (m.value("warned", false)) std::cout << "delay notice: sent\n";
+    if (!str(m, "ret").empty()) std::cout << "dsn ret: " << str(m, "ret") << "\n";
+    if (!str(m, "envid").empty()) std::cout << "dsn envid: " << str(m, "envid") << "\n";
     for (const auto& r : m.value("recipient_details", json::array())) {
         std::cout << "recipient: <" << str(r, "address") << "> kind=" << str(r, "kind")
                   << " state=" << str(r, "state");
+        if (!str(r, "notify").empty()) std::cout << " notify=" << str(r, "notify");
+        if (!str(r, "orcpt").empty()) std::cout << " orcpt=" << str(r, "orcpt");
         if (!str(r, "last_error").empty()) std::cout << " error=" << one_line(str(r, "last_error"));
         std::cout << "\n";
     }
@@ -280,6 +289,14 @@ void add_queue(CLI::App& app, Command& cmd) {
     });
     d->add_flag("--bounce", args->bounce, "Send the sender a bounce for what was pending");
     d->add_option("ids", args->ids, "Queue ids")->required();
+    leaf(queue, "hold", "Hold messages: no delivery attempts until released", cmd,
+         [&cmd, args] { return per_id(cmd, *args, "hold", json::object(), "held"); })
+        ->add_option("ids", args->ids, "Queue ids")
+        ->required();
+    leaf(queue, "release", "Release held messages: due at once", cmd,
+         [&cmd, args] { return per_id(cmd, *args, "release", json::object(), "released"); })
+        ->add_option("ids", args->ids, "Queue ids")
+        ->required();
     leaf(queue, "bounce", "Return messages to their senders now (5.0.0)", cmd,
          [&cmd, args] { return per_id(cmd, *args, "bounce", json::object(), "bounced"); })
         ->add_option("ids", args->ids, "Queue ids")

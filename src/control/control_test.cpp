@@ -291,3 +291,21 @@ TEST(ControlAdmin, ListShowsWhyMailWaitsBehindADownDestination) {
               "delivery temporarily suspended: connect to mx: refused");
     EXPECT_EQ(m["recipient_details"][1]["last_error"], "");
 }
+
+TEST(ControlAdmin, HoldAndReleaseAreRecordedAndReleaseReschedules) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    std::string id = store(*spool, "Subject: x\r\n\r\nbody\r\n");
+    std::vector<std::string> rescheduled;
+    Admin admin{*spool, {}, {}, [&](const std::string& i) { rescheduled.push_back(i); }, {}};
+    ASSERT_TRUE(handle_request(admin, {{"cmd", "hold"}, {"id", id}})["ok"].get<bool>());
+    EXPECT_TRUE(spool->get(id)->held);
+    EXPECT_TRUE(rescheduled.empty());
+    json listed = handle_request(admin, {{"cmd", "list"}})["messages"][0];
+    EXPECT_TRUE(listed["held"].get<bool>());
+    ASSERT_TRUE(handle_request(admin, {{"cmd", "release"}, {"id", id}})["ok"].get<bool>());
+    EXPECT_FALSE(spool->get(id)->held);
+    EXPECT_EQ(rescheduled, std::vector<std::string>{id});
+    EXPECT_TRUE(handle_request(admin, {{"cmd", "hold"}, {"id", "NOSUCHID0000000"}})["not_found"]
+                    .get<bool>());
+}

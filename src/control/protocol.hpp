@@ -10,6 +10,8 @@
 //   {"cmd":"bounce","id":ID}      -> {"ok":true,"notice":NOTICE-ID or ""}: what is
 //                                    pending fails now, the sender gets a report
 //   {"cmd":"expire","id":ID}      -> the same, as if its lifetime were over (4.4.7)
+//   {"cmd":"hold","id":ID}        -> {"ok":true}: no delivery attempts until released
+//   {"cmd":"release","id":ID}     -> {"ok":true}: due at once again
 //   {"cmd":"flush"[,"domain":D]}  -> {"ok":true,"messages":N}: try now
 //   {"cmd":"summary"}             -> {"ok":true,"summary":SUMMARY} (summary.hpp)
 //   failures                      -> {"ok":false,"error":"...","not_found":bool}

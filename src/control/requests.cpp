@@ -132,6 +132,20 @@ json flush(Admin& a, const std::string& domain_arg) {
     return {{"ok", true}, {"messages", count}};
 }
 
+// Hold: no delivery attempts until released (the couriers drop a held
+// message from their schedules when they next come to it). Release: due
+// at once again.
+json set_held(Admin& a, const std::string& id, bool held) {
+    auto ec = a.spool.modify_state(id, [&](queue::Envelope& env) {
+        env.held = held;
+        if (!held) env.next_attempt = {};
+    });
+    if (ec) return failure(id, ec);
+    spdlog::info("id={} status={}", id, held ? "held" : "released");
+    if (!held && a.reschedule) a.reschedule(id);
+    return {{"ok", true}};
+}
+
 }  // namespace
 
 json handle_request(Admin& a, const json& request) {
@@ -159,6 +173,8 @@ json handle_request(Admin& a, const json& request) {
     std::string id = id_it->get<std::string>();
     if (cmd == "show") return show(a, id);
     if (cmd == "delete") return remove(a, id, request.value("bounce", false));
+    if (cmd == "hold") return set_held(a, id, true);
+    if (cmd == "release") return set_held(a, id, false);
     if (cmd == "bounce")
         return return_to_sender(a, id, "5.0.0", "returned to the sender by the postmaster");
     if (cmd == "expire")

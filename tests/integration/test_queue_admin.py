@@ -99,3 +99,26 @@ def test_admin_commands_work_on_the_spool_when_no_daemon_runs(holdfast_factory, 
     assert notice["sender"] == "" and notice["recipients"] == [SENDER]
     h.start()
     wait_until(lambda: len(notices(h)) == 1, timeout=10)
+
+
+def test_a_held_message_waits_until_released(holdfast_factory, dns, tmp_path):
+    h = holdfast_factory(backup_config(dns, queue=SLOW))
+    a, b = queued_for_customer(h, 2)
+    r = h.cli("queue", "hold", a)
+    assert r.returncode == 0 and f"{a}: held" in r.stdout, r.stderr
+    assert f"{a}!" in h.cli("queue", "list").stdout
+    assert "held: yes" in h.cli("queue", "show", a).stdout
+    sink = Sink(tmp_path / "sink", host=PRIMARY).start()
+    try:
+        assert h.cli("queue", "flush").returncode == 0
+        wait_until(lambda: len(sink.messages()) == 1, timeout=10)
+        time.sleep(1)
+        assert [m["id"] for m in queue_list(h)] == [a], "the held one stays"
+        assert len(sink.messages()) == 1
+        r = h.cli("queue", "release", a)
+        assert r.returncode == 0, r.stderr
+        wait_until(lambda: len(sink.messages()) == 2, timeout=10)
+        wait_until(lambda: queue_list(h) == [], timeout=5)
+    finally:
+        sink.stop()
+    assert h.cli("queue", "release", a).returncode == 1
