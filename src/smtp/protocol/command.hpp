@@ -25,7 +25,8 @@ enum class Verb {
     expn,
     help,
     starttls,
-    auth
+    auth,
+    etrn  // RFC 1985
 };
 
 enum class Body { seven_bit, eight_bit_mime };
@@ -38,7 +39,7 @@ struct MailParams {
 
 struct Command {
     Verb verb = Verb::noop;
-    std::string argument;   // HELO/EHLO domain, AUTH text, VRFY/HELP argument (trimmed)
+    std::string argument;   // HELO/EHLO domain, AUTH text, VRFY/HELP/ETRN argument (trimmed)
     mail::Address address;  // MAIL and RCPT
     bool address_has_utf8 = false;
     MailParams mail;
