@@ -16,6 +16,7 @@
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
 #include "util/file.hpp"
+#include "verify/verifier.hpp"
 
 namespace holdfast::app {
 namespace asio = boost::asio;
@@ -40,6 +41,29 @@ std::shared_ptr<const auth::UsersFile> load_users(const config::Config& c) {
     return std::make_shared<const auth::UsersFile>(std::move(users));
 }
 
+// Each [[backup]] recipients_file, read now: like the users file, one that
+// is missing or has a malformed line stops serve (exit 2), naming FILE:LINE.
+policy::RecipientFiles load_recipient_files(const config::Config& c) {
+    policy::RecipientFiles files;
+    bool bad = false;
+    for (const auto& b : c.backups) {
+        if (b.recipients_file.empty()) continue;
+        std::vector<policy::RecipientFileError> errors;
+        auto file = std::make_shared<policy::RecipientFile>(b.recipients_file, b.domain, errors);
+        for (const auto& e : errors) {
+            if (e.line) {
+                spdlog::error("{}:{}: {}", b.recipients_file, e.line, e.message);
+            } else {
+                spdlog::error("{}: {}", b.recipients_file, e.message);
+            }
+        }
+        bad = bad || !errors.empty();
+        files[b.domain] = std::move(file);
+    }
+    if (bad) throw ConfigError("[[backup]] recipients_file has errors");
+    return files;
+}
+
 std::optional<asio::ssl::context> make_tls(const config::Config& c) {
     if (!c.tls.enabled()) return std::nullopt;
     asio::ssl::context ctx(asio::ssl::context::tls_server);
@@ -58,6 +82,7 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
 int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver) {
     queue::Spool& spool = admin.spool;
+    auto flush_domain = admin.flush;  // ETRN
     // `holdfast queue ...` talks to us here instead of touching the spool.
     control::ControlServer control(std::move(admin));
     if (auto e = control.start()) {
@@ -69,9 +94,20 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     asio::thread_pool blocking(2);
     std::optional<dnsbl::Checker> dnsbl;
     if (!config.dnsbl.zones.empty()) dnsbl.emplace(resolver, config.dnsbl, config.relay.networks);
+    // Asks backup domains' primaries about recipients (verify = true) and
+    // knows them for ETRN. After io and blocking: destroyed before them.
+    std::optional<verify::Verifier> verifier;
+    if (!config.backups.empty()) {
+        auto settings = verify::settings_from(config);
+        verifier.emplace(io.get_executor(), blocking.get_executor(), resolver, settings);
+        if (auto e = verifier->load()) {
+            spdlog::error("verify_cache={} status=unreadable reason=\"{}\" action=start-empty",
+                          settings.cache_file.string(), e.message());
+        }
+    }
     smtp::SessionContext ctx{
         config,
-        policy::RecipientPolicy(config),
+        policy::RecipientPolicy(config, load_recipient_files(config)),
         spool,
         load_users(config),
         make_tls(config),
@@ -79,7 +115,9 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         dnsbl ? &*dnsbl : nullptr,
         smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
         smtp::AuthFailures(
-            std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay))};
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),
+        verifier ? &*verifier : nullptr,
+        flush_domain};
     smtp::Server server(io, ctx);
     server.start();
 

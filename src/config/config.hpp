@@ -71,7 +71,10 @@ struct BackupDomain {
     std::string domain;
     std::string primary;                  // "host:port"; empty = the domain's MX records
     std::vector<std::string> recipients;  // lower-case local parts; empty + !verify = accept all
+    std::string recipients_file;          // one local part or address a line; re-read on change
     bool verify = false;                  // ask the primary (RCPT probe), cache the answers
+    Seconds verify_good_for{31 * 86400};  // how long a "recipient exists" answer is trusted
+    Seconds verify_bad_for{3 * 86400};    // how long a "no such recipient" answer is trusted
     UnknownWhileDown unknown_while_down = UnknownWhileDown::defer;
     QueuePolicy queue;  // inherits [queue], then per-domain overrides
 };

@@ -112,3 +112,33 @@ TEST(Config, BackupInheritsAndOverridesQueue) {
     EXPECT_EQ(b.queue.lifetime, std::chrono::hours(48));
     EXPECT_EQ(b.recipients.at(0), "alice");
 }
+
+TEST(Config, BackupRecipientsFileAndVerifyKeys) {
+    LoadResult r = load(
+        "[[backup]]\ndomain = \"customer.test\"\nverify = true\n"
+        "verify_good_for = \"10d\"\nverify_bad_for = \"1h\"\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    const BackupDomain& b = r.config->backups.at(0);
+    EXPECT_TRUE(b.verify);
+    EXPECT_EQ(b.verify_good_for, std::chrono::hours(240));
+    EXPECT_EQ(b.verify_bad_for, std::chrono::hours(1));
+    r = load("[[backup]]\ndomain = \"customer.test\"\n");
+    EXPECT_EQ(r.config->backups.at(0).verify_good_for, std::chrono::hours(31 * 24));
+    EXPECT_EQ(r.config->backups.at(0).verify_bad_for, std::chrono::hours(3 * 24));
+}
+
+TEST(Config, AMissingRecipientsFileIsAnErrorWithItsLine) {
+    LoadResult r = load(
+        "[[backup]]\ndomain = \"customer.test\"\n"
+        "recipients_file = \"/nonexistent/holdfast-recipients\"\n");
+    ASSERT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("test.toml:8: [[backup]] recipients_file "
+                             "\"/nonexistent/holdfast-recipients\" cannot be read"),
+              std::string::npos)
+        << joined(r);
+    r = load(
+        "[[backup]]\ndomain = \"customer.test\"\nrecipients = [\"a\"]\n"
+        "recipients_file = \"" +
+        std::string(HOLDFAST_SOURCE_DIR) + "/CMakeLists.txt\"\n");
+    EXPECT_NE(joined(r).find("give one or the other"), std::string::npos) << joined(r);
+}

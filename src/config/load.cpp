@@ -159,7 +159,10 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.string("domain", b.domain);
         r.string("primary", b.primary);
         r.strings("recipients", b.recipients);
+        r.string("recipients_file", b.recipients_file);
         r.boolean("verify", b.verify);
+        r.duration("verify_good_for", b.verify_good_for);
+        r.duration("verify_bad_for", b.verify_bad_for);
         r.string("unknown_while_down", unknown);
         read_queue_keys(r, b.queue);
         if (unknown == "accept") {

@@ -70,6 +70,12 @@ void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
         if (!b.primary.empty() && !util::parse_host_port(b.primary, 25)) {
             d.add(line_at(root, at + ".primary"), "[[backup]] primary must be host or host:port");
         }
+        if (!b.recipients_file.empty() && !b.recipients.empty()) {
+            d.add(line_at(root, at + ".recipients_file"),
+                  "[[backup]] recipients and recipients_file: give one or the other");
+        }
+        check_readable(root, d, at + ".recipients_file", b.recipients_file,
+                       "[[backup]] recipients_file");
         if (b.queue.retry_min > b.queue.retry_max) {
             d.add(line_at(root, at + ".retry_min"),
                   "[[backup]] retry_min is longer than retry_max");

@@ -1,5 +1,7 @@
 #include "policy/recipient_policy.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "util/strings.hpp"
@@ -38,7 +40,39 @@ bool listed(const std::vector<std::string>& recipients, const std::string& local
 
 }  // namespace
 
-RecipientPolicy::RecipientPolicy(const config::Config& config) : config_(config) {}
+const char* backup_check_name(BackupCheck c) {
+    switch (c) {
+        case BackupCheck::none:
+            return "none";
+        case BackupCheck::any:
+            return "any";
+        case BackupCheck::postmaster:
+            return "postmaster";
+        case BackupCheck::list:
+            return "list";
+        case BackupCheck::file:
+            return "file";
+        case BackupCheck::verify:
+            return "verify";
+    }
+    return "none";
+}
+
+RecipientPolicy::RecipientPolicy(const config::Config& config, RecipientFiles files)
+    : config_(config), files_(std::move(files)) {
+    // A file the caller did not load is loaded here: a recipients_file must
+    // never silently mean "everyone exists". A bad one refuses everyone
+    // until it is fixed (the app checks them at start and refuses to run).
+    for (const auto& b : config_.backups) {
+        if (b.recipients_file.empty() || files_.contains(b.domain)) continue;
+        std::vector<RecipientFileError> errors;
+        files_[b.domain] = std::make_shared<RecipientFile>(b.recipients_file, b.domain, errors);
+        for (const auto& e : errors) {
+            spdlog::error("recipients_file={} line={} status=invalid reason=\"{}\"",
+                          b.recipients_file, e.line, e.message);
+        }
+    }
+}
 
 bool RecipientPolicy::may_relay(const Client& client) const {
     if (client.authenticated) return true;
@@ -111,12 +145,27 @@ RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt,
             return refuse(rcpt, unknown_user(rcpt));
         }
         case DomainKind::backup: {
+            // Only recipients that exist are accepted: a backup MX that
+            // takes everything bounces the rest later, to forged senders.
             const config::BackupDomain& b = *backup_domain(rcpt.domain);
-            if (b.recipients.empty() || is_postmaster(rcpt.local) ||
-                listed(b.recipients, rcpt.local)) {
-                return accept(Destination::backup, rcpt);
+            RecipientDecision d;
+            auto file = files_.find(b.domain);
+            if (is_postmaster(rcpt.local)) {
+                d = accept(Destination::backup, rcpt);
+                d.backup = BackupCheck::postmaster;
+            } else if (file != files_.end()) {
+                d = file->second->contains(rcpt.local) ? accept(Destination::backup, rcpt)
+                                                       : refuse(rcpt, unknown_user(rcpt));
+                d.backup = BackupCheck::file;
+            } else if (!b.recipients.empty()) {
+                d = listed(b.recipients, rcpt.local) ? accept(Destination::backup, rcpt)
+                                                     : refuse(rcpt, unknown_user(rcpt));
+                d.backup = BackupCheck::list;
+            } else {
+                d = accept(Destination::backup, rcpt);
+                d.backup = b.verify ? BackupCheck::verify : BackupCheck::any;
             }
-            return refuse(rcpt, unknown_user(rcpt));
+            return d;
         }
         case DomainKind::ours_by_name: {
             // Our host name, address literal or an unqualified address: only

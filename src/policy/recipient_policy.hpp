@@ -7,12 +7,15 @@
 // elsewhere ('%', '!', '@', quoted or not) never makes a recipient ours: for
 // a client that may not relay it is refused, for one that may it is resolved
 // to its real destination, which is then classified like any other.
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "mail/address.hpp"
+#include "policy/recipient_file.hpp"
 #include "smtp/protocol/reply.hpp"
 #include "util/net.hpp"
 
@@ -26,15 +29,24 @@ struct Client {
     bool authenticated = false;
 };
 
+// How a backup domain's recipient was judged. `verify`: accepted here, but
+// only the primary knows (the session asks it before accepting).
+enum class BackupCheck { none, any, postmaster, list, file, verify };
+const char* backup_check_name(BackupCheck c);  // "list", "file", ...
+
 struct RecipientDecision {
     Destination destination = Destination::refused;
     mail::Address address;  // where it really goes (routing resolved); for refusals, as given
     smtp::Reply reply;      // the reply to send: 250 for the accepted, the reason otherwise
+    BackupCheck backup = BackupCheck::none;  // set for every recipient of a backup domain
 };
+
+// A backup domain's recipients_file, by domain.
+using RecipientFiles = std::map<std::string, std::shared_ptr<RecipientFile>>;
 
 class RecipientPolicy {
   public:
-    explicit RecipientPolicy(const config::Config& config);
+    explicit RecipientPolicy(const config::Config& config, RecipientFiles files = {});
 
     bool may_relay(const Client& client) const;
     RecipientDecision decide(const mail::Address& rcpt, const Client& client) const;
@@ -47,6 +59,7 @@ class RecipientPolicy {
     const config::BackupDomain* backup_domain(const std::string& domain) const;
 
     const config::Config& config_;
+    RecipientFiles files_;
 };
 
 }  // namespace holdfast::policy

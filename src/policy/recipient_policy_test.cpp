@@ -128,6 +128,31 @@ TEST_F(RecipientPolicyTest, BackupRecipientsMustExist) {
               Destination::backup);
     auto d = policy.decide(rcpt("<carol@customer.test>"), client("127.0.0.2"));
     EXPECT_EQ(d.reply.enhanced, "5.1.1");
+    EXPECT_EQ(d.backup, policy::BackupCheck::list);
+}
+
+TEST(RecipientPolicyVerify, AVerifyDomainWithoutListAsksThePrimary) {
+    auto r = config::load_string(R"(
+[server]
+hostname = "mx.ourhost.test"
+[[listen]]
+address = "127.0.0.1:2525"
+[[backup]]
+domain = "customer.test"
+verify = true
+[[backup]]
+domain = "open.test"
+)",
+                                 "test.toml");
+    ASSERT_TRUE(r.config);
+    policy::RecipientPolicy p(*r.config);
+    auto d = p.decide(rcpt("<anyone@customer.test>"), client("192.0.2.1"));
+    EXPECT_EQ(d.destination, Destination::backup);
+    EXPECT_EQ(d.backup, policy::BackupCheck::verify);
+    d = p.decide(rcpt("<anyone@open.test>"), client("192.0.2.1"));
+    EXPECT_EQ(d.backup, policy::BackupCheck::any);
+    d = p.decide(rcpt("<anyone@ext.test>"), client("127.0.0.1"));
+    EXPECT_EQ(d.backup, policy::BackupCheck::none);
 }
 
 TEST_F(RecipientPolicyTest, TrustComesFromAddressOrAuthOnly) {

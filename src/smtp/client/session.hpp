@@ -23,6 +23,12 @@ namespace holdfast::smtp::client {
 
 class Session;
 
+// The outcome of Session::check_recipient.
+struct RecipientCheck {
+    Status status;
+    bool at_rcpt = false;  // status is the reply to RCPT (not MAIL's, not the connection's)
+};
+
 struct Opened {
     std::unique_ptr<Session> session;  // null when the peer could not be used
     Status status;                     // why not (deferred or failed), or the banner
@@ -40,6 +46,11 @@ class Session {
     // One transaction. m.data must stay alive until this completes. A second
     // call on the same session resets the previous transaction first.
     boost::asio::awaitable<Result> send(Message m);
+    // Asks whether `address` exists without sending mail (a backup MX's
+    // recipient check): MAIL FROM:<>, RCPT TO:<address>, RSET. Returns the
+    // RCPT reply's status, or MAIL's when MAIL is refused; code 0 when the
+    // connection failed. The session stays usable for another check.
+    boost::asio::awaitable<RecipientCheck> check_recipient(std::string address);
     // Polite end: QUIT, a short wait for its reply, close.
     boost::asio::awaitable<void> quit();
 

@@ -15,7 +15,7 @@ struct VerbEntry {
     bool takes_argument;  // false: anything after the verb is a syntax error
 };
 
-constexpr std::array<VerbEntry, 13> kVerbs{{
+constexpr std::array<VerbEntry, 14> kVerbs{{
     {"HELO", Verb::helo, true},
     {"EHLO", Verb::ehlo, true},
     {"MAIL", Verb::mail, true},
@@ -29,6 +29,7 @@ constexpr std::array<VerbEntry, 13> kVerbs{{
     {"HELP", Verb::help, true},
     {"STARTTLS", Verb::starttls, false},
     {"AUTH", Verb::auth, true},
+    {"ETRN", Verb::etrn, true},
 }};
 
 CommandParse error(int code, const char* enhanced, std::string text) {
@@ -188,6 +189,9 @@ CommandParse parse_command(std::string_view line) {
         c.argument = std::string(util::trim(arg));
         if ((c.verb == Verb::helo || c.verb == Verb::ehlo) && c.argument.empty()) {
             return error(501, "5.5.4", std::string("Syntax: ") + std::string(e.name) + " hostname");
+        }
+        if (c.verb == Verb::etrn && c.argument.empty()) {
+            return error(501, "5.5.4", "Syntax: ETRN domain");
         }
         if (c.verb == Verb::auth && c.argument.empty()) {
             return error(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");

@@ -26,7 +26,8 @@ enum class Verb {
     expn,
     help,
     starttls,
-    auth
+    auth,
+    etrn  // RFC 1985
 };
 
 enum class Body { seven_bit, eight_bit_mime };
@@ -53,7 +54,7 @@ struct RcptParams {
 
 struct Command {
     Verb verb = Verb::noop;
-    std::string argument;   // HELO/EHLO domain, AUTH text, VRFY/HELP argument (trimmed)
+    std::string argument;   // HELO/EHLO domain, AUTH text, VRFY/HELP/ETRN argument (trimmed)
     mail::Address address;  // MAIL and RCPT
     bool address_has_utf8 = false;
     MailParams mail;

@@ -74,3 +74,13 @@ TEST(Command, VerbMustBeAWholeWord) {
     EXPECT_EQ(bad("DATAX").code, 500);
     EXPECT_EQ(bad("MAILFROM:<a@b.test>").code, 500);
 }
+
+TEST(Command, Etrn) {
+    EXPECT_EQ(ok("ETRN customer.test").verb, Verb::etrn);
+    EXPECT_EQ(ok("etrn  @customer.test ").argument, "@customer.test");
+    EXPECT_EQ(ok("ETRN #queue").argument, "#queue");
+    EXPECT_EQ(bad("ETRN").code, 501);
+    EXPECT_EQ(bad("ETRN   ").enhanced, "5.5.4");
+    EXPECT_EQ(bad("ETRNX customer.test").code, 500);
+    EXPECT_EQ(bad("ETRN a\x01.test").code, 500);
+}

@@ -19,6 +19,9 @@ class Spool;
 namespace holdfast::dnsbl {
 class Checker;
 }
+namespace holdfast::verify {
+class Verifier;
+}
 
 namespace holdfast::smtp {
 
@@ -32,6 +35,9 @@ struct SessionContext {
     const dnsbl::Checker* dnsbl;                   // null: no [dnsbl] zones
     ConnectionCounter connections;
     AuthFailures auth_failures;
+    verify::Verifier* verifier = nullptr;  // null: RCPT verification and ETRN's primary check off
+    // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
+    std::function<void(const std::string& domain)> flush_domain;
 };
 
 }  // namespace holdfast::smtp

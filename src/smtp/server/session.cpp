@@ -119,9 +119,14 @@ asio::awaitable<void> Session::dispatch(Command& c) {
         case Verb::mail:
             send(on_mail(c));
             break;
-        case Verb::rcpt:
+        case Verb::rcpt: {
             co_await await_dnsbl();
-            send(on_rcpt(c));
+            std::optional<Reply> refused = co_await check_backup_rcpt(c);
+            send(refused ? *refused : on_rcpt(c));
+            break;
+        }
+        case Verb::etrn:
+            co_await on_etrn(c);
             break;
         case Verb::data:
             co_await on_data();
@@ -148,9 +153,9 @@ asio::awaitable<void> Session::dispatch(Command& c) {
             send(Reply(502, "5.5.1", "EXPN not supported"));
             break;
         case Verb::help:
-            send(
-                Reply(214, "2.0.0",
-                      "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH"));
+            send(Reply(
+                214, "2.0.0",
+                "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH ETRN"));
             break;
         case Verb::quit:
             close_after(Reply(221, "2.0.0", ctx_.config.server.hostname + " Bye"));
@@ -176,7 +181,8 @@ Reply Session::ehlo_reply() const {
     r.lines.push_back("SIZE " + std::to_string(ctx_.config.limits.message_size));
     r.lines.push_back("8BITMIME");
     r.lines.push_back("ENHANCEDSTATUSCODES");
-    r.lines.push_back("DSN");  // RFC 3461
+    r.lines.push_back("DSN");   // RFC 3461
+    r.lines.push_back("ETRN");  // RFC 1985: our backup domains' primaries may ask for their mail
     if (ctx_.tls && !stream_.tls_active()) r.lines.push_back("STARTTLS");
     // RFC 4954 4: never offer passwords a clear-text channel.
     if (ctx_.users && stream_.tls_active() && auth_user_.empty())

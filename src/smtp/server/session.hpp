@@ -61,6 +61,10 @@ class Session : public std::enable_shared_from_this<Session> {
     void abort_auth();
     boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message);
     boost::asio::awaitable<void> answer_auth_failure(const std::string& user);
+    // Backup domains (session_backup.cpp): whether a recipient exists, asked
+    // before on_rcpt (a reply here means refused or deferred); ETRN.
+    boost::asio::awaitable<std::optional<Reply>> check_backup_rcpt(const Command& c);
+    boost::asio::awaitable<void> on_etrn(const Command& c);
     Reply ehlo_reply() const;
     void reset_transaction() { txn_.reset(); }
     void count_error(const Reply& r);
