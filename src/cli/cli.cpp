@@ -6,7 +6,9 @@
 
 namespace holdfast::cli {
 
-void print_error(const std::string& message) { std::cerr << "holdfast: " << message << "\n"; }
+void print_error(const std::string& message) {
+    std::cerr << "holdfast: " << message << "\n";
+}
 
 int run(int argc, char** argv) {
     CLI::App app{"Holdfast: mail server, backup MX, open-relay tester"};

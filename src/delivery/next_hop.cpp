@@ -11,6 +11,14 @@
 
 namespace holdfast::delivery {
 
+Self self_from(const config::Config& c) {
+    Self s{c.server.hostname, c.server.addresses};
+    for (const auto& l : c.listen) {
+        if (auto ip = util::parse_ip(l.host)) s.addresses.push_back(*ip);
+    }
+    return s;
+}
+
 namespace {
 
 NextHops fail(HopVerdict v, std::string dsn, std::string reason) {

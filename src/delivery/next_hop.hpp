@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "dns/types.hpp"
 #include "util/net.hpp"
 
@@ -53,6 +54,10 @@ struct Self {
     std::vector<util::IpAddress> addresses;
     bool is(const Hop& hop) const;
 };
+
+// Who we are, from the config: server.hostname, server.addresses and the
+// listeners' addresses (the courier and the recipient verifier must agree).
+Self self_from(const config::Config& c);
 
 // Step 1: what the MX answer says. Either a failure (verdict != ok), or
 // the hosts to look up, ordered: by preference, shuffled (by `seed`) among

@@ -42,11 +42,7 @@ std::vector<std::string> pending_remote(const queue::Envelope& env, const std::s
 RemoteSettings remote_settings_from(const config::Config& c) {
     RemoteSettings s;
     s.hostname = c.server.hostname;
-    s.self.hostname = c.server.hostname;
-    s.self.addresses = c.server.addresses;
-    for (const auto& l : c.listen) {
-        if (auto ip = util::parse_ip(l.host)) s.self.addresses.push_back(*ip);
-    }
+    s.self = self_from(c);
     s.client.helo = c.server.hostname;
     s.queue = c.queue;
     s.backups = c.backups;

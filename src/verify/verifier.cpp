@@ -206,11 +206,7 @@ std::error_code Verifier::Impl::write_cache() {
 Settings settings_from(const config::Config& c) {
     Settings s;
     s.helo = c.server.hostname;
-    s.self.hostname = c.server.hostname;
-    s.self.addresses = c.server.addresses;
-    for (const auto& l : c.listen) {
-        if (auto ip = util::parse_ip(l.host)) s.self.addresses.push_back(*ip);
-    }
+    s.self = delivery::self_from(c);
     s.backups = c.backups;
     s.cache_file = std::filesystem::path(c.server.spool) / "verify-cache.json";
     return s;
