@@ -121,8 +121,7 @@ asio::awaitable<void> Session::dispatch(Command& c) {
             break;
         case Verb::rcpt: {
             co_await await_dnsbl();
-            std::optional<Reply> refused = co_await check_backup_rcpt(c);
-            send(refused ? *refused : on_rcpt(c));
+            send(co_await on_rcpt(c));
             break;
         }
         case Verb::etrn:

@@ -53,7 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> dispatch(Command& c);
     Reply on_hello(const Command& c);
     Reply on_mail(const Command& c);
-    Reply on_rcpt(const Command& c);
+    boost::asio::awaitable<Reply> on_rcpt(const Command& c);
     boost::asio::awaitable<void> on_data();
     boost::asio::awaitable<void> on_starttls();
     boost::asio::awaitable<void> on_auth(const Command& c);
@@ -61,9 +61,11 @@ class Session : public std::enable_shared_from_this<Session> {
     void abort_auth();
     boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message);
     boost::asio::awaitable<void> answer_auth_failure(const std::string& user);
-    // Backup domains (session_backup.cpp): whether a recipient exists, asked
-    // before on_rcpt (a reply here means refused or deferred); ETRN.
-    boost::asio::awaitable<std::optional<Reply>> check_backup_rcpt(const Command& c);
+    // Backup domains (session_backup.cpp): whether a recipient the policy
+    // placed at a backup domain exists, asked by on_rcpt with its one
+    // decision (a reply here means refused or deferred); ETRN.
+    boost::asio::awaitable<std::optional<Reply>> check_backup_rcpt(
+        const policy::RecipientDecision& d);
     boost::asio::awaitable<void> on_etrn(const Command& c);
     Reply ehlo_reply() const;
     void reset_transaction() { txn_.reset(); }

@@ -37,15 +37,8 @@ const config::BackupDomain* backup_for(const config::Config& c, const std::strin
 
 }  // namespace
 
-asio::awaitable<std::optional<Reply>> Session::check_backup_rcpt(const Command& c) {
-    // Whatever on_rcpt refuses for other reasons, it refuses itself (and
-    // nobody on a blocklist gets us to probe the primary).
-    if (!txn_ || (c.address_has_utf8 && !txn_->params.smtputf8) ||
-        txn_->recipients.size() >= ctx_.config.limits.recipients ||
-        (dnsbl_ && dnsbl_->reject && auth_user_.empty())) {
-        co_return std::nullopt;
-    }
-    policy::RecipientDecision d = ctx_.policy.decide(c.address, policy_client());
+asio::awaitable<std::optional<Reply>> Session::check_backup_rcpt(
+    const policy::RecipientDecision& d) {
     if (d.backup == policy::BackupCheck::none) co_return std::nullopt;
     std::string to = d.address.bracketed();
     if (d.backup != policy::BackupCheck::verify) {

@@ -69,14 +69,14 @@ Reply Session::on_mail(const Command& c) {
     return Reply(250, "2.1.0", "Ok");
 }
 
-Reply Session::on_rcpt(const Command& c) {
-    if (!txn_) return Reply(503, "5.5.1", "Error: need MAIL command");
-    if (!esmtp_ && c.rcpt.uses_esmtp()) return Reply(555, "5.5.4", "RCPT parameters need EHLO");
+asio::awaitable<Reply> Session::on_rcpt(const Command& c) {
+    if (!txn_) co_return Reply(503, "5.5.1", "Error: need MAIL command");
+    if (!esmtp_ && c.rcpt.uses_esmtp()) co_return Reply(555, "5.5.4", "RCPT parameters need EHLO");
     if (c.address_has_utf8 && !txn_->params.smtputf8) {
-        return Reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 in MAIL FROM");
+        co_return Reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 in MAIL FROM");
     }
     if (txn_->recipients.size() >= ctx_.config.limits.recipients) {
-        return Reply(452, "4.5.3", "Error: too many recipients");
+        co_return Reply(452, "4.5.3", "Error: too many recipients");
     }
     // Listed clients are refused at RCPT, not at connect, so that the
     // sender's admin sees the list's reason in the bounce. Authenticated
@@ -85,13 +85,15 @@ Reply Session::on_rcpt(const Command& c) {
         Reply r(554, "5.7.1", dnsbl_->reply_text(peer_));
         spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
                      txn_->sender.bracketed(), c.address.bracketed(), r.summary());
-        return r;
+        co_return r;
     }
     policy::RecipientDecision d = ctx_.policy.decide(c.address, policy_client());
+    // Backup domains: only recipients that exist (session_backup.cpp).
+    if (auto r = co_await check_backup_rcpt(d)) co_return *r;
     if (d.destination == policy::Destination::refused) {
         spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
                      txn_->sender.bracketed(), c.address.bracketed(), d.reply.summary());
-        return d.reply;
+        co_return d.reply;
     }
     std::string address = d.address.str();
     bool duplicate = std::any_of(txn_->recipients.begin(), txn_->recipients.end(),
@@ -101,7 +103,7 @@ Reply Session::on_rcpt(const Command& c) {
         txn_->recipients.push_back(
             queue::Recipient{address, kind_of(d.destination), {}, {}, c.rcpt.notify, c.rcpt.orcpt});
     }
-    return d.reply;
+    co_return d.reply;
 }
 
 asio::awaitable<void> Session::on_data() {
