@@ -114,7 +114,7 @@ std::optional<std::string_view> json_line(std::string_view text, std::string_vie
 
 }  // namespace
 
-std::string encode_header(const Envelope& env) {
+std::string envelope_json(const Envelope& env) {
     json j = {{"id", env.id},
               {"sender", env.sender},
               {"recipients", recipients_json(env, true)},
@@ -125,16 +125,18 @@ std::string encode_header(const Envelope& env) {
               {"size", env.size}};
     if (env.ret != mail::DsnReturn::unspecified) j["ret"] = mail::dsn_return_name(env.ret);
     if (!env.envid.empty()) j["envid"] = env.envid;
+    return dump(j);
+}
+
+std::string encode_header(const Envelope& env) {
     std::string out(kMessageMagic);
-    out += dump(j);
+    out += envelope_json(env);
     out += '\n';
     return out;
 }
 
-std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len) {
-    auto line = json_line(text, kMessageMagic);
-    if (!line) return Errc::corrupt;
-    json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
+std::error_code parse_envelope_json(std::string_view line, Envelope& env) {
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) return Errc::corrupt;
     Envelope e;
     std::int64_t arrival = 0;
@@ -155,25 +157,34 @@ std::error_code decode_header(std::string_view text, Envelope& env, std::size_t&
     e.smtputf8 = utf8->get<bool>();
     e.arrival = from_us(arrival);
     env = std::move(e);
+    return {};
+}
+
+std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len) {
+    auto line = json_line(text, kMessageMagic);
+    if (!line) return Errc::corrupt;
+    if (auto ec = parse_envelope_json(*line, env)) return ec;
     header_len = kMessageMagic.size() + line->size() + 1;
     return {};
 }
 
-std::string encode_state(const Envelope& env) {
+std::string state_json(const Envelope& env) {
     json j = {{"recipients", recipients_json(env, false)},
               {"next_attempt", to_us(env.next_attempt)},
               {"warned", env.warned},
               {"held", env.held}};
+    return dump(j);
+}
+
+std::string encode_state(const Envelope& env) {
     std::string out(kStateMagic);
-    out += dump(j);
+    out += state_json(env);
     out += '\n';
     return out;
 }
 
-std::error_code decode_state(std::string_view text, Envelope& env) {
-    auto line = json_line(text, kStateMagic);
-    if (!line) return Errc::corrupt;
-    json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
+std::error_code apply_state_json(std::string_view line, Envelope& env) {
+    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     std::vector<Recipient> rcpts;
     std::int64_t next = 0;
     if (!j.is_object() || !parse_recipients(j.value("recipients", json()), rcpts) ||
@@ -187,7 +198,7 @@ std::error_code decode_state(std::string_view text, Envelope& env) {
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
         if (rcpts[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
     }
-    // Only what changes: the DSN parameters stay as the message file has them.
+    // Only what changes: the DSN parameters stay as the message record has them.
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
         env.recipients[i].kind = rcpts[i].kind;
         env.recipients[i].state = rcpts[i].state;
@@ -197,6 +208,12 @@ std::error_code decode_state(std::string_view text, Envelope& env) {
     env.warned = warned;
     env.held = held;
     return {};
+}
+
+std::error_code decode_state(std::string_view text, Envelope& env) {
+    auto line = json_line(text, kStateMagic);
+    if (!line) return Errc::corrupt;
+    return apply_state_json(*line, env);
 }
 
 std::error_code read_envelope(const std::filesystem::path& file, Envelope& env) {

@@ -1,7 +1,9 @@
 #pragma once
-// The spool's file formats (docs/queue-format.md), as pure encode/decode
-// functions plus the two reads recovery and `read_message` need. Only
-// spool*.cpp uses this; everything else goes through Spool.
+// The spool's envelope and state encodings (docs/queue-format.md), as pure
+// encode/decode functions: the JSON of the segment log's M and S records,
+// and the files of spool version 1 (msg/<ID>, state/<ID>), which are still
+// read to import an old spool. Only spool*.cpp uses this; everything else
+// goes through Spool.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,6 +14,19 @@
 
 namespace holdfast::queue::record {
 
+// One JSON line (no newline) describing env: an M record's envelope.
+std::string envelope_json(const Envelope& env);
+// Errc::corrupt unless line is a valid envelope.
+std::error_code parse_envelope_json(std::string_view line, Envelope& env);
+
+// One JSON line (no newline): the mutable part of a message (recipient
+// states and errors, next_attempt, warned, held), an S record's state.
+std::string state_json(const Envelope& env);
+// Applies such a line to env. Errc::corrupt if it does not parse,
+// Errc::recipients_mismatch if it names other recipients than env has.
+std::error_code apply_state_json(std::string_view line, Envelope& env);
+
+// Spool version 1.
 // First line of every message file / state file. The number is the format
 // version: a reader refuses versions it does not know (the file goes to corrupt/).
 inline constexpr std::string_view kMessageMagic = "HOLDFAST-QUEUE 1\n";

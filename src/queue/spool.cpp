@@ -1,13 +1,17 @@
 // Spool: opening, the in-memory index and the per-message updates.
-// Storing (group commit) is in spool_store.cpp, recovery in spool_recover.cpp.
+// The log writer (group commit) is in spool_log.cpp, recovery in
+// spool_recover.cpp, the import of a version 1 spool in spool_import.cpp.
 #include "queue/spool.hpp"
 
 #include <sys/file.h>
 
+#include <cstdio>
+#include <future>
+
 #include <spdlog/spdlog.h>
 
-#include "queue/posix.hpp"
 #include "queue/record.hpp"
+#include "queue/segment.hpp"
 #include "util/file.hpp"
 
 namespace holdfast::queue {
@@ -16,11 +20,11 @@ namespace fs = std::filesystem;
 
 std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     ec.clear();
-    for (const char* sub : {"tmp", "msg", "state", "corrupt"}) {
+    for (const char* sub : {"log", "corrupt"}) {
         if ((ec = util::ensure_directory(dir / sub))) return nullptr;
     }
     // One process owns a spool: a second daemon, or the CLI while a daemon
-    // runs, must not recover (delete tmp files) under a live writer. flock is
+    // runs, must not recover (and append) under a live writer. flock is
     // released by the kernel when the owner dies, even by kill -9.
     posix::UniqueFd lock(::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!lock) {
@@ -49,6 +53,12 @@ Spool::~Spool() {
     ::close(lock_fd_);  // releases the flock
 }
 
+fs::path Spool::segment_path(std::uint64_t seq) const {
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx.seg", static_cast<unsigned long long>(seq));
+    return log_dir() / name;
+}
+
 void Spool::set_on_stored(std::function<void(const std::string& id)> fn) {
     std::lock_guard lock(index_mu_);
     on_stored_ = std::move(fn);
@@ -58,23 +68,44 @@ std::vector<Envelope> Spool::list() const {
     std::lock_guard lock(index_mu_);
     std::vector<Envelope> out;
     out.reserve(index_.size());
-    for (const auto& [id, env] : index_) out.push_back(env);
+    for (const auto& [id, entry] : index_) {
+        if (!entry.removed) out.push_back(entry.env);
+    }
     return out;
 }
 
 std::optional<Envelope> Spool::get(const std::string& id) const {
     std::lock_guard lock(index_mu_);
     auto it = index_.find(id);
-    if (it == index_.end()) return std::nullopt;
-    return it->second;
+    if (it == index_.end() || it->second.removed) return std::nullopt;
+    return it->second.env;
 }
 
 std::error_code Spool::read_message(const std::string& id, std::string& out) const {
-    // Only ids from the index become paths: no "../" from a caller can escape.
-    if (!get(id)) return Errc::no_such_message;
-    std::error_code ec = record::read_body(msg_dir() / id, out);
-    if (ec == std::errc::no_such_file_or_directory) return Errc::no_such_message;  // just removed
-    return ec;
+    std::shared_ptr<Segment> seg;
+    std::uint64_t offset = 0;
+    std::size_t size = 0;
+    {
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(id);
+        if (it == index_.end() || it->second.removed) return Errc::no_such_message;
+        auto s = segments_.find(it->second.msg_seg);
+        if (s == segments_.end()) return Errc::no_such_message;
+        seg = s->second;
+        offset = it->second.body_offset;
+        size = it->second.env.size;
+    }
+    out.resize(size);
+    std::size_t got = 0;
+    while (got < size) {
+        ssize_t n =
+            ::pread(seg->fd.get(), out.data() + got, size - got, static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return posix::last_error();
+        if (n == 0) return Errc::corrupt;  // shorter than recovery or the writer saw it
+        got += static_cast<std::size_t>(n);
+    }
+    return {};
 }
 
 std::error_code Spool::update_recipients(const std::string& id, const std::vector<Recipient>& r,
@@ -90,92 +121,95 @@ std::error_code Spool::modify_recipients(const std::string& id, const RecipientC
     return modify_state(id, [&](Envelope& env) { change(env.recipients, env.next_attempt); });
 }
 
+// The index takes the new state at once, in the order the records are
+// queued, so that a second update builds on the first even before either is
+// flushed; the caller hears back only after the flush. Should the flush
+// fail, the log keeps the older state: after a restart that message is
+// tried again (a duplicate at worst, never a loss).
 std::error_code Spool::modify_state(const std::string& id, const StateChange& change) {
-    std::lock_guard files(files_mu_);
-    auto current = get(id);
-    if (!current) return Errc::no_such_message;
-    Envelope changed = *current;
-    change(changed);
-    if (changed.recipients.size() != current->recipients.size()) {
-        return Errc::recipients_mismatch;
+    if (std::this_thread::get_id() == writer_.get_id()) {
+        // It would wait for itself: a `done` or on_stored callback must post
+        // such work elsewhere.
+        spdlog::critical("spool: modify_state called on the spool's writer thread (id={})", id);
+        return make_error_code(std::errc::resource_deadlock_would_occur);
     }
-    // Only the mutable part is taken from `changed`.
-    Envelope env = *current;
-    for (std::size_t i = 0; i < env.recipients.size(); ++i) {
-        if (changed.recipients[i].address != current->recipients[i].address) {
+    std::future<std::error_code> flushed;
+    {
+        std::lock_guard modify(modify_mu_);
+        auto current = get(id);
+        if (!current) return Errc::no_such_message;
+        Envelope changed = *current;
+        change(changed);
+        if (changed.recipients.size() != current->recipients.size()) {
             return Errc::recipients_mismatch;
         }
-        env.recipients[i].state = changed.recipients[i].state;
-        env.recipients[i].last_error = std::move(changed.recipients[i].last_error);
+        // Only the mutable part is taken from `changed`.
+        Envelope env = *current;
+        for (std::size_t i = 0; i < env.recipients.size(); ++i) {
+            if (changed.recipients[i].address != current->recipients[i].address) {
+                return Errc::recipients_mismatch;
+            }
+            env.recipients[i].state = changed.recipients[i].state;
+            env.recipients[i].last_error = std::move(changed.recipients[i].last_error);
+        }
+        env.next_attempt = changed.next_attempt;
+        env.warned = changed.warned;
+        env.held = changed.held;
+        if (!env.has_pending()) {
+            // Nothing left to do: the D record is the durable outcome.
+            {
+                std::lock_guard lock(index_mu_);
+                index_[id].removed = true;
+            }
+            enqueue({static_cast<char>(segment::RecordType::done), id, {}, id, {}, {}, {}});
+            spdlog::info("id={} status=removed reason=done", id);
+            return {};
+        }
+        auto promise = std::make_shared<std::promise<std::error_code>>();
+        flushed = promise->get_future();
+        std::string head = id + '\n' + record::state_json(env);
+        {
+            std::lock_guard lock(index_mu_);
+            index_[id].env = std::move(env);
+        }
+        enqueue({static_cast<char>(segment::RecordType::state),
+                 id,
+                 {},
+                 std::move(head),
+                 {},
+                 [promise](std::error_code ec) { promise->set_value(ec); },
+                 {}});
     }
-    env.next_attempt = changed.next_attempt;
-    env.warned = changed.warned;
-    env.held = changed.held;
-    if (!env.has_pending()) {
-        // Nothing left to do: removing the message is the durable record.
-        if (auto ec = remove_files(id)) return ec;
-        spdlog::info("id={} status=removed reason=done", id);
-        return {};
-    }
-    if (auto ec = write_state(env)) return ec;
-    std::lock_guard lock(index_mu_);
-    index_[id] = std::move(env);
-    return {};
+    return flushed.get();
 }
 
 std::error_code Spool::remove(const std::string& id) {
-    std::lock_guard files(files_mu_);
-    if (!get(id)) return Errc::no_such_message;
-    if (auto ec = remove_files(id)) return ec;
+    {
+        std::lock_guard modify(modify_mu_);
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(id);
+        if (it == index_.end() || it->second.removed) return Errc::no_such_message;
+        it->second.removed = true;
+    }
+    enqueue({static_cast<char>(segment::RecordType::done), id, {}, id, {}, {}, {}});
     spdlog::info("id={} status=removed reason=deleted", id);
     return {};
 }
 
-// Writes state/<id> through tmp/: write, fsync, rename, fsync state/.
-std::error_code Spool::write_state(const Envelope& env) {
-    fs::path tmp = tmp_dir() / (env.id + ".state");
-    ::unlink(tmp.c_str());  // left by a failed earlier attempt
-    if (auto ec = posix::write_synced(tmp.c_str(), record::encode_state(env))) return ec;
-    if (::rename(tmp.c_str(), (state_dir() / env.id).c_str()) != 0) {
-        auto ec = posix::last_error();
-        ::unlink(tmp.c_str());
-        return ec;
-    }
-    return util::fsync_directory(state_dir());
-}
-
-// Message file first: once it is gone the message is gone, and a state file
-// left behind by a crash here is an orphan that recovery deletes.
-//
-// No directory fsync after the unlink, as in Postfix: a removal undone by a
-// power failure (kill -9 keeps the page cache, so not by a crash of ours)
-// brings the message back and delivers it once more, which at-least-once
-// delivery allows, while an fsync here would cost one disk flush per
-// delivered message and halve the speed of a backlog flush.
-std::error_code Spool::remove_files(const std::string& id) {
-    if (::unlink((msg_dir() / id).c_str()) != 0 && errno != ENOENT) return posix::last_error();
-    {
-        std::lock_guard lock(index_mu_);
-        index_.erase(id);
-    }
-    if (::unlink((state_dir() / id).c_str()) != 0 && errno != ENOENT) return posix::last_error();
-    return {};
-}
-
-void Spool::move_to_corrupt(const fs::path& file, const std::string& why) {
+void Spool::copy_to_corrupt(const fs::path& file, const std::string& why) {
     fs::path target = corrupt_dir() / file.filename();
     for (int n = 1; fs::exists(target); ++n) {
         target = corrupt_dir() / (file.filename().string() + "." + std::to_string(n));
     }
     std::error_code ec;
-    fs::rename(file, target, ec);
+    fs::copy_file(file, target, ec);
     if (ec) {
-        spdlog::error("spool: corrupt file {} ({}) could not be moved to {}: {}", file.string(),
+        spdlog::error("spool: corrupt file {} ({}) could not be copied to {}: {}", file.string(),
                       why, target.string(), ec.message());
         return;
     }
     ++recovery_.corrupt;
-    spdlog::error("spool: corrupt file {} ({}) moved to {}", file.string(), why, target.string());
+    spdlog::error("spool: corrupt file {} ({}) copied to {}", file.string(), why, target.string());
 }
 
 }  // namespace holdfast::queue

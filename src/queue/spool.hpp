@@ -1,8 +1,10 @@
 #pragma once
 // The durable spool: a message is acknowledged (250) only after its bytes and
-// envelope are on disk, fsync'd and renamed into place. Concurrent stores
-// share the directory fsync (group commit). The on-disk layout is private to
-// this class (docs/queue-format.md); callers see ids, envelopes and bytes.
+// envelope are on disk and fdatasync'd. Everything is appended to a segment
+// log by one writer thread, which makes all the records waiting at that
+// moment durable with one flush (group commit). The on-disk layout is
+// private to this class (docs/queue-format.md); callers see ids, envelopes
+// and bytes.
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -17,23 +20,27 @@
 
 #include "queue/envelope.hpp"
 #include "queue/errors.hpp"
+#include "queue/posix.hpp"
 
 namespace holdfast::queue {
 
 // What recovery found when the spool was opened (also logged).
 struct RecoveryReport {
-    std::size_t loaded = 0;         // complete messages now in the index
-    std::size_t discarded_tmp = 0;  // partial writes from before a crash, deleted
-    std::size_t corrupt = 0;        // files moved to corrupt/
-    std::size_t finished = 0;       // messages with nothing pending, removed
+    std::size_t loaded = 0;    // messages now in the index
+    std::size_t segments = 0;  // segment files read
+    std::size_t torn = 0;      // segments ending in a record cut short by a crash
+    std::size_t corrupt = 0;   // files or records set aside in corrupt/
+    std::size_t finished = 0;  // messages with nothing pending, removed
+    std::size_t imported = 0;  // messages imported from a version 1 spool
 };
 
 class Spool {
   public:
     // Creates the directory layout if missing, takes the spool's lock (one
-    // process at a time: Errc::spool_locked otherwise), then recovers:
-    // partial/temporary files are discarded, corrupt ones moved to corrupt/,
-    // every complete message is loaded into the in-memory index.
+    // process at a time: Errc::spool_locked otherwise), then recovers: reads
+    // the segments into the in-memory index (a torn tail is skipped,
+    // unreadable files are copied to corrupt/), imports a version 1 spool,
+    // and starts a new segment for this run.
     static std::unique_ptr<Spool> open(const std::filesystem::path& dir, std::error_code& ec);
     // Finishes every store already accepted, then stops the writer thread.
     ~Spool();
@@ -41,9 +48,11 @@ class Spool {
     Spool& operator=(const Spool&) = delete;
 
     // Durable, asynchronous, thread-safe. `done` runs on the spool's writer
-    // thread once envelope and message are written, fsync'd, renamed into
-    // the spool and the directory fsync'd; only then may the session answer
-    // 250. env.id must be a fresh mail::new_queue_id(); env.size is set here.
+    // thread once envelope and message are appended to the log and
+    // fdatasync'd; only then may the session answer 250. `done` must not
+    // call back into the spool's blocking updates (it runs on the thread
+    // they wait for). env.id must be a fresh mail::new_queue_id(); env.size
+    // is set here.
     // Refusals known at once (invalid id, spool closing) call `done` right
     // away on the caller's thread.
     void store(Envelope env, std::string message, std::function<void(std::error_code)> done);
@@ -57,7 +66,8 @@ class Spool {
     std::error_code read_message(const std::string& id, std::string& out) const;
     // Durably records per-recipient outcomes (same addresses, same order as
     // the envelope) and when to try next; removes the message when no
-    // recipient is pending any more.
+    // recipient is pending any more. Blocks until the record is flushed
+    // (shared with whatever else is waiting); a removal does not wait.
     std::error_code update_recipients(const std::string& id, const std::vector<Recipient>& r,
                                       std::chrono::system_clock::time_point next_attempt = {});
     // The same, read-modify-write under the spool's lock: `change` sees the
@@ -75,47 +85,82 @@ class Spool {
     // written once.
     using StateChange = std::function<void(Envelope&)>;
     std::error_code modify_state(const std::string& id, const StateChange& change);
+    // Writes the message's D record (not waited for: see docs/queue-format.md).
     std::error_code remove(const std::string& id);  // Errc::no_such_message if absent
 
     const std::filesystem::path& dir() const { return dir_; }
     const RecoveryReport& recovery() const { return recovery_; }
 
   private:
-    struct PendingStore {
-        Envelope env;
-        std::string message;
+    // A segment file on disk. Readers hold a shared_ptr while they pread, so
+    // a segment retired meanwhile keeps its descriptor until they are done.
+    struct Segment {
+        std::uint64_t seq = 0;
+        posix::UniqueFd fd;
+        std::uint64_t size = 0;  // octets in the file (the writer's)
+        std::size_t refs = 0;    // queued messages whose M or newest S record is here
+        // Segments holding the M records of this one's D records: while one
+        // of them exists, deleting this one would bring those messages back.
+        std::set<std::uint64_t> done_for;
+    };
+    // One record waiting for the writer: M (a store), S (a state update) or
+    // D (a removal), with whom to tell once it is durable.
+    struct Op {
+        char type;  // segment::RecordType
+        std::string id;
+        Envelope env;         // M: the envelope (with the imported state, for an import)
+        std::string head;     // the payload before the message bytes
+        std::string message;  // M: the bytes
         std::function<void(std::error_code)> done;
         std::error_code ec;
-        bool renamed = false;
+    };
+    // A message in the index: its envelope (with its newest state) and where
+    // its records are. The location is the writer's, set when its records
+    // are durable.
+    struct Entry {
+        Envelope env;
+        std::uint64_t msg_seg = 0;      // segment of the M record
+        std::uint64_t body_offset = 0;  // where the message bytes start there
+        std::uint64_t state_seg = 0;    // segment of the newest S record; 0: none
+        bool removed = false;           // D record queued: invisible to callers
     };
 
     Spool(std::filesystem::path dir, int lock_fd);
-    std::error_code recover();  // spool_recover.cpp
-    void writer_loop();         // spool_store.cpp
-    void commit(std::vector<PendingStore>& batch);
-    std::error_code write_temp(const PendingStore& p) const;
-    std::error_code write_state(const Envelope& env);
-    std::error_code remove_files(const std::string& id);
-    void move_to_corrupt(const std::filesystem::path& file, const std::string& why);
+    std::error_code recover();    // spool_recover.cpp
+    std::error_code import_v1();  // spool_import.cpp
+    void writer_loop();           // spool_log.cpp from here on
+    void enqueue(Op op);
+    void commit(std::vector<Op>& batch);
+    std::error_code append(std::vector<Op>& batch, std::vector<std::uint64_t>& offsets);
+    std::error_code start_segment();
+    void account(const Op& op, std::uint64_t seg, std::uint64_t payload_offset);
+    void retire_segments();
+    void copy_to_corrupt(const std::filesystem::path& file, const std::string& why);
 
-    std::filesystem::path tmp_dir() const { return dir_ / "tmp"; }
-    std::filesystem::path msg_dir() const { return dir_ / "msg"; }
-    std::filesystem::path state_dir() const { return dir_ / "state"; }
+    std::filesystem::path log_dir() const { return dir_ / "log"; }
     std::filesystem::path corrupt_dir() const { return dir_ / "corrupt"; }
+    std::filesystem::path segment_path(std::uint64_t seq) const;
 
     const std::filesystem::path dir_;
     const int lock_fd_;
     RecoveryReport recovery_;
 
-    mutable std::mutex index_mu_;  // guards index_ and on_stored_; held only briefly
-    std::map<std::string, Envelope> index_;
+    // Guards index_, segments_ and on_stored_; held only briefly.
+    mutable std::mutex index_mu_;
+    std::map<std::string, Entry> index_;
+    std::map<std::uint64_t, std::shared_ptr<Segment>> segments_;  // on disk, by SEQ
     std::function<void(const std::string&)> on_stored_;
 
-    std::mutex files_mu_;  // serialises state writes and removals (not stores)
+    std::mutex modify_mu_;  // one read-modify-write of a state at a time
+
+    // The writer's own: the segment being appended to (nullptr: start one
+    // before the next append) and the next SEQ.
+    std::shared_ptr<Segment> active_;
+    std::uint64_t next_seq_ = 1;
 
     std::mutex pending_mu_;  // guards pending_ and stopping_
     std::condition_variable pending_cv_;
-    std::vector<PendingStore> pending_;
+    std::vector<Op> pending_;
     bool stopping_ = false;
     std::thread writer_;  // last: started after everything above exists
 };

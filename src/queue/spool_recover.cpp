@@ -1,96 +1,154 @@
 // Spool recovery, run once by Spool::open before anything else touches the
-// spool (the lock guarantees that). The rules are in docs/queue-format.md.
+// spool (the lock guarantees that): the segments are read in order into the
+// index. The rules are in docs/queue-format.md, "Recovery".
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "mail/queue_id.hpp"
-#include "queue/posix.hpp"
 #include "queue/record.hpp"
+#include "queue/segment.hpp"
 #include "queue/spool.hpp"
 #include "util/file.hpp"
 
 namespace holdfast::queue {
 
 namespace fs = std::filesystem;
+using segment::RecordType;
 
 namespace {
-std::vector<fs::path> entries(const fs::path& dir, std::error_code& ec) {
-    std::vector<fs::path> out;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        out.push_back(it->path());
+
+// "0000000000000001.seg" -> 1; nullopt for any other name.
+std::optional<std::uint64_t> segment_seq(const std::string& name) {
+    if (name.size() != 20 || name.substr(16) != ".seg") return std::nullopt;
+    std::uint64_t seq = 0;
+    for (char c : name.substr(0, 16)) {
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return std::nullopt;
+        seq = seq * 16 + static_cast<std::uint64_t>(d);
     }
-    return out;
+    if (seq == 0) return std::nullopt;
+    return seq;
 }
+
 }  // namespace
 
 std::error_code Spool::recover() {
     std::error_code ec;
-    // 1. tmp/ holds only writes that never completed (nothing was
-    //    acknowledged for them): delete them all.
-    for (const auto& p : entries(tmp_dir(), ec)) {
-        fs::remove_all(p, ec);
-        if (ec) return ec;
-        ++recovery_.discarded_tmp;
-    }
-    if (ec) return ec;
-
-    // 2. msg/: every file that parses and has the length its header
-    //    promises is a message; anything else goes to corrupt/.
-    for (const auto& p : entries(msg_dir(), ec)) {
-        std::string name = p.filename().string();
-        Envelope env;
-        if (!mail::is_valid_queue_id(name)) {
-            move_to_corrupt(p, "not a queue id");
-        } else if (auto e = record::read_envelope(p, env)) {
-            move_to_corrupt(p, e.message());
-        } else if (env.id != name) {
-            move_to_corrupt(p, "id in header differs from file name");
+    std::vector<std::uint64_t> seqs;
+    for (fs::directory_iterator it(log_dir(), ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (auto seq = segment_seq(name)) {
+            seqs.push_back(*seq);
         } else {
-            index_.emplace(name, std::move(env));
+            copy_to_corrupt(it->path(), "not a segment name");
+            std::error_code ignored;  // a directory, say: then it just stays
+            fs::remove(it->path(), ignored);
         }
     }
     if (ec) return ec;
+    std::sort(seqs.begin(), seqs.end());
 
-    // 3. state/: newest recipient outcomes. An orphan (its message was being
-    //    removed) is deleted; a bad one is set aside and the message keeps
-    //    its original recipients: delivering twice beats losing mail.
-    for (const auto& p : entries(state_dir(), ec)) {
-        std::string name = p.filename().string();
-        auto it = index_.find(name);
-        if (it == index_.end()) {
-            fs::remove(p, ec);
-            if (ec) return ec;
+    for (std::uint64_t seq : seqs) {
+        const fs::path path = segment_path(seq);
+        next_seq_ = seq + 1;
+        auto seg = std::make_shared<Segment>();
+        seg->seq = seq;
+        seg->fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        std::string data;
+        if (!seg->fd) return posix::last_error();
+        if ((ec = util::read_file(path, data))) return ec;
+        seg->size = data.size();
+        segment::Reader reader(data);
+        if (!reader.has_magic()) {
+            // Not ours, or from a version we do not know: keep it for a human.
+            copy_to_corrupt(path, "no HOLDFAST-LOG 2 magic");
+            if (::unlink(path.c_str()) != 0) return posix::last_error();
             continue;
         }
-        std::string text;
-        Envelope env = it->second;
-        std::error_code e = util::read_file(p, text);
-        if (!e) e = record::decode_state(text, env);
-        if (e) {
-            move_to_corrupt(p, "state: " + e.message());
-            continue;
+        ++recovery_.segments;
+        segments_[seq] = seg;
+        bool copied = false;
+        auto bad_record = [&](const char* what, std::string_view id) {
+            spdlog::error("spool: {}: {} record for id={} does not parse; skipped", path.string(),
+                          what, id);
+            if (!copied) copy_to_corrupt(path, "a record does not parse");
+            copied = true;
+        };
+        while (auto rec = reader.next()) {
+            switch (rec->type) {
+                case RecordType::message: {
+                    auto nl = rec->payload.find('\n');
+                    Entry e;
+                    if (nl == std::string_view::npos ||
+                        record::parse_envelope_json(rec->payload.substr(0, nl), e.env) ||
+                        !mail::is_valid_queue_id(e.env.id) ||
+                        e.env.size != rec->payload.size() - nl - 1) {
+                        bad_record("message", "?");
+                        break;
+                    }
+                    e.msg_seg = seq;
+                    e.body_offset = rec->payload_offset + nl + 1;
+                    std::string id = e.env.id;
+                    index_.emplace(std::move(id), std::move(e));
+                    break;
+                }
+                case RecordType::state: {
+                    auto parts = segment::split_id(rec->payload);
+                    if (!parts) {
+                        bad_record("state", "?");
+                        break;
+                    }
+                    auto it = index_.find(std::string(parts->id));
+                    if (it == index_.end()) break;  // finished before: nothing to apply to
+                    Envelope env = it->second.env;
+                    if (record::apply_state_json(parts->rest, env)) {
+                        bad_record("state", parts->id);  // the older state stays
+                        break;
+                    }
+                    it->second.env = std::move(env);
+                    it->second.state_seg = seq;
+                    break;
+                }
+                case RecordType::done: {
+                    auto it = index_.find(std::string(rec->payload));
+                    if (it == index_.end()) break;
+                    if (it->second.msg_seg != seq) seg->done_for.insert(it->second.msg_seg);
+                    index_.erase(it);
+                    break;
+                }
+            }
         }
-        it->second = std::move(env);
+        if (reader.unread() > 0) {
+            ++recovery_.torn;
+            spdlog::warn(
+                "spool: {}: the last {} octets are not a whole record (a write cut "
+                "short by a crash; nothing in them was acknowledged)",
+                path.string(), reader.unread());
+        }
     }
-    if (ec) return ec;
+    for (const auto& [id, e] : index_) {
+        segments_[e.msg_seg]->refs++;
+        if (e.state_seg) segments_[e.state_seg]->refs++;
+    }
 
-    // 4. A crash between writing the last outcome and removing the message:
-    //    finish the removal now.
-    for (auto it = index_.begin(); it != index_.end();) {
-        if (it->second.has_pending()) {
-            ++it;
-            continue;
-        }
-        std::string id = it->first;
-        ++it;
-        if (auto e = remove_files(id)) return e;
-        ++recovery_.finished;
+    // A crash between a message's last outcome and its D record: write the
+    // D record now.
+    std::vector<Op> finished;
+    for (auto& [id, e] : index_) {
+        if (e.env.has_pending()) continue;
+        e.removed = true;
+        finished.push_back({static_cast<char>(RecordType::done), id, {}, id, {}, {}, {}});
     }
+    recovery_.finished = finished.size();
+    if (!finished.empty()) commit(finished);
+
+    if ((ec = import_v1())) return ec;
+    retire_segments();
     recovery_.loaded = index_.size();
-    for (const fs::path& d : {tmp_dir(), msg_dir(), state_dir(), corrupt_dir()}) {
-        if (auto e = util::fsync_directory(d)) return e;
-    }
-    spdlog::info("spool: dir={} messages={} discarded_tmp={} corrupt={} finished={}", dir_.string(),
-                 recovery_.loaded, recovery_.discarded_tmp, recovery_.corrupt, recovery_.finished);
+    spdlog::info("spool: dir={} messages={} segments={} torn={} corrupt={} finished={} imported={}",
+                 dir_.string(), recovery_.loaded, recovery_.segments, recovery_.torn,
+                 recovery_.corrupt, recovery_.finished, recovery_.imported);
     return {};
 }
 

@@ -8,6 +8,7 @@
 
 #include "mail/queue_id.hpp"
 #include "queue/record.hpp"
+#include "queue/segment.hpp"
 #include "queue/test_dir.hpp"
 
 using namespace holdfast::queue;
@@ -80,49 +81,72 @@ TEST(Spool, StoreThenReopenKeepsEnvelopesAndBytes) {
         ASSERT_FALSE(s->read_message(stored[i].id, body));
         EXPECT_EQ(body, bodies[i]);
     }
-    EXPECT_EQ(count(dir.path() / "tmp"), 0u);
+    EXPECT_EQ(s->recovery().segments, 1u);
+    EXPECT_EQ(s->recovery().torn, 0u);
 }
 
-TEST(Spool, RecoveryDiscardsTemporaryAndTornFiles) {
+TEST(Spool, RecoverySkipsATornTailAndNeverAppendsAfterIt) {
     TestDir dir;
     Envelope kept = envelope();
     {
         auto s = open_ok(dir.path());
         ASSERT_FALSE(store_sync(*s, kept, "hello\r\n"));
     }
-    // A crash mid-write leaves a partial file in tmp/ ...
-    write(dir.path() / "tmp" / holdfast::mail::new_queue_id(), "HOLDFAST-QUEUE 1\n{\"id\"");
-    // ... and a torn file in msg/ (storage that lied) is shorter than its header says.
-    Envelope torn = envelope();
-    torn.size = 1000;
-    write(dir.path() / "msg" / torn.id, record::encode_header(torn) + "only part");
-
+    // A crash in the middle of the next batch's write: part of a record.
+    fs::path first = dir.path() / "log" / "0000000000000001.seg";
+    std::string half;
+    Envelope lost = envelope();
+    segment::append_record(half, segment::RecordType::message, record::envelope_json(lost) + "\n",
+                           "never acknowledged");
+    half.resize(half.size() / 2);
+    { std::ofstream(first, std::ios::binary | std::ios::app) << half; }
+    Envelope later = envelope();
+    {
+        auto s = open_ok(dir.path());
+        EXPECT_EQ(s->recovery().torn, 1u);
+        EXPECT_EQ(s->recovery().corrupt, 0u);
+        ASSERT_EQ(s->list().size(), 1u);
+        EXPECT_EQ(s->list()[0].id, kept.id);
+        ASSERT_FALSE(store_sync(*s, later, "later\r\n"));
+    }
+    // The next run wrote to a new segment: both messages come back whole.
+    EXPECT_TRUE(fs::exists(dir.path() / "log" / "0000000000000002.seg"));
     auto s = open_ok(dir.path());
-    EXPECT_EQ(s->recovery().discarded_tmp, 1u);
-    EXPECT_EQ(s->recovery().corrupt, 1u);
-    ASSERT_EQ(s->list().size(), 1u);
-    EXPECT_EQ(s->list()[0].id, kept.id);
-    EXPECT_FALSE(s->get(torn.id));
-    EXPECT_EQ(count(dir.path() / "tmp"), 0u);
-    EXPECT_TRUE(fs::exists(dir.path() / "corrupt" / torn.id));
+    EXPECT_EQ(s->list().size(), 2u);
+    std::string body;
+    ASSERT_FALSE(s->read_message(later.id, body));
+    EXPECT_EQ(body, "later\r\n");
 }
 
-TEST(Spool, CorruptFilesAreSetAsideNotFatal) {
+TEST(Spool, UnreadableFilesAndRecordsAreSetAsideNotFatal) {
     TestDir dir;
-    fs::create_directories(dir.path() / "msg");
-    std::string a = holdfast::mail::new_queue_id(), b = holdfast::mail::new_queue_id();
-    write(dir.path() / "msg" / a, "HOLDFAST-QUEUE 1\n{not json}\nbody");
-    write(dir.path() / "msg" / b, "HOLDFAST-QUEUE 9\n{}\n");
-    write(dir.path() / "msg" / "README", "not a message");
-    Envelope wrong = envelope();
-    wrong.size = 0;
-    write(dir.path() / "msg" / holdfast::mail::new_queue_id(), record::encode_header(wrong));
+    fs::create_directories(dir.path() / "log");
+    write(dir.path() / "log" / "README", "not a segment");
+    write(dir.path() / "log" / "0000000000000007.seg", "HOLDFAST-QUEUE 1\n{}\n");
+    // A whole record (right CRC) whose envelope does not parse, between two good ones.
+    Envelope good1 = envelope(), good2 = envelope();
+    std::string seg(segment::kMagic);
+    for (const Envelope* e : {&good1, &good2}) {
+        Envelope sized = *e;
+        sized.size = 3;
+        segment::append_record(seg, segment::RecordType::message,
+                               record::envelope_json(sized) + "\n", "abc");
+        if (e == &good1) segment::append_record(seg, segment::RecordType::message, "{not json}\nx");
+    }
+    write(dir.path() / "log" / "0000000000000008.seg", seg);
 
     auto s = open_ok(dir.path());
-    EXPECT_EQ(s->recovery().corrupt, 4u);
-    EXPECT_TRUE(s->list().empty());
-    EXPECT_EQ(count(dir.path() / "corrupt"), 4u);
-    EXPECT_EQ(count(dir.path() / "msg"), 0u);
+    EXPECT_EQ(s->list().size(), 2u);
+    EXPECT_TRUE(s->get(good1.id));
+    EXPECT_TRUE(s->get(good2.id));
+    EXPECT_EQ(s->recovery().corrupt, 3u);
+    EXPECT_EQ(count(dir.path() / "corrupt"), 3u);
+    EXPECT_FALSE(fs::exists(dir.path() / "log" / "README"));
+    EXPECT_FALSE(fs::exists(dir.path() / "log" / "0000000000000007.seg"));
+    EXPECT_TRUE(fs::exists(dir.path() / "log" / "0000000000000008.seg"));  // still in use
+    // New segments are numbered after the highest one seen.
+    ASSERT_FALSE(store_sync(*s, envelope(), "m"));
+    EXPECT_TRUE(fs::exists(dir.path() / "log" / "0000000000000009.seg"));
 }
 
 TEST(Spool, UpdateRecipientsIsDurableAndRemovesWhenDone) {
@@ -156,7 +180,8 @@ TEST(Spool, UpdateRecipientsIsDurableAndRemovesWhenDone) {
     }
     auto s = open_ok(dir.path());
     EXPECT_TRUE(s->list().empty());
-    EXPECT_EQ(count(dir.path() / "state"), 0u);
+    // Nothing refers to the old segments any more: they are gone.
+    EXPECT_EQ(count(dir.path() / "log"), 0u);
 }
 
 TEST(Spool, ModifyStateIsDurableAndChangesOnlyTheMutablePart) {
@@ -222,23 +247,101 @@ TEST(Spool, ModifyStateIsDurableAndChangesOnlyTheMutablePart) {
     EXPECT_EQ(got->recipients[1].last_error, "451 again");
 }
 
-TEST(Spool, StateFilesWithoutMessageOrForOtherRecipientsAreHandled) {
+TEST(Spool, ImportsAVersionOneSpool) {
     TestDir dir;
-    Envelope e = envelope();
+    for (const char* sub : {"tmp", "msg", "state"}) fs::create_directories(dir.path() / sub);
+    auto v1 = [&](Envelope e, const std::string& body) {
+        e.size = body.size();
+        write(dir.path() / "msg" / e.id, record::encode_header(e) + body);
+        return e;
+    };
+    Envelope plain = v1(envelope(), "plain\r\n");
+    Envelope with_state = v1(envelope({"a@example.test", "b@example.test"}), "state\r\n");
+    Envelope st = with_state;
+    st.recipients[0].state = RecipientState::delivered;
+    st.held = true;
+    st.next_attempt = std::chrono::system_clock::time_point(std::chrono::seconds(1700000090));
+    write(dir.path() / "state" / with_state.id, record::encode_state(st));
+    Envelope bad_state = v1(envelope(), "bad state\r\n");
+    Envelope mismatch = bad_state;
+    mismatch.recipients[0].address = "mallory@example.test";
+    write(dir.path() / "state" / bad_state.id, record::encode_state(mismatch));
+    Envelope done = v1(envelope(), "done\r\n");
+    Envelope done_state = done;
+    done_state.recipients[0].state = RecipientState::delivered;
+    write(dir.path() / "state" / done.id, record::encode_state(done_state));
+    write(dir.path() / "state" / envelope().id, record::encode_state(envelope()));  // orphan
+    Envelope torn = envelope();
+    torn.size = 1000;
+    write(dir.path() / "msg" / torn.id, record::encode_header(torn) + "only part");
+    write(dir.path() / "tmp" / envelope().id, "HOLDFAST-QUEUE 1\n{\"id\"");
+
+    for (int run = 0; run < 2; ++run) {
+        auto s = open_ok(dir.path());
+        EXPECT_EQ(s->recovery().imported, run == 0 ? 3u : 0u);
+        ASSERT_EQ(s->list().size(), 3u);
+        EXPECT_EQ(*s->get(plain.id), plain);
+        EXPECT_EQ(*s->get(with_state.id), st);
+        EXPECT_EQ(*s->get(bad_state.id), bad_state);  // the unreadable state is ignored
+        EXPECT_FALSE(s->get(done.id));
+        EXPECT_FALSE(s->get(torn.id));
+        std::string body;
+        ASSERT_FALSE(s->read_message(with_state.id, body));
+        EXPECT_EQ(body, "state\r\n");
+        if (run == 0) {
+            EXPECT_EQ(s->recovery().corrupt, 2u);  // torn message, bad state
+        }
+        for (const char* sub : {"tmp", "msg", "state"}) {
+            EXPECT_FALSE(fs::exists(dir.path() / sub)) << sub;
+        }
+    }
+}
+
+TEST(Spool, SegmentsAreRetiredOnlyWhenNothingNeedsThem) {
+    TestDir dir;
+    const fs::path log = dir.path() / "log";
+    auto seg = [&](int n) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%016x.seg", static_cast<unsigned>(n));
+        return log / name;
+    };
+    const std::string big(17 * 1024 * 1024, 'b');  // closes its segment
+    Envelope a = envelope(), big1 = envelope(), b = envelope(), big2 = envelope();
     {
         auto s = open_ok(dir.path());
-        ASSERT_FALSE(store_sync(*s, e, "m\r\n"));
+        ASSERT_FALSE(store_sync(*s, a, "a"));
+        ASSERT_FALSE(store_sync(*s, big1, big));  // segment 1: a, big1
+        ASSERT_FALSE(store_sync(*s, b, "b"));     // segment 2 ...
+        ASSERT_FALSE(s->remove(a.id));            // ... with a's D record
+        ASSERT_FALSE(s->remove(b.id));
+        ASSERT_FALSE(store_sync(*s, big2, big));
+        ASSERT_FALSE(s->remove(big2.id));  // segment 3: big2's D record
+        ASSERT_FALSE(store_sync(*s, envelope(), "c"));
+        // Segment 2 holds no queued message, but its D record keeps `a` dead
+        // while segment 1 (a's M record, still needed for big1) exists.
+        EXPECT_TRUE(fs::exists(seg(1)));
+        EXPECT_TRUE(fs::exists(seg(2)));
     }
-    Envelope other = envelope({"x@example.test", "y@example.test"});
-    write(dir.path() / "state" / other.id, record::encode_state(other));  // orphan
-    Envelope mismatch = e;
-    mismatch.recipients[0].address = "mallory@example.test";
-    write(dir.path() / "state" / e.id, record::encode_state(mismatch));
+    {
+        auto s = open_ok(dir.path());
+        EXPECT_FALSE(s->get(a.id));
+        EXPECT_FALSE(s->get(b.id));
+        EXPECT_FALSE(s->get(big2.id));
+        EXPECT_EQ(s->list().size(), 2u);
+        EXPECT_TRUE(fs::exists(seg(2)));
+        ASSERT_FALSE(s->remove(big1.id));
+        ASSERT_FALSE(store_sync(*s, envelope(), "d"));  // flushes the D record
+        // Segments are retired after the callbacks of the batch that freed
+        // them, before the writer takes its next batch.
+        ASSERT_FALSE(store_sync(*s, envelope(), "e"));
+        // Segment 1 is free, and then segment 2 too.
+        EXPECT_FALSE(fs::exists(seg(1)));
+        EXPECT_FALSE(fs::exists(seg(2)));
+    }
     auto s = open_ok(dir.path());
-    ASSERT_TRUE(s->get(e.id));
-    EXPECT_EQ(s->get(e.id)->recipients[0].address, "alice@example.test");
-    EXPECT_EQ(s->recovery().corrupt, 1u);
-    EXPECT_EQ(count(dir.path() / "state"), 0u);
+    EXPECT_EQ(s->list().size(), 3u);
+    EXPECT_FALSE(s->get(a.id));
+    EXPECT_FALSE(s->get(big1.id));
 }
 
 TEST(Spool, RemoveDeletesAndReportsUnknownIds) {

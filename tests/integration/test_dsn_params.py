@@ -5,6 +5,7 @@ import json
 import socket
 import time
 
+import spool_log
 from smtpwire import Wire
 
 PORT = 2525
@@ -99,9 +100,9 @@ def test_valid_parameters_are_stored_with_the_message(holdfast_factory):
     assert "recipient: <carol@customer.test>" in show.stdout
     assert "Subject: dsn" in show.stdout
 
-    # The spool file itself (docs/queue-format.md) keeps them across a restart.
+    # The spool's log itself (docs/queue-format.md) keeps them across a restart.
     h.stop()
-    header = json.loads((h.dir / "spool" / "msg" / qid).read_bytes().split(b"\n")[1])
+    header = spool_log.envelope(h.dir / "spool", qid)
     assert header["ret"] == "full" and header["envid"] == "QQ+314"
     assert header["recipients"][0]["notify"] == "success,delay"
     assert header["recipients"][0]["orcpt"] == "rfc822;Carol@Customer.test"
@@ -121,8 +122,8 @@ def test_without_parameters_nothing_is_stored(holdfast_factory):
     m = control(h, {"cmd": "show", "id": qid})["message"]
     assert m["ret"] == "" and m["envid"] == ""
     assert m["recipient_details"][0]["notify"] == ""
-    header = (h.dir / "spool" / "msg" / qid).read_bytes().split(b"\n")[1]
-    assert b'"ret"' not in header and b'"notify"' not in header
+    header = spool_log.envelope(h.dir / "spool", qid)
+    assert "ret" not in header and "notify" not in header["recipients"][0]
 
 
 def test_malformed_parameters_are_refused_with_501(holdfast_factory):

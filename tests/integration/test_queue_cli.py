@@ -10,6 +10,8 @@ import random
 
 import pytest
 
+import spool_log
+
 CONFIG = """
 [server]
 hostname = "mx.example.test"
@@ -33,20 +35,32 @@ def queue_id(arrival_us):
     return time_part + "".join(random.choice(ALPHABET) for _ in range(4))
 
 
-def write_message(spool, sender, recipients, body, arrival_us=1700000000_000000, state=None):
-    """Writes msg/<ID> (and state/<ID> when state is given) as the spool does."""
-    qid = queue_id(arrival_us)
+def envelope_json(qid, sender, recipients, body, arrival_us):
     rcpts = [{"address": a, "kind": k, "state": s, "last_error": e} for a, k, s, e in recipients]
-    header = {"id": qid, "sender": sender, "recipients": rcpts, "arrival": arrival_us,
-              "client": "client.example [127.0.0.2]", "auth_user": "", "smtputf8": False,
-              "size": len(body)}
-    for sub in ("tmp", "msg", "state", "corrupt"):
-        (spool / sub).mkdir(parents=True, exist_ok=True)
-    data = b"HOLDFAST-QUEUE 1\n" + json.dumps(header).encode() + b"\n" + body
-    (spool / "msg" / qid).write_bytes(data)
+    return json.dumps({"id": qid, "sender": sender, "recipients": rcpts, "arrival": arrival_us,
+                       "client": "client.example [127.0.0.2]", "auth_user": "", "smtputf8": False,
+                       "size": len(body)}).encode()
+
+
+def write_message(spool, sender, recipients, body, arrival_us=1700000000_000000, state=None):
+    """Appends the message's M record (and an S record when state is given)
+    to the spool's log, as the spool does."""
+    qid = queue_id(arrival_us)
+    recs = [(b"M", envelope_json(qid, sender, recipients, body, arrival_us) + b"\n" + body)]
     if state is not None:
         line = json.dumps({"recipients": state["recipients"], "next_attempt": state["next_attempt"]})
-        (spool / "state" / qid).write_bytes(b"HOLDFAST-STATE 1\n" + line.encode() + b"\n")
+        recs.append((b"S", qid.encode() + b"\n" + line.encode()))
+    spool_log.append(spool, *recs)
+    return qid
+
+
+def write_v1_message(spool, sender, recipients, body, arrival_us=1700000000_000000):
+    """msg/<ID> as spool version 1 (one file per message) wrote it."""
+    qid = queue_id(arrival_us)
+    for sub in ("tmp", "msg", "state", "corrupt"):
+        (spool / sub).mkdir(parents=True, exist_ok=True)
+    header = envelope_json(qid, sender, recipients, body, arrival_us)
+    (spool / "msg" / qid).write_bytes(b"HOLDFAST-QUEUE 1\n" + header + b"\n" + body)
     return qid
 
 
@@ -144,27 +158,56 @@ def test_queue_delete(hf):
     b = write_message(spool, "s@example.org", [("bob@example.test", "local", "pending", "")], BODY)
     r = hf.cli("queue", "delete", a)
     assert r.returncode == 0, r.stderr
-    assert not (spool / "msg" / a).exists()
+    assert (b"D", a.encode()) in spool_log.records(spool)
     r = hf.cli("queue", "delete", "NOSUCHID0000000", b)
     assert r.returncode == 1
     assert "holdfast: no such message: NOSUCHID0000000" in r.stderr
-    assert not (spool / "msg" / b).exists()  # the existing one is still deleted
+    assert (b"D", b.encode()) in spool_log.records(spool)  # the existing one is still deleted
     assert json.loads(hf.cli("queue", "list", "--json").stdout) == []
 
 
 def test_queue_recovery_on_direct_access(hf):
     spool = spool_of(hf)
     good = write_message(spool, "s@example.org", [("alice@example.test", "local", "pending", "")], BODY)
+    # A crash in the middle of appending the next record: its first half.
+    torn = spool_log.frame(b"M", envelope_json("1K15T0RN0000000", "s@example.org",
+                                               [("bob@example.test", "local", "pending", "")],
+                                               BODY, 1700000000_000000) + b"\n" + BODY)
+    seg = spool_log.segments(spool)[0]
+    with open(seg, "ab") as f:
+        f.write(torn[:len(torn) // 2])
+    (spool / "log" / "notes.txt").write_text("not a segment")
+    r = hf.cli("queue", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [m["id"] for m in json.loads(r.stdout)] == [good]
+    assert (f"holdfast: spool: var/spool/log/{seg.name}: the last {len(torn) // 2} octets "
+            "are not a whole record") in r.stderr
+    assert "holdfast: spool: corrupt file var/spool/log/notes.txt (not a segment name)" in r.stderr
+    assert (spool / "corrupt" / "notes.txt").exists()
+    assert not (spool / "log" / "notes.txt").exists()
+
+
+def test_queue_imports_a_version_1_spool(hf):
+    spool = spool_of(hf)
+    good = write_v1_message(spool, "s@example.org", [("alice@example.test", "local", "pending", "")],
+                            BODY)
     (spool / "tmp" / "half-written").write_bytes(b"HOLDFAST-QUEUE 1\n{")
-    torn = write_message(spool, "s@example.org", [("bob@example.test", "local", "pending", "")], BODY)
+    torn = write_v1_message(spool, "s@example.org", [("bob@example.test", "local", "pending", "")],
+                            BODY)
     data = (spool / "msg" / torn).read_bytes()
     (spool / "msg" / torn).write_bytes(data[:-5])
     r = hf.cli("queue", "list", "--json")
     assert r.returncode == 0, r.stderr
     assert [m["id"] for m in json.loads(r.stdout)] == [good]
     assert f"holdfast: spool: corrupt file var/spool/msg/{torn}" in r.stderr
-    assert not (spool / "tmp" / "half-written").exists()
     assert (spool / "corrupt" / torn).exists()
+    for old in ("tmp", "msg", "state"):
+        assert not (spool / old).exists()
+    # Imported into the log: the message and its bytes are there from now on.
+    assert spool_log.envelope(spool, good)["recipients"][0]["address"] == "alice@example.test"
+    r = hf.cli("queue", "show", good)
+    assert r.returncode == 0, r.stderr
+    assert "Subject: hello" in r.stdout
 
 
 def test_queue_refuses_spool_held_by_daemon(hf):

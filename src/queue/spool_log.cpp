@@ -1,0 +1,269 @@
+// The spool's writer: one thread appends every record waiting at that moment
+// to the active segment with one write and makes them durable with one
+// fdatasync (group commit), then updates the index and tells the callers.
+// Under load a batch grows by itself: the more sessions wait, the more share
+// one flush; a lone session waits for its own flush only. It also starts new
+// segments and retires the ones nothing refers to any more.
+#include <spdlog/spdlog.h>
+
+#include "mail/queue_id.hpp"
+#include "queue/record.hpp"
+#include "queue/segment.hpp"
+#include "queue/spool.hpp"
+#include "util/file.hpp"
+
+namespace holdfast::queue {
+
+namespace fs = std::filesystem;
+using segment::RecordType;
+
+namespace {
+// A segment is closed once it holds this much; smaller segments are retired
+// sooner, larger ones cost fewer file creations.
+constexpr std::uint64_t kSegmentTarget = 16 * 1024 * 1024;
+}  // namespace
+
+void Spool::store(Envelope env, std::string message, std::function<void(std::error_code)> done) {
+    env.size = message.size();
+    // The state part starts empty: an S record comes with the first outcome.
+    env.next_attempt = {};
+    env.warned = env.held = false;
+    if (!mail::is_valid_queue_id(env.id)) {
+        if (done) done(Errc::bad_queue_id);
+        return;
+    }
+    std::string head = record::envelope_json(env);
+    head += '\n';
+    std::string id = env.id;
+    enqueue({static_cast<char>(RecordType::message),
+             std::move(id),
+             std::move(env),
+             std::move(head),
+             std::move(message),
+             std::move(done),
+             {}});
+}
+
+void Spool::enqueue(Op op) {
+    {
+        std::lock_guard lock(pending_mu_);
+        if (!stopping_) {
+            pending_.push_back(std::move(op));
+            pending_cv_.notify_one();
+            return;
+        }
+    }
+    // Closing: refused at once, on the caller's thread (a D record left
+    // unwritten only means that message is delivered again after a restart).
+    if (op.done) op.done(Errc::shutting_down);
+}
+
+void Spool::writer_loop() {
+    std::vector<Op> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(pending_mu_);
+            pending_cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+            if (pending_.empty()) return;  // stopping, and every accepted record is done
+            batch.swap(pending_);
+        }
+        commit(batch);
+        batch.clear();
+    }
+}
+
+std::error_code Spool::start_segment() {
+    auto seg = std::make_shared<Segment>();
+    seg->seq = next_seq_++;
+    fs::path path = segment_path(seg->seq);
+    seg->fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!seg->fd) return posix::last_error();
+    // The magic flushed and the name made durable before any record goes in.
+    std::error_code ec = posix::write_all(seg->fd.get(), segment::kMagic);
+    if (!ec && ::fdatasync(seg->fd.get()) != 0) ec = posix::last_error();
+    if (!ec) ec = util::fsync_directory(log_dir());
+    if (ec) {
+        ::unlink(path.c_str());
+        return ec;
+    }
+    seg->size = segment::kMagic.size();
+    {
+        std::lock_guard lock(index_mu_);
+        segments_[seg->seq] = seg;
+    }
+    active_ = std::move(seg);
+    return {};
+}
+
+// Appends the batch's records (those without an error yet) and flushes them.
+// offsets[i] is where op i's payload starts in the active segment.
+std::error_code Spool::append(std::vector<Op>& batch, std::vector<std::uint64_t>& offsets) {
+    if (!active_) {
+        if (auto ec = start_segment()) return ec;
+    }
+    std::string buf;
+    std::size_t total = 0;
+    for (const auto& op : batch)
+        total += segment::kRecordHeader + op.head.size() + op.message.size();
+    buf.reserve(total);
+    offsets.assign(batch.size(), 0);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].ec) continue;
+        offsets[i] = active_->size + buf.size() + segment::kRecordHeader;
+        segment::append_record(buf, static_cast<RecordType>(batch[i].type), batch[i].head,
+                               batch[i].message);
+    }
+    if (buf.empty()) return {};
+    std::error_code ec;
+    std::size_t written = 0;
+    while (!ec && written < buf.size()) {
+        ssize_t n = ::pwrite(active_->fd.get(), buf.data() + written, buf.size() - written,
+                             static_cast<off_t>(active_->size + written));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) ec = posix::last_error();
+        if (n > 0) written += static_cast<std::size_t>(n);
+    }
+    if (!ec && ::fdatasync(active_->fd.get()) != 0) ec = posix::last_error();
+    if (ec) {
+        // What reached the file is unknown (after a failed fdatasync even
+        // the page cache cannot be trusted): append nothing more here, so
+        // that no acknowledged record ever follows a damaged one.
+        spdlog::error("spool: writing {} failed: {}; starting a new segment",
+                      segment_path(active_->seq).string(), ec.message());
+        active_->size += written;
+        active_.reset();
+        return ec;
+    }
+    active_->size += buf.size();
+    return {};
+}
+
+void Spool::commit(std::vector<Op>& batch) {
+    {
+        // An id already queued is refused (ids are random, but a collision
+        // must never shadow acknowledged mail).
+        std::lock_guard lock(index_mu_);
+        for (auto& op : batch) {
+            if (op.type == static_cast<char>(RecordType::message) && index_.count(op.id)) {
+                op.ec = Errc::duplicate_id;
+            }
+        }
+    }
+    std::vector<std::uint64_t> offsets;
+    const std::error_code ec = append(batch, offsets);
+    const std::uint64_t seq = active_ ? active_->seq : 0;
+    std::function<void(const std::string&)> on_stored;
+    {
+        std::lock_guard lock(index_mu_);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            Op& op = batch[i];
+            if (op.ec) continue;
+            if (ec && op.type == static_cast<char>(RecordType::done)) {
+                // Not written; the message is finished all the same.
+                account(op, 0, 0);
+                continue;
+            }
+            if (ec) {
+                op.ec = ec;
+                continue;
+            }
+            account(op, seq, offsets[i]);
+        }
+        on_stored = on_stored_;
+    }
+    for (auto& op : batch) {
+        if (op.type != static_cast<char>(RecordType::message)) {
+            if (op.done) op.done(op.ec);
+            continue;
+        }
+        if (op.ec) {
+            spdlog::error("id={} from=<{}> status=store-failed error=\"{}\"", op.id, op.env.sender,
+                          op.ec.message());
+        } else {
+            // The session logs the "status=queued" event with the client;
+            // this is the spool's detail (how many shared the flush).
+            spdlog::debug("id={} size={} nrcpt={} batch={} status=stored", op.id, op.env.size,
+                          op.env.recipients.size(), batch.size());
+        }
+        if (op.done) op.done(op.ec);
+    }
+    if (on_stored) {
+        for (const auto& op : batch) {
+            if (op.type == static_cast<char>(RecordType::message) && !op.ec) on_stored(op.id);
+        }
+    }
+    if (active_ && active_->size >= kSegmentTarget) active_.reset();
+    retire_segments();
+}
+
+// The index and the segments' reference counts after op's record went to
+// segment seq (0: a D record that could not be written). index_mu_ is held.
+void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offset) {
+    auto ref = [this](std::uint64_t s, int delta) {
+        auto it = segments_.find(s);
+        if (it != segments_.end()) it->second->refs += static_cast<std::size_t>(delta);
+    };
+    switch (static_cast<RecordType>(op.type)) {
+        case RecordType::message: {
+            Entry e;
+            e.env = op.env;
+            e.msg_seg = seq;
+            e.body_offset = payload_offset + op.head.size();
+            index_.emplace(op.id, std::move(e));
+            ref(seq, +1);
+            break;
+        }
+        case RecordType::state: {
+            auto it = index_.find(op.id);
+            if (it == index_.end()) break;
+            if (it->second.state_seg) ref(it->second.state_seg, -1);
+            it->second.state_seg = seq;
+            ref(seq, +1);
+            break;
+        }
+        case RecordType::done: {
+            auto it = index_.find(op.id);
+            if (it == index_.end()) break;
+            ref(it->second.msg_seg, -1);
+            if (it->second.state_seg) ref(it->second.state_seg, -1);
+            if (seq && seq != it->second.msg_seg) {
+                auto s = segments_.find(seq);
+                if (s != segments_.end()) s->second->done_for.insert(it->second.msg_seg);
+            }
+            index_.erase(it);
+            break;
+        }
+    }
+}
+
+// Deletes the segments nothing needs any more (docs/queue-format.md,
+// "Retiring segments"), in rounds: a segment whose D records point at one
+// deleted in this round waits for that deletion to be durable first.
+void Spool::retire_segments() {
+    for (;;) {
+        std::vector<std::shared_ptr<Segment>> gone;
+        {
+            std::lock_guard lock(index_mu_);
+            for (const auto& [seq, seg] : segments_) {
+                if (seg == active_ || seg->refs != 0) continue;
+                bool needed = false;
+                for (auto other : seg->done_for) needed = needed || segments_.count(other);
+                if (!needed) gone.push_back(seg);
+            }
+            for (const auto& seg : gone) segments_.erase(seg->seq);
+        }
+        if (gone.empty()) return;
+        for (const auto& seg : gone) {
+            if (::unlink(segment_path(seg->seq).c_str()) != 0 && errno != ENOENT) {
+                spdlog::error("spool: removing {} failed: {}", segment_path(seg->seq).string(),
+                              posix::last_error().message());
+            }
+        }
+        if (auto ec = util::fsync_directory(log_dir())) {
+            spdlog::error("spool: fsync of {} failed: {}", log_dir().string(), ec.message());
+            return;
+        }
+    }
+}
+
+}  // namespace holdfast::queue
