@@ -45,6 +45,7 @@ Spool::Spool(fs::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd
 
 Spool::~Spool() {
     {
+        std::lock_guard appending(append_mu_);
         std::lock_guard lock(pending_mu_);
         stopping_ = true;
     }
@@ -161,7 +162,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
                 std::lock_guard lock(index_mu_);
                 index_[id].removed = true;
             }
-            enqueue({static_cast<char>(segment::RecordType::done), id, {}, id, {}, {}, {}});
+            enqueue(make_op(static_cast<char>(segment::RecordType::done), id, id));
             spdlog::info("id={} status=removed reason=done", id);
             return {};
         }
@@ -172,13 +173,8 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
             std::lock_guard lock(index_mu_);
             index_[id].env = std::move(env);
         }
-        enqueue({static_cast<char>(segment::RecordType::state),
-                 id,
-                 {},
-                 std::move(head),
-                 {},
-                 [promise](std::error_code ec) { promise->set_value(ec); },
-                 {}});
+        enqueue(make_op(static_cast<char>(segment::RecordType::state), id, std::move(head), {},
+                        [promise](std::error_code ec) { promise->set_value(ec); }));
     }
     return flushed.get();
 }
@@ -191,7 +187,7 @@ std::error_code Spool::remove(const std::string& id) {
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         it->second.removed = true;
     }
-    enqueue({static_cast<char>(segment::RecordType::done), id, {}, id, {}, {}, {}});
+    enqueue(make_op(static_cast<char>(segment::RecordType::done), id, id));
     spdlog::info("id={} status=removed reason=deleted", id);
     return {};
 }

@@ -97,22 +97,27 @@ class Spool {
     struct Segment {
         std::uint64_t seq = 0;
         posix::UniqueFd fd;
-        std::uint64_t size = 0;  // octets in the file (the writer's)
+        std::uint64_t size = 0;  // octets in the file (guarded by append_mu_)
+        bool failed = false;     // a write or flush failed: nothing in it is acknowledged any more
         std::size_t refs = 0;    // queued messages whose M or newest S record is here
         // Segments holding the M records of this one's D records: while one
         // of them exists, deleting this one would bring those messages back.
         std::set<std::uint64_t> done_for;
     };
-    // One record waiting for the writer: M (a store), S (a state update) or
-    // D (a removal), with whom to tell once it is durable.
+    // One record: M (a store), S (a state update) or D (a removal), with
+    // whom to tell once it is durable. The caller's thread appends it to the
+    // active segment (so a removal is in the page cache, where kill -9
+    // cannot undo it, before remove() returns); the writer thread flushes.
     struct Op {
-        char type;  // segment::RecordType
+        char type = 0;  // segment::RecordType
         std::string id;
         Envelope env;         // M: the envelope (with the imported state, for an import)
         std::string head;     // the payload before the message bytes
         std::string message;  // M: the bytes
         std::function<void(std::error_code)> done;
         std::error_code ec;
+        std::shared_ptr<Segment> seg;      // where it was appended
+        std::uint64_t payload_offset = 0;  // there
     };
     // A message in the index: its envelope (with its newest state) and where
     // its records are. The location is the writer's, set when its records
@@ -128,10 +133,13 @@ class Spool {
     Spool(std::filesystem::path dir, int lock_fd);
     std::error_code recover();    // spool_recover.cpp
     std::error_code import_v1();  // spool_import.cpp
-    void writer_loop();           // spool_log.cpp from here on
-    void enqueue(Op op);
-    void commit(std::vector<Op>& batch);
-    std::error_code append(std::vector<Op>& batch, std::vector<std::uint64_t>& offsets);
+    static Op make_op(char type, std::string id, std::string head, std::string message = {},
+                      std::function<void(std::error_code)> done = {});
+    void writer_loop();                   // spool_log.cpp from here on
+    bool append(Op& op);                  // false (op.ec set) when it could not be appended
+    void enqueue(Op op);                  // append, then hand it to the writer
+    void commit(std::vector<Op>& batch);  // flush the appended batch, then tell
+    void append_and_commit(std::vector<Op>& batch);  // before the writer runs (recovery)
     std::error_code start_segment();
     void account(const Op& op, std::uint64_t seg, std::uint64_t payload_offset);
     void retire_segments();
@@ -153,12 +161,13 @@ class Spool {
 
     std::mutex modify_mu_;  // one read-modify-write of a state at a time
 
-    // The writer's own: the segment being appended to (nullptr: start one
-    // before the next append) and the next SEQ.
+    // Appends are serialised: the segment being appended to (nullptr: start
+    // one before the next append) and the next SEQ.
+    std::mutex append_mu_;
     std::shared_ptr<Segment> active_;
     std::uint64_t next_seq_ = 1;
 
-    std::mutex pending_mu_;  // guards pending_ and stopping_
+    std::mutex pending_mu_;  // guards pending_ (appended, not yet flushed) and stopping_
     std::condition_variable pending_cv_;
     std::vector<Op> pending_;
     bool stopping_ = false;

@@ -48,7 +48,7 @@ std::error_code Spool::import_v1() {
     std::vector<fs::path> imported_files;
     auto flush = [&]() -> std::error_code {
         if (batch.empty()) return {};
-        commit(batch);
+        append_and_commit(batch);
         for (const auto& op : batch) {
             if (op.ec) return op.ec;  // the files stay: imported on the next start
         }
@@ -100,21 +100,12 @@ std::error_code Spool::import_v1() {
             continue;
         }
         std::string head = record::envelope_json(env) + '\n';
-        batch.push_back({static_cast<char>(RecordType::message),
-                         id,
-                         env,
-                         std::move(head),
-                         std::move(body),
-                         {},
-                         {}});
+        batch.push_back(
+            make_op(static_cast<char>(RecordType::message), id, std::move(head), std::move(body)));
+        batch.back().env = env;
         if (has_state) {
-            batch.push_back({static_cast<char>(RecordType::state),
-                             id,
-                             {},
-                             id + '\n' + record::state_json(env),
-                             {},
-                             {},
-                             {}});
+            batch.push_back(make_op(static_cast<char>(RecordType::state), id,
+                                    id + '\n' + record::state_json(env)));
         }
         imported_files.push_back(p);
         imported_files.push_back(state_file);

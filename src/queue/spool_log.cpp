@@ -1,9 +1,10 @@
-// The spool's writer: one thread appends every record waiting at that moment
-// to the active segment with one write and makes them durable with one
+// The spool's log. Callers append their records to the active segment on
+// their own thread, one at a time (append_mu_); one writer thread takes every
+// record appended since its last round, makes them durable with one
 // fdatasync (group commit), then updates the index and tells the callers.
 // Under load a batch grows by itself: the more sessions wait, the more share
-// one flush; a lone session waits for its own flush only. It also starts new
-// segments and retires the ones nothing refers to any more.
+// one flush; a lone session waits for its own flush only. The writer also
+// retires the segments nothing refers to any more.
 #include <spdlog/spdlog.h>
 
 #include "mail/queue_id.hpp"
@@ -35,27 +36,79 @@ void Spool::store(Envelope env, std::string message, std::function<void(std::err
     std::string head = record::envelope_json(env);
     head += '\n';
     std::string id = env.id;
-    enqueue({static_cast<char>(RecordType::message),
-             std::move(id),
-             std::move(env),
-             std::move(head),
-             std::move(message),
-             std::move(done),
-             {}});
+    Op op = make_op(static_cast<char>(RecordType::message), std::move(id), std::move(head),
+                    std::move(message), std::move(done));
+    op.env = std::move(env);
+    enqueue(std::move(op));
+}
+
+Spool::Op Spool::make_op(char type, std::string id, std::string head, std::string message,
+                         std::function<void(std::error_code)> done) {
+    Op op;
+    op.type = type;
+    op.id = std::move(id);
+    op.head = std::move(head);
+    op.message = std::move(message);
+    op.done = std::move(done);
+    return op;
+}
+
+bool Spool::append(Op& op) {
+    if (op.type == static_cast<char>(RecordType::message)) {
+        // An id already queued is refused (ids are random, but a collision
+        // must never shadow acknowledged mail).
+        std::lock_guard lock(index_mu_);
+        if (index_.count(op.id)) op.ec = Errc::duplicate_id;
+    }
+    if (!op.ec && !active_) op.ec = start_segment();
+    if (op.ec) return false;
+    std::string rec;
+    rec.reserve(segment::kRecordHeader + op.head.size() + op.message.size());
+    segment::append_record(rec, static_cast<RecordType>(op.type), op.head, op.message);
+    std::size_t written = 0;
+    while (written < rec.size()) {
+        ssize_t n = ::pwrite(active_->fd.get(), rec.data() + written, rec.size() - written,
+                             static_cast<off_t>(active_->size + written));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            op.ec = posix::last_error();
+            // What reached the file is unknown: append nothing more there,
+            // so that no acknowledged record ever follows a damaged one.
+            spdlog::error("spool: writing {} failed: {}; starting a new segment",
+                          segment_path(active_->seq).string(), op.ec.message());
+            active_->failed = true;
+            active_.reset();
+            return false;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    op.seg = active_;
+    op.payload_offset = active_->size + segment::kRecordHeader;
+    active_->size += rec.size();
+    if (active_->size >= kSegmentTarget) active_.reset();  // closed: the next append starts one
+    return true;
 }
 
 void Spool::enqueue(Op op) {
     {
-        std::lock_guard lock(pending_mu_);
-        if (!stopping_) {
+        std::lock_guard appending(append_mu_);
+        bool closing;
+        {
+            std::lock_guard lock(pending_mu_);
+            closing = stopping_;  // stable: set under append_mu_ too
+        }
+        if (closing) {
+            op.ec = Errc::shutting_down;
+        } else if (append(op)) {
+            std::lock_guard lock(pending_mu_);  // in append order
             pending_.push_back(std::move(op));
             pending_cv_.notify_one();
             return;
         }
     }
-    // Closing: refused at once, on the caller's thread (a D record left
-    // unwritten only means that message is delivered again after a restart).
-    if (op.done) op.done(Errc::shutting_down);
+    // Refused at once, on the caller's thread (a D record left unwritten
+    // only means that message is delivered again after a restart).
+    if (op.done) op.done(op.ec);
 }
 
 void Spool::writer_loop() {
@@ -64,7 +117,7 @@ void Spool::writer_loop() {
         {
             std::unique_lock lock(pending_mu_);
             pending_cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-            if (pending_.empty()) return;  // stopping, and every accepted record is done
+            if (pending_.empty()) return;  // stopping, and every appended record is done
             batch.swap(pending_);
         }
         commit(batch);
@@ -95,79 +148,50 @@ std::error_code Spool::start_segment() {
     return {};
 }
 
-// Appends the batch's records (those without an error yet) and flushes them.
-// offsets[i] is where op i's payload starts in the active segment.
-std::error_code Spool::append(std::vector<Op>& batch, std::vector<std::uint64_t>& offsets) {
-    if (!active_) {
-        if (auto ec = start_segment()) return ec;
+void Spool::append_and_commit(std::vector<Op>& batch) {
+    {
+        std::lock_guard appending(append_mu_);
+        for (auto& op : batch) append(op);
     }
-    std::string buf;
-    std::size_t total = 0;
-    for (const auto& op : batch)
-        total += segment::kRecordHeader + op.head.size() + op.message.size();
-    buf.reserve(total);
-    offsets.assign(batch.size(), 0);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (batch[i].ec) continue;
-        offsets[i] = active_->size + buf.size() + segment::kRecordHeader;
-        segment::append_record(buf, static_cast<RecordType>(batch[i].type), batch[i].head,
-                               batch[i].message);
-    }
-    if (buf.empty()) return {};
-    std::error_code ec;
-    std::size_t written = 0;
-    while (!ec && written < buf.size()) {
-        ssize_t n = ::pwrite(active_->fd.get(), buf.data() + written, buf.size() - written,
-                             static_cast<off_t>(active_->size + written));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) ec = posix::last_error();
-        if (n > 0) written += static_cast<std::size_t>(n);
-    }
-    if (!ec && ::fdatasync(active_->fd.get()) != 0) ec = posix::last_error();
-    if (ec) {
-        // What reached the file is unknown (after a failed fdatasync even
-        // the page cache cannot be trusted): append nothing more here, so
-        // that no acknowledged record ever follows a damaged one.
-        spdlog::error("spool: writing {} failed: {}; starting a new segment",
-                      segment_path(active_->seq).string(), ec.message());
-        active_->size += written;
-        active_.reset();
-        return ec;
-    }
-    active_->size += buf.size();
-    return {};
+    commit(batch);
 }
 
 void Spool::commit(std::vector<Op>& batch) {
-    {
-        // An id already queued is refused (ids are random, but a collision
-        // must never shadow acknowledged mail).
-        std::lock_guard lock(index_mu_);
-        for (auto& op : batch) {
-            if (op.type == static_cast<char>(RecordType::message) && index_.count(op.id)) {
-                op.ec = Errc::duplicate_id;
-            }
-        }
+    // One fdatasync per segment the batch wrote to: one, or two when a
+    // segment was closed in between.
+    std::map<Segment*, std::error_code> flushed;
+    for (const auto& op : batch) {
+        if (op.ec || flushed.count(op.seg.get())) continue;
+        std::error_code ec;
+        if (::fdatasync(op.seg->fd.get()) != 0) ec = posix::last_error();
+        flushed[op.seg.get()] = ec;
     }
-    std::vector<std::uint64_t> offsets;
-    const std::error_code ec = append(batch, offsets);
-    const std::uint64_t seq = active_ ? active_->seq : 0;
+    for (auto& [seg, ec] : flushed) {
+        std::lock_guard appending(append_mu_);
+        if (ec && !seg->failed) {
+            // After a failed flush even the page cache cannot be trusted, and
+            // a later fdatasync may report success for data that is lost:
+            // nothing in this segment is acknowledged from now on.
+            spdlog::error("spool: flushing {} failed: {}; starting a new segment",
+                          segment_path(seg->seq).string(), ec.message());
+            seg->failed = true;
+            if (active_.get() == seg) active_.reset();
+        }
+        if (seg->failed && !ec) ec = make_error_code(std::errc::io_error);
+    }
     std::function<void(const std::string&)> on_stored;
     {
         std::lock_guard lock(index_mu_);
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            Op& op = batch[i];
+        for (auto& op : batch) {
             if (op.ec) continue;
+            std::error_code ec = flushed[op.seg.get()];
             if (ec && op.type == static_cast<char>(RecordType::done)) {
-                // Not written; the message is finished all the same.
-                account(op, 0, 0);
-                continue;
-            }
-            if (ec) {
+                account(op, 0, 0);  // not durable, but the message is finished all the same
+            } else if (ec) {
                 op.ec = ec;
-                continue;
+            } else {
+                account(op, op.seg->seq, op.payload_offset);
             }
-            account(op, seq, offsets[i]);
         }
         on_stored = on_stored_;
     }
@@ -192,7 +216,6 @@ void Spool::commit(std::vector<Op>& batch) {
             if (op.type == static_cast<char>(RecordType::message) && !op.ec) on_stored(op.id);
         }
     }
-    if (active_ && active_->size >= kSegmentTarget) active_.reset();
     retire_segments();
 }
 
@@ -243,6 +266,7 @@ void Spool::retire_segments() {
     for (;;) {
         std::vector<std::shared_ptr<Segment>> gone;
         {
+            std::lock_guard appending(append_mu_);  // active_ stays put
             std::lock_guard lock(index_mu_);
             for (const auto& [seq, seg] : segments_) {
                 if (seg == active_ || seg->refs != 0) continue;

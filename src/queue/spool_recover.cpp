@@ -138,10 +138,10 @@ std::error_code Spool::recover() {
     for (auto& [id, e] : index_) {
         if (e.env.has_pending()) continue;
         e.removed = true;
-        finished.push_back({static_cast<char>(RecordType::done), id, {}, id, {}, {}, {}});
+        finished.push_back(make_op(static_cast<char>(RecordType::done), id, id));
     }
     recovery_.finished = finished.size();
-    if (!finished.empty()) commit(finished);
+    if (!finished.empty()) append_and_commit(finished);
 
     if ((ec = import_v1())) return ec;
     retire_segments();

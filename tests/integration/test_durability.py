@@ -9,22 +9,23 @@ import time
 from holdfast_config import config_text
 
 PORT = 2525
-MESSAGES = 200
+SENDERS = 4  # concurrent sessions: their messages share flushes (group commit)
+EACH = 250
 
 
-def send_all(acked, stop):
+def send_all(sender, acked, stop):
     n = 0
-    while n < MESSAGES and not stop.is_set():
+    while n < EACH and not stop.is_set():
         try:
             with smtplib.SMTP("127.0.0.1", PORT, timeout=5) as s:
-                while n < MESSAGES:
-                    body = f"Subject: durable {n}\r\n\r\nmessage {n}\r\n".encode()
+                while n < EACH:
+                    body = f"Subject: durable {sender}.{n}\r\n\r\nmessage {sender}.{n}\r\n"
                     s.ehlo_or_helo_if_needed()
                     s.mail("sender@ext.test")
                     s.rcpt("alice@example.test")
-                    code, reply = s.data(body)
+                    code, reply = s.data(body.encode())
                     if code == 250:
-                        acked[n] = reply.decode().split("queued as ")[1]
+                        acked[(sender, n)] = reply.decode().split("queued as ")[1]
                     n += 1
         except (OSError, smtplib.SMTPException):
             # The server died: a message in flight may or may not be stored
@@ -36,16 +37,22 @@ def send_all(acked, stop):
 def test_kill_9_loses_nothing_acknowledged(holdfast_factory):
     h = holdfast_factory(config_text())
     acked, stop = {}, threading.Event()
-    sender = threading.Thread(target=send_all, args=(acked, stop))
-    sender.start()
-    time.sleep(random.uniform(0.2, 1.0))
+    senders = [threading.Thread(target=send_all, args=(i, acked, stop)) for i in range(SENDERS)]
+    for t in senders:
+        t.start()
+    # Killed in the middle of the load, whatever the machine's speed.
+    kill_at = random.randint(50, SENDERS * EACH // 2)
+    deadline = time.monotonic() + 60
+    while len(acked) < kill_at and time.monotonic() < deadline:
+        time.sleep(0.001)
     h.kill9()
     killed_after = len(acked)
     time.sleep(0.2)
     h.start()  # recovery, then local delivery of whatever was spooled
-    sender.join(timeout=120)
+    for t in senders:
+        t.join(timeout=120)
     stop.set()
-    assert killed_after > 0, "the kill came before any message was acknowledged"
+    assert kill_at <= killed_after < SENDERS * EACH, "the kill did not come during the load"
 
     # Wait until the spool has delivered everything.
     new = h.dir / "mail" / "example.test" / "alice" / "new"
