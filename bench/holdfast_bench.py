@@ -15,7 +15,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from lib import report, scenarios, util  # noqa: E402
+from lib import report, scenarios, spool, util  # noqa: E402
 
 SCENARIOS = ["accept", "backlog", "idle", "recovery"]
 SERVERS = ["holdfast", "postfix"]
@@ -37,6 +37,9 @@ def parse_args():
                    help="do not rewrite the table in bench/README.md")
     p.add_argument("--drop-caches", action="store_true",
                    help="recovery: drop the page cache before each start (cold start)")
+    p.add_argument("--verify-spool", action="store_true",
+                   help="recovery: read the generated spool back and check it before the "
+                        "rounds (lib/spool.py)")
     p.add_argument("--keep", action="store_true", help="keep the scratch directories")
     return p.parse_args()
 
@@ -117,12 +120,12 @@ def main():
            lambda s: scenarios.idle(s, ctx, n_idle))
         save()
     if "recovery" in only:
-        recovery(results, ctx, n_recovery, a.rounds, a.drop_caches)
+        recovery(results, ctx, n_recovery, a.rounds, a.drop_caches, a.verify_spool)
         save()
     log(f"wrote {out}" + (f" and the table in {readme}" if readme else ""))
 
 
-def recovery(results, ctx, n, rounds, drop_caches):
+def recovery(results, ctx, n, rounds, drop_caches, verify=False):
     entry = {"params": {"messages": n, "drop_caches": drop_caches},
              "postfix": None,
              "postfix_note": "not measured: Postfix's master starts without reading its "
@@ -134,8 +137,18 @@ def recovery(results, ctx, n, rounds, drop_caches):
         entry["holdfast"] = {"runs": [made], "error": made["error"]}
         results["scenarios"]["recovery"] = entry
         return
-    workdir, down_port, gen_s = made
+    workdir, down_port, gen_s, spool_size = made
     entry["params"]["spool_generation_seconds"] = round(gen_s, 1)
+    entry["params"]["spool_segments"] = spool_size["segments"]
+    entry["params"]["spool_bytes"] = spool_size["bytes"]
+    if verify:
+        checked = run_guarded("recovery: checking the spool", spool.verify_spool,
+                              pathlib.Path(workdir) / "holdfast" / "spool")
+        if checked.get("queued") != n:
+            ctx.cleanup(workdir, background=True)
+            entry["holdfast"] = {"runs": [], "error": f"spool check: {checked}"}
+            results["scenarios"]["recovery"] = entry
+            return
     try:
         runs = [run_guarded(f"recovery round {r + 1} holdfast", scenarios.recovery, ctx,
                             workdir, down_port, n, drop_caches) for r in range(rounds)]

@@ -1,16 +1,14 @@
 """The scenarios. Each run starts fresh instances in a scratch directory and
 returns a flat dict of figures; a failure is raised and recorded by the
 caller as that run's error."""
-import json
 import os
-import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 
-from . import source, util
+from . import source, spool, util
 from .holdfast import DOMAIN, Holdfast
 from .postfix import Postfix
 from .sink import Sink
@@ -34,8 +32,9 @@ class Context:
         if self.keep:
             return
         if background:
-            # Unlinking a million files takes long on a disk mounted with
-            # `discard`; nothing after this needs the space back at once.
+            # Freeing gigabytes (the recovery spool) takes a while on a disk
+            # mounted with `discard`; nothing after this needs the space
+            # back at once.
             subprocess.Popen(["rm", "-rf", "--", d], start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return
@@ -212,39 +211,18 @@ def idle(kind, ctx, sessions):
 
 # 5: start-up recovery with a big queue (Holdfast only).
 def make_spool(ctx, messages):
-    """A spool of `messages` queued messages for a down primary, made by
-    copying one message that Holdfast itself wrote (docs/queue-format.md)
-    under fresh queue ids. Returns (workdir, seconds it took)."""
+    """A version-2 spool (docs/queue-format.md) of `messages` queued
+    messages for a down primary, written directly as segment files: see
+    lib/spool.py. Returns (workdir, the down primary's port, seconds it
+    took, {"segments", "bytes"})."""
     t0 = time.monotonic()
     d = ctx.workdir("recovery")
     down = util.free_port()
-    hf = Holdfast(ctx.binary, d, down, probe_interval="90s")
-    try:
-        hf.start()
-        source.send(hf.port, 1, 1, RECIPIENT, 60)
-    finally:
-        hf.stop()
-    msg_dir = hf.spool / "msg"
-    (template_id,) = os.listdir(msg_dir)
-    data = (msg_dir / template_id).read_bytes()
-    magic, header, body = data.split(b"\n", 2)
-    envelope = json.loads(header)
-    shutil.rmtree(hf.spool / "state", ignore_errors=True)
-    (hf.spool / "state").mkdir(mode=0o700)
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    now_us = int(time.time() * 1_000_000)
-    rng = random.Random(1)
-    for i in range(messages - 1):
-        us = now_us + i + 1
-        tpart = "".join(alphabet[(us >> (5 * k)) & 31] for k in range(10, -1, -1))
-        qid = tpart + "".join(rng.choice(alphabet) for _ in range(4))
-        envelope["id"] = qid
-        envelope["arrival"] = us
-        with open(msg_dir / qid, "wb") as f:
-            f.write(magic + b"\n" + json.dumps(envelope, separators=(",", ":")).encode() +
-                    b"\n" + body)
+    hf = Holdfast(ctx.binary, d, down, probe_interval="90s").prepare()
+    made = spool.write_spool(hf.spool, messages)
     os.sync()  # written back before anything is timed
-    return d, down, time.monotonic() - t0
+    return d, down, time.monotonic() - t0, {"segments": made["segments"],
+                                            "bytes": made["bytes"]}
 
 
 def recovery(ctx, workdir, down_port, messages, drop_caches=False):
