@@ -63,12 +63,28 @@ def run_guarded(label, fn, *args):
         return {"error": msg}
 
 
-def ab(results, key, params, rounds, fn):
-    """Runs fn(server) for holdfast and postfix alternately, `rounds` times."""
+def ab(results, key, params, rounds, fn, references=None):
+    """Runs fn(server) for holdfast and postfix alternately, `rounds` times.
+    references: {"key": ..., "params": ..., "runs": {label: fn()},
+    "fraction": {server: label}}: reference runs made once per round after
+    the servers' (stored under their own key), and each server's
+    flush_per_second as a fraction of its matching reference in the same
+    round (flush_fraction_of_sink)."""
     runs = {s: [] for s in SERVERS}
+    ref_runs = {label: [] for label in (references or {}).get("runs", {})}
     for r in range(rounds):
         for server in SERVERS:
             runs[server].append(run_guarded(f"{key} round {r + 1} {server}", fn, server))
+        for label, ref in (references or {}).get("runs", {}).items():
+            ref_runs[label].append(run_guarded(f"{references['key']} round {r + 1} {label}", ref))
+    if references:
+        for server, label in references["fraction"].items():
+            for run, ref in zip(runs[server], ref_runs[label]):
+                if "error" not in run and "error" not in ref and ref["flush_per_second"]:
+                    run["flush_fraction_of_sink"] = round(
+                        run["flush_per_second"] / ref["flush_per_second"], 3)
+        results["scenarios"][references["key"]] = {"params": references["params"]} | {
+            label: report.summarize(r) for label, r in ref_runs.items()}
     entry = {"params": params}
     for server in SERVERS:
         entry[server] = report.summarize(runs[server])
@@ -112,8 +128,16 @@ def main():
                a.rounds, lambda s, n=sessions: scenarios.accept(s, ctx, n_msg, n))
             save()
     if "backlog" in only:
+        hf_n, pf_n = scenarios.HOLDFAST_FLUSH_SESSIONS, scenarios.POSTFIX_FLUSH_SESSIONS
+        sink = {
+            "key": "backlog_sink",
+            "params": {"messages": n_backlog, "sessions": [hf_n, pf_n]},
+            "runs": {f"sessions_{n}": (lambda n=n: scenarios.sink_ceiling(n_backlog, n))
+                     for n in (hf_n, pf_n)},
+            "fraction": {"holdfast": f"sessions_{hf_n}", "postfix": f"sessions_{pf_n}"},
+        }
         ab(results, "backlog", {"messages": n_backlog, "sessions": 20}, a.rounds,
-           lambda s: scenarios.backlog(s, ctx, n_backlog))
+           lambda s: scenarios.backlog(s, ctx, n_backlog), references=sink)
         save()
     if "idle" in only:
         ab(results, "idle", {"sessions": n_idle}, a.rounds,

@@ -131,6 +131,33 @@ def backlog(kind, ctx, messages, sessions=20):
         ctx.cleanup(d)
 
 
+# 3, the reference: how fast smtp-sink takes the backlog's messages
+# straight from smtp-source, with nothing in between: the ceiling of any
+# flush into this sink on this machine.
+HOLDFAST_FLUSH_SESSIONS = 10  # Holdfast's [queue] concurrency default
+POSTFIX_FLUSH_SESSIONS = 20  # Postfix's default_destination_concurrency_limit
+
+
+def sink_ceiling(messages, sessions):
+    """Timed like backlog(): from the sink's start until it has counted
+    every message (the same Sink, so the same smtp-sink options)."""
+    sink = Sink(util.free_port())
+    try:
+        t0 = time.monotonic()
+        sink.start()
+        send_s = source.send(sink.port, messages, sessions, RECIPIENT, _timeout(messages))
+        t_all = sink.wait_messages(messages, _timeout(messages))
+        flush_s = t_all - t0
+        return {
+            "sessions": sessions,
+            "send_seconds": round(send_s, 3),
+            "flush_seconds": round(flush_s, 3),
+            "flush_per_second": round(messages / flush_s, 1),
+        }
+    finally:
+        sink.stop()
+
+
 def _open_idle(port, n, banner_timeout=10.0):
     """Opens n sessions and reads each greeting; returns (sockets, greeted)."""
     socks, greeted = [], 0
