@@ -142,6 +142,8 @@ def table(results):
                 cells.append("error")
             else:
                 cells.append(_fmt(part.get("median", {}).get(metric)))
+        if all(c == "-" for c in cells):
+            continue  # e.g. results from before the figure existed
         ratio = s.get("ratio", {}).get(metric)
         rows.append(f"| {label} | {unit} | {cells[0]} | {cells[1]} | "
                     f"{_fmt(ratio) if ratio is not None else '-'} | {better} |")
