@@ -15,7 +15,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from lib import report, scenarios, util  # noqa: E402
+from lib import report, scenarios, spool, util  # noqa: E402
 
 SCENARIOS = ["accept", "backlog", "idle", "recovery"]
 SERVERS = ["holdfast", "postfix"]
@@ -37,6 +37,9 @@ def parse_args():
                    help="do not rewrite the table in bench/README.md")
     p.add_argument("--drop-caches", action="store_true",
                    help="recovery: drop the page cache before each start (cold start)")
+    p.add_argument("--verify-spool", action="store_true",
+                   help="recovery: read the generated spool back and check it before the "
+                        "rounds (lib/spool.py)")
     p.add_argument("--keep", action="store_true", help="keep the scratch directories")
     return p.parse_args()
 
@@ -60,12 +63,28 @@ def run_guarded(label, fn, *args):
         return {"error": msg}
 
 
-def ab(results, key, params, rounds, fn):
-    """Runs fn(server) for holdfast and postfix alternately, `rounds` times."""
+def ab(results, key, params, rounds, fn, references=None):
+    """Runs fn(server) for holdfast and postfix alternately, `rounds` times.
+    references: {"key": ..., "params": ..., "runs": {label: fn()},
+    "fraction": {server: label}}: reference runs made once per round after
+    the servers' (stored under their own key), and each server's
+    flush_per_second as a fraction of its matching reference in the same
+    round (flush_fraction_of_sink)."""
     runs = {s: [] for s in SERVERS}
+    ref_runs = {label: [] for label in (references or {}).get("runs", {})}
     for r in range(rounds):
         for server in SERVERS:
             runs[server].append(run_guarded(f"{key} round {r + 1} {server}", fn, server))
+        for label, ref in (references or {}).get("runs", {}).items():
+            ref_runs[label].append(run_guarded(f"{references['key']} round {r + 1} {label}", ref))
+    if references:
+        for server, label in references["fraction"].items():
+            for run, ref in zip(runs[server], ref_runs[label]):
+                if "error" not in run and "error" not in ref and ref["flush_per_second"]:
+                    run["flush_fraction_of_sink"] = round(
+                        run["flush_per_second"] / ref["flush_per_second"], 3)
+        results["scenarios"][references["key"]] = {"params": references["params"]} | {
+            label: report.summarize(r) for label, r in ref_runs.items()}
     entry = {"params": params}
     for server in SERVERS:
         entry[server] = report.summarize(runs[server])
@@ -109,20 +128,28 @@ def main():
                a.rounds, lambda s, n=sessions: scenarios.accept(s, ctx, n_msg, n))
             save()
     if "backlog" in only:
+        hf_n, pf_n = scenarios.HOLDFAST_FLUSH_SESSIONS, scenarios.POSTFIX_FLUSH_SESSIONS
+        sink = {
+            "key": "backlog_sink",
+            "params": {"messages": n_backlog, "sessions": [hf_n, pf_n]},
+            "runs": {f"sessions_{n}": (lambda n=n: scenarios.sink_ceiling(n_backlog, n))
+                     for n in (hf_n, pf_n)},
+            "fraction": {"holdfast": f"sessions_{hf_n}", "postfix": f"sessions_{pf_n}"},
+        }
         ab(results, "backlog", {"messages": n_backlog, "sessions": 20}, a.rounds,
-           lambda s: scenarios.backlog(s, ctx, n_backlog))
+           lambda s: scenarios.backlog(s, ctx, n_backlog), references=sink)
         save()
     if "idle" in only:
         ab(results, "idle", {"sessions": n_idle}, a.rounds,
            lambda s: scenarios.idle(s, ctx, n_idle))
         save()
     if "recovery" in only:
-        recovery(results, ctx, n_recovery, a.rounds, a.drop_caches)
+        recovery(results, ctx, n_recovery, a.rounds, a.drop_caches, a.verify_spool)
         save()
     log(f"wrote {out}" + (f" and the table in {readme}" if readme else ""))
 
 
-def recovery(results, ctx, n, rounds, drop_caches):
+def recovery(results, ctx, n, rounds, drop_caches, verify=False):
     entry = {"params": {"messages": n, "drop_caches": drop_caches},
              "postfix": None,
              "postfix_note": "not measured: Postfix's master starts without reading its "
@@ -134,8 +161,18 @@ def recovery(results, ctx, n, rounds, drop_caches):
         entry["holdfast"] = {"runs": [made], "error": made["error"]}
         results["scenarios"]["recovery"] = entry
         return
-    workdir, down_port, gen_s = made
+    workdir, down_port, gen_s, spool_size = made
     entry["params"]["spool_generation_seconds"] = round(gen_s, 1)
+    entry["params"]["spool_segments"] = spool_size["segments"]
+    entry["params"]["spool_bytes"] = spool_size["bytes"]
+    if verify:
+        checked = run_guarded("recovery: checking the spool", spool.verify_spool,
+                              pathlib.Path(workdir) / "holdfast" / "spool")
+        if checked.get("queued") != n:
+            ctx.cleanup(workdir, background=True)
+            entry["holdfast"] = {"runs": [], "error": f"spool check: {checked}"}
+            results["scenarios"]["recovery"] = entry
+            return
     try:
         runs = [run_guarded(f"recovery round {r + 1} holdfast", scenarios.recovery, ctx,
                             workdir, down_port, n, drop_caches) for r in range(rounds)]

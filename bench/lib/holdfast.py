@@ -8,6 +8,7 @@ import threading
 import time
 
 from . import util
+from .spool import LiveCounter
 
 DOMAIN = "bench.test"
 
@@ -29,6 +30,7 @@ class Holdfast:
         self.started_line = ""
         self._lines = []
         self._reader = None
+        self._counter = None
 
     @property
     def spool(self):
@@ -113,11 +115,16 @@ level = "{self.log_level}"
         return util.status_kib(self.pid, "VmHWM")
 
     def queued(self):
-        """Messages in the spool (files in msg/)."""
+        """Messages in the spool: read from its segment log (spool version
+        2), following what was appended since the last call; a binary from
+        before the log (version 1) has a file per message in msg/."""
         try:
             return len(os.listdir(self.spool / "msg"))
         except FileNotFoundError:
-            return 0
+            pass
+        if self._counter is None:
+            self._counter = LiveCounter(self.spool)
+        return self._counter.count()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -8,17 +8,29 @@ import re
 import subprocess
 
 from . import util
+from .scenarios import HOLDFAST_FLUSH_SESSIONS, POSTFIX_FLUSH_SESSIONS
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
 
-# (scenario key, metric, label, unit, better)
+# (scenario key, metric, label, unit, better[, the entry's two parts shown
+# in the Holdfast and Postfix columns, if not "holdfast" and "postfix"])
+SINK_SIDES = (f"sessions_{HOLDFAST_FLUSH_SESSIONS}", f"sessions_{POSTFIX_FLUSH_SESSIONS}")
 TABLE = [
     ("accept_1", "accept_per_second", "1. acceptance, 1 session", "msg/s", "higher"),
     ("accept_20", "accept_per_second", "1. acceptance, 20 sessions", "msg/s", "higher"),
     ("accept_100", "accept_per_second", "1. acceptance, 100 sessions", "msg/s", "higher"),
     ("accept_20", "relay_seconds", "2. end-to-end relay, 20 sessions", "s", "lower"),
     ("backlog", "flush_seconds", "3. backlog flush after the primary returns", "s", "lower"),
+    ("backlog", "flush_per_second", "3. backlog flush rate", "msg/s", "higher"),
+    ("backlog_sink", "flush_per_second",
+     f"3. sink ceiling: smtp-source straight into smtp-sink, {HOLDFAST_FLUSH_SESSIONS} "
+     f"sessions / {POSTFIX_FLUSH_SESSIONS} sessions",
+     "msg/s", "-", SINK_SIDES),
+    ("backlog", "flush_fraction_of_sink",
+     "3. backlog flush rate / sink ceiling at the same concurrency "
+     f"({HOLDFAST_FLUSH_SESSIONS} / {POSTFIX_FLUSH_SESSIONS})", "fraction",
+     "higher"),
     ("idle", "sessions_held", "4. idle sessions held", "sessions", "higher"),
     ("idle", "kib_per_session", "4. memory per idle session", "KiB", "lower"),
     ("idle", "rss_kib", "4. Holdfast RSS with all sessions open", "KiB", "lower"),
@@ -117,12 +129,12 @@ def table(results):
     sc = results["scenarios"]
     rows = ["| figure | unit | Holdfast | Postfix | Holdfast / Postfix | better |",
             "| --- | --- | --- | --- | --- | --- |"]
-    for key, metric, label, unit, better in TABLE:
+    for key, metric, label, unit, better, *sides in TABLE:
         if key not in sc:
             continue
         s = sc[key]
         cells = []
-        for side in ("holdfast", "postfix"):
+        for side in (sides[0] if sides else ("holdfast", "postfix")):
             part = s.get(side)
             if part is None:
                 cells.append("n/a")
@@ -130,6 +142,8 @@ def table(results):
                 cells.append("error")
             else:
                 cells.append(_fmt(part.get("median", {}).get(metric)))
+        if all(c == "-" for c in cells):
+            continue  # e.g. results from before the figure existed
         ratio = s.get("ratio", {}).get(metric)
         rows.append(f"| {label} | {unit} | {cells[0]} | {cells[1]} | "
                     f"{_fmt(ratio) if ratio is not None else '-'} | {better} |")
@@ -154,9 +168,10 @@ def markdown(results):
     ]
     errors = []
     for key, s in results["scenarios"].items():
-        for side in ("holdfast", "postfix"):
-            part = s.get(side)
-            if part and "error" in part:
+        for side, part in s.items():
+            if not isinstance(part, dict) or "runs" not in part:
+                continue
+            if "error" in part:
                 errors.append(f"- {key} / {side}: {_oneline(part['error'])}")
             elif part:
                 for i, r in enumerate(part["runs"]):

@@ -1,16 +1,14 @@
 """The scenarios. Each run starts fresh instances in a scratch directory and
 returns a flat dict of figures; a failure is raised and recorded by the
 caller as that run's error."""
-import json
 import os
-import random
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 
-from . import source, util
+from . import source, spool, util
 from .holdfast import DOMAIN, Holdfast
 from .postfix import Postfix
 from .sink import Sink
@@ -34,8 +32,9 @@ class Context:
         if self.keep:
             return
         if background:
-            # Unlinking a million files takes long on a disk mounted with
-            # `discard`; nothing after this needs the space back at once.
+            # Freeing gigabytes (the recovery spool) takes a while on a disk
+            # mounted with `discard`; nothing after this needs the space
+            # back at once.
             subprocess.Popen(["rm", "-rf", "--", d], start_new_session=True,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return
@@ -132,6 +131,33 @@ def backlog(kind, ctx, messages, sessions=20):
         ctx.cleanup(d)
 
 
+# 3, the reference: how fast smtp-sink takes the backlog's messages
+# straight from smtp-source, with nothing in between: the ceiling of any
+# flush into this sink on this machine.
+HOLDFAST_FLUSH_SESSIONS = 10  # Holdfast's [queue] concurrency default
+POSTFIX_FLUSH_SESSIONS = 20  # Postfix's default_destination_concurrency_limit
+
+
+def sink_ceiling(messages, sessions):
+    """Timed like backlog(): from the sink's start until it has counted
+    every message (the same Sink, so the same smtp-sink options)."""
+    sink = Sink(util.free_port())
+    try:
+        t0 = time.monotonic()
+        sink.start()
+        send_s = source.send(sink.port, messages, sessions, RECIPIENT, _timeout(messages))
+        t_all = sink.wait_messages(messages, _timeout(messages))
+        flush_s = t_all - t0
+        return {
+            "sessions": sessions,
+            "send_seconds": round(send_s, 3),
+            "flush_seconds": round(flush_s, 3),
+            "flush_per_second": round(messages / flush_s, 1),
+        }
+    finally:
+        sink.stop()
+
+
 def _open_idle(port, n, banner_timeout=10.0):
     """Opens n sessions and reads each greeting; returns (sockets, greeted)."""
     socks, greeted = [], 0
@@ -212,39 +238,18 @@ def idle(kind, ctx, sessions):
 
 # 5: start-up recovery with a big queue (Holdfast only).
 def make_spool(ctx, messages):
-    """A spool of `messages` queued messages for a down primary, made by
-    copying one message that Holdfast itself wrote (docs/queue-format.md)
-    under fresh queue ids. Returns (workdir, seconds it took)."""
+    """A version-2 spool (docs/queue-format.md) of `messages` queued
+    messages for a down primary, written directly as segment files: see
+    lib/spool.py. Returns (workdir, the down primary's port, seconds it
+    took, {"segments", "bytes"})."""
     t0 = time.monotonic()
     d = ctx.workdir("recovery")
     down = util.free_port()
-    hf = Holdfast(ctx.binary, d, down, probe_interval="90s")
-    try:
-        hf.start()
-        source.send(hf.port, 1, 1, RECIPIENT, 60)
-    finally:
-        hf.stop()
-    msg_dir = hf.spool / "msg"
-    (template_id,) = os.listdir(msg_dir)
-    data = (msg_dir / template_id).read_bytes()
-    magic, header, body = data.split(b"\n", 2)
-    envelope = json.loads(header)
-    shutil.rmtree(hf.spool / "state", ignore_errors=True)
-    (hf.spool / "state").mkdir(mode=0o700)
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    now_us = int(time.time() * 1_000_000)
-    rng = random.Random(1)
-    for i in range(messages - 1):
-        us = now_us + i + 1
-        tpart = "".join(alphabet[(us >> (5 * k)) & 31] for k in range(10, -1, -1))
-        qid = tpart + "".join(rng.choice(alphabet) for _ in range(4))
-        envelope["id"] = qid
-        envelope["arrival"] = us
-        with open(msg_dir / qid, "wb") as f:
-            f.write(magic + b"\n" + json.dumps(envelope, separators=(",", ":")).encode() +
-                    b"\n" + body)
+    hf = Holdfast(ctx.binary, d, down, probe_interval="90s").prepare()
+    made = spool.write_spool(hf.spool, messages)
     os.sync()  # written back before anything is timed
-    return d, down, time.monotonic() - t0
+    return d, down, time.monotonic() - t0, {"segments": made["segments"],
+                                            "bytes": made["bytes"]}
 
 
 def recovery(ctx, workdir, down_port, messages, drop_caches=False):
