@@ -128,7 +128,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         io.stop();
     });
     spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
-                 config.server.spool, spool.list().size());
+                 config.server.spool, spool.size());
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
     io.run();

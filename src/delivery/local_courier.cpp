@@ -47,9 +47,9 @@ void LocalCourier::start() {
         if (worker_.joinable()) return;
         stopping_ = false;
     }
-    for (const auto& env : spool_.list()) {
+    spool_.for_each([this](const queue::Envelope& env) {
         if (has_pending_local(env) && !env.held) enqueue(env.id);
-    }
+    });
     worker_ = std::thread([this] { run(); });
 }
 

@@ -69,13 +69,16 @@ std::string RemoteCourier::Impl::primary_for(const std::string& domain) const {
 }
 
 void RemoteCourier::Impl::schedule(const std::string& id) {
-    auto env = spool.get(id);
-    if (!env || env->held) return;  // held: nothing until released (and enqueued again)
+    if (auto env = spool.get(id)) schedule(*env);
+}
+
+void RemoteCourier::Impl::schedule(const queue::Envelope& env) {
+    if (env.held) return;  // held: nothing until released (and enqueued again)
     std::set<std::string> domains;
-    for (const auto& a : pending_remote(*env, "")) domains.insert(domain_of(a));
+    for (const auto& a : pending_remote(env, "")) domains.insert(domain_of(a));
     // `warned` survives restarts: the one delay notice never goes twice.
     for (const auto& d : domains)
-        scheduler.add(id, d, env->arrival, env->next_attempt, env->warned);
+        scheduler.add(env.id, d, env.arrival, env.next_attempt, env.warned);
     if (!domains.empty()) kick();
 }
 
@@ -190,7 +193,8 @@ RemoteCourier::~RemoteCourier() {
 void RemoteCourier::start() {
     if (impl_->running) return;
     impl_->running = true;
-    for (const auto& env : impl_->spool.list()) impl_->schedule(env.id);
+    impl_->spool.for_each(
+        [impl = impl_.get()](const queue::Envelope& env) { impl->schedule(env); });
     asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
     impl_->worker = std::thread([this] { impl_->io.run(); });
 }

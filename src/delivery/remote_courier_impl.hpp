@@ -35,6 +35,9 @@ struct RemoteCourier::Impl {
 
     std::chrono::system_clock::time_point now() const { return settings.clock(); }
     void schedule(const std::string& id);  // courier thread
+    // The same from an envelope at hand; calls nothing in the spool (used
+    // under Spool::for_each).
+    void schedule(const queue::Envelope& env);
     void kick() { wake.cancel(); }
     boost::asio::awaitable<void> loop();
     void dispatch(const queue::Task& t);

@@ -79,6 +79,7 @@ bool get(const json& o, const char* key, bool& out) {
 bool parse_recipients(const json& a, std::vector<Recipient>& out) {
     if (!a.is_array()) return false;
     out.clear();
+    out.reserve(a.size());  // exactly: a million queued envelopes keep theirs
     for (const auto& o : a) {
         if (!o.is_object()) return false;
         Recipient r;

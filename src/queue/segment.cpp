@@ -1,16 +1,22 @@
 #include "queue/segment.hpp"
 
-#include <boost/crc.hpp>
+#include <zlib.h>
 
 namespace holdfast::queue::segment {
 namespace {
 
+// zlib's CRC-32 (Python's zlib.crc32 too): several times faster than a
+// byte-wise table, which matters when recovery checks a GiB of segments.
 std::uint32_t crc_of(char type, std::string_view a, std::string_view b) {
-    boost::crc_32_type crc;  // the CRC-32 of zlib / Python's zlib.crc32
-    crc.process_byte(static_cast<unsigned char>(type));
-    crc.process_bytes(a.data(), a.size());
-    crc.process_bytes(b.data(), b.size());
-    return crc.checksum();
+    const auto t = static_cast<unsigned char>(type);
+    uLong crc = ::crc32_z(0L, &t, 1);
+    // A null buffer would make crc32_z return its initial value instead.
+    for (std::string_view part : {a, b}) {
+        if (!part.empty()) {
+            crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(part.data()), part.size());
+        }
+    }
+    return static_cast<std::uint32_t>(crc);
 }
 
 void put_u32(std::string& out, std::uint32_t v) {

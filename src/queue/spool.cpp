@@ -75,6 +75,20 @@ std::vector<Envelope> Spool::list() const {
     return out;
 }
 
+std::size_t Spool::size() const {
+    std::lock_guard lock(index_mu_);
+    std::size_t n = 0;
+    for (const auto& [id, entry] : index_) n += entry.removed ? 0 : 1;
+    return n;
+}
+
+void Spool::for_each(const std::function<void(const Envelope&)>& fn) const {
+    std::lock_guard lock(index_mu_);
+    for (const auto& [id, entry] : index_) {
+        if (!entry.removed) fn(entry.env);
+    }
+}
+
 std::optional<Envelope> Spool::get(const std::string& id) const {
     std::lock_guard lock(index_mu_);
     auto it = index_.find(id);

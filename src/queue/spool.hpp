@@ -62,6 +62,12 @@ class Spool {
     void set_on_stored(std::function<void(const std::string& id)> fn);
 
     std::vector<Envelope> list() const;  // sorted by id, i.e. by arrival
+    std::size_t size() const;            // messages queued
+    // Calls fn for every queued message, in id order, without copying them
+    // (a queue of a million envelopes would double the daemon's memory for
+    // a moment). The spool's index is locked meanwhile: fn must not call
+    // back into the spool.
+    void for_each(const std::function<void(const Envelope&)>& fn) const;
     std::optional<Envelope> get(const std::string& id) const;
     std::error_code read_message(const std::string& id, std::string& out) const;
     // Durably records per-recipient outcomes (same addresses, same order as

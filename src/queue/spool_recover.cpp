@@ -1,6 +1,9 @@
 // Spool recovery, run once by Spool::open before anything else touches the
 // spool (the lock guarantees that): the segments are read in order into the
 // index. The rules are in docs/queue-format.md, "Recovery".
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +21,34 @@ using segment::RecordType;
 
 namespace {
 
+// A segment mapped read-only for the time it is read: parsed in place, with
+// no copy into the heap.
+class Mapping {
+  public:
+    Mapping() = default;
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() {
+        if (size_) ::munmap(addr_, size_);
+    }
+    std::error_code map(int fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return posix::last_error();
+        if (st.st_size == 0) return {};
+        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
+                         MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED) return posix::last_error();
+        addr_ = p;
+        size_ = static_cast<std::size_t>(st.st_size);
+        return {};
+    }
+    std::string_view view() const { return {static_cast<const char*>(addr_), size_}; }
+
+  private:
+    void* addr_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 // "0000000000000001.seg" -> 1; nullopt for any other name.
 std::optional<std::uint64_t> segment_seq(const std::string& name) {
     if (name.size() != 20 || name.substr(16) != ".seg") return std::nullopt;
@@ -29,6 +60,19 @@ std::optional<std::uint64_t> segment_seq(const std::string& name) {
     }
     if (seq == 0) return std::nullopt;
     return seq;
+}
+
+// A crash leaves at most the batch being written torn at the end of the
+// newest segment; a longer unreadable tail is kept in corrupt/.
+constexpr std::uint64_t kCrashTail = 1024 * 1024;
+
+std::error_code truncate_to(const fs::path& path, std::uint64_t size) {
+    posix::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return posix::last_error();
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0 || ::fsync(fd.get()) != 0) {
+        return posix::last_error();
+    }
+    return {};
 }
 
 }  // namespace
@@ -55,11 +99,11 @@ std::error_code Spool::recover() {
         auto seg = std::make_shared<Segment>();
         seg->seq = seq;
         seg->fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        std::string data;
         if (!seg->fd) return posix::last_error();
-        if ((ec = util::read_file(path, data))) return ec;
-        seg->size = data.size();
-        segment::Reader reader(data);
+        Mapping data;
+        if ((ec = data.map(seg->fd.get()))) return ec;
+        seg->size = data.view().size();
+        segment::Reader reader(data.view());
         if (!reader.has_magic()) {
             // Not ours, or from a version we do not know: keep it for a human.
             copy_to_corrupt(path, "no HOLDFAST-LOG 2 magic");
@@ -121,10 +165,22 @@ std::error_code Spool::recover() {
         }
         if (reader.unread() > 0) {
             ++recovery_.torn;
-            spdlog::warn(
-                "spool: {}: the last {} octets are not a whole record (a write cut "
-                "short by a crash; nothing in them was acknowledged)",
-                path.string(), reader.unread());
+            const std::uint64_t good = seg->size - reader.unread();
+            if (seq == seqs.back() && reader.unread() < kCrashTail) {
+                spdlog::warn(
+                    "spool: {}: the last {} octets are not a whole record (a write cut "
+                    "short by a crash; nothing in them was acknowledged)",
+                    path.string(), reader.unread());
+            } else {
+                // Not where a crash leaves a torn write: damage (or a bug).
+                // Whatever follows it cannot be read, but a human may save it.
+                spdlog::error("spool: {}: {} octets after offset {} are not whole records",
+                              path.string(), reader.unread(), good);
+                copy_to_corrupt(path, "unreadable records");
+            }
+            // Cut off, so that a later recovery does not report it again.
+            if ((ec = truncate_to(path, good))) return ec;
+            seg->size = good;
         }
     }
     for (const auto& [id, e] : index_) {

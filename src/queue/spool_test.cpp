@@ -109,13 +109,30 @@ TEST(Spool, RecoverySkipsATornTailAndNeverAppendsAfterIt) {
         EXPECT_EQ(s->list()[0].id, kept.id);
         ASSERT_FALSE(store_sync(*s, later, "later\r\n"));
     }
-    // The next run wrote to a new segment: both messages come back whole.
+    // The next run wrote to a new segment: both messages come back whole,
+    // and the torn tail, cut off, is not reported again.
     EXPECT_TRUE(fs::exists(dir.path() / "log" / "0000000000000002.seg"));
+    {
+        auto s = open_ok(dir.path());
+        EXPECT_EQ(s->list().size(), 2u);
+        EXPECT_EQ(s->recovery().torn, 0u);
+        std::string body;
+        ASSERT_FALSE(s->read_message(later.id, body));
+        EXPECT_EQ(body, "later\r\n");
+    }
+    // Damage inside a segment that is not the newest is no crash: the
+    // segment is kept in corrupt/ for a human.
+    {
+        std::fstream f(first, std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(static_cast<std::streamoff>(segment::kMagic.size() + 20));
+        f.put('#');
+    }
     auto s = open_ok(dir.path());
-    EXPECT_EQ(s->list().size(), 2u);
-    std::string body;
-    ASSERT_FALSE(s->read_message(later.id, body));
-    EXPECT_EQ(body, "later\r\n");
+    EXPECT_EQ(s->recovery().torn, 1u);
+    EXPECT_EQ(s->recovery().corrupt, 1u);
+    EXPECT_TRUE(fs::exists(dir.path() / "corrupt" / "0000000000000001.seg"));
+    EXPECT_FALSE(s->get(kept.id));
+    EXPECT_TRUE(s->get(later.id));
 }
 
 TEST(Spool, UnreadableFilesAndRecordsAreSetAsideNotFatal) {
