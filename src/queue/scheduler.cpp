@@ -19,52 +19,86 @@ const SchedulePolicy& Scheduler::policy(const std::string& destination) const {
     return it == policies_.end() ? defaults_ : it->second;
 }
 
+void Scheduler::index(Destination& d, EntryIt it) {
+    const Entry& e = it->second;
+    d.by_next.insert({e.next, &it->first});
+    d.by_arrival.insert({e.arrival, &it->first});
+    if (!e.warned) d.unwarned.insert({e.arrival, &it->first});
+}
+
+void Scheduler::unindex(Destination& d, EntryIt it) {
+    const Entry& e = it->second;
+    d.by_next.erase({e.next, &it->first});
+    d.by_arrival.erase({e.arrival, &it->first});
+    d.unwarned.erase({e.arrival, &it->first});
+}
+
+void Scheduler::take_off(Destination& d, EntryIt it, bool probe) {
+    unindex(d, it);
+    it->second.in_flight = true;
+    ++d.in_flight;
+    if (probe) d.probe = it->first;
+}
+
+void Scheduler::settle(Destination& d, EntryIt it) {
+    if (!it->second.in_flight) return;
+    it->second.in_flight = false;
+    --d.in_flight;
+    if (d.probe == it->first) d.probe.clear();
+}
+
+void Scheduler::all_due(Destination& d, Time now) {
+    d.by_next.clear();
+    for (auto it = d.entries.begin(); it != d.entries.end(); ++it) {
+        it->second.next = now;
+        if (!it->second.in_flight) d.by_next.insert({now, &it->first});
+    }
+}
+
 void Scheduler::add(const std::string& id, const std::string& destination, Time arrival,
                     Time next_attempt, bool warned) {
     Destination& d = destinations_[destination];
-    Entry& e = d.entries[id];
+    auto [it, fresh] = d.entries.try_emplace(id);
+    Entry& e = it->second;
+    if (!fresh && !e.in_flight) unindex(d, it);
     e.arrival = arrival;
     e.next = next_attempt;
     e.warned = warned;
-}
-
-void Scheduler::settle(Destination& d, const std::string& id, Entry& e) {
-    if (!e.in_flight) return;
-    e.in_flight = false;
-    --d.in_flight;
-    if (d.probe == id) d.probe.clear();
+    if (!e.in_flight) index(d, it);  // an entry in flight is indexed when it is reported
 }
 
 void Scheduler::remove(const std::string& id, const std::string& destination) {
     auto dit = destinations_.find(destination);
     if (dit == destinations_.end()) return;
-    auto eit = dit->second.entries.find(id);
-    if (eit == dit->second.entries.end()) return;
-    settle(dit->second, id, eit->second);
-    dit->second.entries.erase(eit);
+    Destination& d = dit->second;
+    auto eit = d.entries.find(id);
+    if (eit == d.entries.end()) return;
+    if (eit->second.in_flight) {
+        settle(d, eit);
+    } else {
+        unindex(d, eit);
+    }
+    d.entries.erase(eit);
 }
 
 // Lifetime and delay warning: judged against the policy of today, so a
-// changed lifetime also applies to mail already queued.
+// changed lifetime also applies to mail already queued. Entries in flight
+// are not in the orders: they are judged when their attempt is over.
 void Scheduler::housekeeping(const std::string& name, Destination& d, Time now,
                              std::vector<Task>& out) {
     const SchedulePolicy& p = policy(name);
-    for (auto it = d.entries.begin(); it != d.entries.end();) {
-        Entry& e = it->second;
-        if (e.in_flight) {  // judged when its attempt is over
-            ++it;
-            continue;
-        }
-        if (now >= e.arrival + p.lifetime) {
-            out.push_back({TaskKind::expire, it->first, name});
-            it = d.entries.erase(it);
-            continue;
-        }
-        if (!e.warned && p.delay_warning.count() > 0 && now >= e.arrival + p.delay_warning) {
-            out.push_back({TaskKind::warn, it->first, name});
-            e.warned = true;
-        }
-        ++it;
+    while (!d.by_arrival.empty() && now >= d.by_arrival.begin()->at + p.lifetime) {
+        auto it = d.entries.find(*d.by_arrival.begin()->id);
+        out.push_back({TaskKind::expire, it->first, name});
+        unindex(d, it);
+        d.entries.erase(it);
+    }
+    if (p.delay_warning.count() <= 0) return;
+    while (!d.unwarned.empty() && now >= d.unwarned.begin()->at + p.delay_warning) {
+        auto it = d.entries.find(*d.unwarned.begin()->id);
+        out.push_back({TaskKind::warn, it->first, name});
+        it->second.warned = true;
+        d.unwarned.erase(d.unwarned.begin());
     }
 }
 
@@ -73,31 +107,17 @@ void Scheduler::hand_out(const std::string& name, Destination& d, Time now,
     const SchedulePolicy& p = policy(name);
     if (d.down) {
         // One probe at a time, the oldest message, whatever its own backoff.
-        if (!d.probe.empty() || now < d.next_probe) return;
-        for (auto& [id, e] : d.entries) {
-            if (e.in_flight) continue;
-            e.in_flight = true;
-            ++d.in_flight;
-            d.probe = id;
-            out.push_back({TaskKind::probe, id, name});
-            return;
-        }
+        if (!d.probe.empty() || now < d.next_probe || d.by_arrival.empty()) return;
+        auto it = d.entries.find(*d.by_arrival.begin()->id);
+        take_off(d, it, true);
+        out.push_back({TaskKind::probe, it->first, name});
         return;
     }
-    if (d.in_flight >= p.concurrency) return;
-    std::vector<std::pair<Time, const std::string*>> ready;
-    for (auto& [id, e] : d.entries) {
-        if (!e.in_flight && e.next <= now) ready.emplace_back(e.next, &id);
-    }
     // Longest waiting first; the id (time-sortable) breaks ties by arrival.
-    std::sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : *a.second < *b.second;
-    });
-    for (const auto& [next, id] : ready) {
-        if (d.in_flight >= p.concurrency) break;
-        d.entries[*id].in_flight = true;
-        ++d.in_flight;
-        out.push_back({TaskKind::deliver, *id, name});
+    while (d.in_flight < p.concurrency && !d.by_next.empty() && d.by_next.begin()->at <= now) {
+        auto it = d.entries.find(*d.by_next.begin()->id);
+        take_off(d, it, false);
+        out.push_back({TaskKind::deliver, it->first, name});
     }
 }
 
@@ -122,7 +142,15 @@ void Scheduler::report(const std::string& id, const std::string& destination, At
     const SchedulePolicy& p = policy(destination);
     bool was_probe = d.probe == id;
     auto eit = d.entries.find(id);
-    if (eit != d.entries.end()) settle(d, id, eit->second);
+    // Reported twice, or never handed out: nothing was in flight.
+    bool was_in_flight = eit != d.entries.end() && eit->second.in_flight;
+    if (eit != d.entries.end()) {
+        if (was_in_flight) {
+            settle(d, eit);
+        } else {
+            unindex(d, eit);
+        }
+    }
 
     if (a == Attempt::unreachable) {
         // Only the first failure or a failed probe sets the next probe: a
@@ -132,21 +160,23 @@ void Scheduler::report(const std::string& id, const std::string& destination, At
     } else if (d.down) {
         // The destination answered: its whole backlog is due now.
         d.down = false;
-        for (auto& [eid, e] : d.entries) e.next = now;
+        all_due(d, now);
     }
     if (eit == d.entries.end()) return;  // removed while in flight
     Entry& e = eit->second;
+    d.by_next.erase({e.next, &eit->first});  // all_due may have put it there
     switch (a) {
         case Attempt::delivered:
         case Attempt::failed:
             d.entries.erase(eit);
-            break;
+            return;
         case Attempt::deferred:
         case Attempt::unreachable:
             ++e.attempts;
             e.next = now + backoff(p, e.attempts);
             break;
     }
+    index(d, eit);
 }
 
 std::optional<Time> Scheduler::next_wakeup() const {
@@ -156,15 +186,13 @@ std::optional<Time> Scheduler::next_wakeup() const {
     };
     for (const auto& [name, d] : destinations_) {
         const SchedulePolicy& p = policy(name);
-        bool idle_entry = false;
-        for (const auto& [id, e] : d.entries) {
-            if (e.in_flight) continue;
-            idle_entry = true;
-            consider(e.arrival + p.lifetime);
-            if (!e.warned && p.delay_warning.count() > 0) consider(e.arrival + p.delay_warning);
-            if (!d.down && d.in_flight < p.concurrency) consider(e.next);
+        if (d.by_arrival.empty()) continue;  // everything in flight: its report wakes us
+        consider(d.by_arrival.begin()->at + p.lifetime);
+        if (!d.unwarned.empty() && p.delay_warning.count() > 0) {
+            consider(d.unwarned.begin()->at + p.delay_warning);
         }
-        if (d.down && d.probe.empty() && idle_entry) consider(d.next_probe);
+        if (!d.down && d.in_flight < p.concurrency) consider(d.by_next.begin()->at);
+        if (d.down && d.probe.empty()) consider(d.next_probe);
     }
     return best;
 }
@@ -172,7 +200,7 @@ std::optional<Time> Scheduler::next_wakeup() const {
 void Scheduler::flush(Time now, const std::string& destination) {
     for (auto& [name, d] : destinations_) {
         if (!destination.empty() && name != destination) continue;
-        for (auto& [id, e] : d.entries) e.next = now;
+        all_due(d, now);
         if (d.down) d.next_probe = now;
     }
 }

@@ -14,10 +14,17 @@
 // * lifetime counts from each message's arrival; policies are looked up on
 //   every call, so a changed lifetime applies to mail already queued;
 // * one delay warning per message once it has waited delay_warning.
+//
+// Every call costs O(log n) per task handed out, not O(n): a backup MX may
+// hold a backlog of a million messages for one destination, and due() runs
+// after every finished delivery. Each destination keeps its idle entries
+// (not in flight) in three orders: by next attempt, by arrival (lifetime)
+// and, until warned, by arrival again (delay warning).
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,17 +103,32 @@ class Scheduler {
         bool in_flight = false;
         bool warned = false;
     };
+    // An idle entry's place in one of the orders. id points at the key of
+    // the entry in Destination::entries (std::map keys never move).
+    struct Key {
+        Time at;
+        const std::string* id;
+        bool operator<(const Key& o) const { return at != o.at ? at < o.at : *id < *o.id; }
+    };
     struct Destination {
         std::map<std::string, Entry> entries;  // by queue id, i.e. by arrival
+        std::set<Key> by_next;                 // idle entries, by next attempt
+        std::set<Key> by_arrival;              // idle entries, by arrival (lifetime)
+        std::set<Key> unwarned;                // idle entries not warned yet, by arrival
         bool down = false;
         Time next_probe{};
         std::string probe;  // the id whose attempt is the probe in flight, "" if none
         std::size_t in_flight = 0;
     };
+    using EntryIt = std::map<std::string, Entry>::iterator;
 
     void housekeeping(const std::string& name, Destination& d, Time now, std::vector<Task>& out);
     void hand_out(const std::string& name, Destination& d, Time now, std::vector<Task>& out);
-    static void settle(Destination& d, const std::string& id, Entry& e);  // no longer in flight
+    static void index(Destination& d, EntryIt it);    // idle now: into the orders
+    static void unindex(Destination& d, EntryIt it);  // out of them (in flight, changing, gone)
+    static void take_off(Destination& d, EntryIt it, bool probe);  // idle -> in flight
+    static void settle(Destination& d, EntryIt it);  // no longer in flight (not indexed yet)
+    static void all_due(Destination& d, Time now);   // every entry's next attempt = now
 
     SchedulePolicy defaults_;
     std::map<std::string, SchedulePolicy> policies_;

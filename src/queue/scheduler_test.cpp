@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
 using namespace holdfast::queue;
 using namespace std::chrono_literals;
 
@@ -210,4 +214,53 @@ TEST(Scheduler, RemovingAnInFlightMessageFreesItsSlot) {
     auto next = s.due(T0);
     ASSERT_EQ(next.size(), 1u);
     EXPECT_EQ(next[0].id, "B");
+}
+
+TEST(Scheduler, ABigBacklogGoesOutOldestFirstEachEntryOnce) {
+    // The orders behind due() (by next attempt, by arrival) must stay in step
+    // with the entries through hand-outs, deferrals, warnings and removals.
+    Scheduler s(quick());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2000; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "ID%05d", i);
+        ids.push_back(id);
+        // Every third one was deferred before a restart: due a minute later.
+        s.add(id, "customer.test", T0 + std::chrono::seconds(i), i % 3 ? Time{} : T0 + 1h + 1min);
+    }
+    s.remove("ID00001", "customer.test");
+    Time now = T0 + 1h;
+    std::vector<std::string> order;
+    int deferred_once = 0;
+    for (int round = 0; round < 10000 && s.size() > 0; ++round) {
+        auto tasks = s.due(now);
+        EXPECT_LE(of_kind(tasks, TaskKind::deliver).size(), 3u);
+        for (const auto& t : of_kind(tasks, TaskKind::deliver)) {
+            order.push_back(t.id);
+            // One 4xx in the middle: it must come back after its backoff.
+            bool defer = t.id == "ID01000" && deferred_once++ == 0;
+            s.report(t.id, "customer.test", defer ? Attempt::deferred : Attempt::delivered, now);
+        }
+        if (tasks.empty()) now = *s.next_wakeup();
+    }
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_FALSE(s.next_wakeup());
+    ASSERT_EQ(order.size(), 2000u);  // 1999 queued, one of them twice
+    std::set<std::string> seen(order.begin(), order.end());
+    EXPECT_EQ(seen.size(), 1999u);
+    EXPECT_FALSE(seen.count("ID00001"));
+    // Due now first, in arrival order; then those due at 1h01, then the deferred one.
+    std::vector<std::string> expected;
+    for (int i = 0; i < 2000; ++i) {
+        if (i % 3 && i != 1) expected.push_back(ids[i]);
+    }
+    for (int i = 0; i < 2000; i += 3) expected.push_back(ids[i]);
+    expected.push_back("ID01000");
+    auto first_1000 = std::find(order.begin(), order.end(), "ID01000");
+    EXPECT_EQ(*std::prev(order.end()), "ID01000");
+    EXPECT_NE(first_1000, std::prev(order.end()));
+    std::vector<std::string> without_retry(order);
+    without_retry.erase(std::find(without_retry.begin(), without_retry.end(), "ID01000"));
+    expected.erase(std::find(expected.begin(), expected.end(), "ID01000"));
+    EXPECT_EQ(without_retry, expected);
 }

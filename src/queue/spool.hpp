@@ -5,6 +5,7 @@
 // moment durable with one flush (group commit). The on-disk layout is
 // private to this class (docs/queue-format.md); callers see ids, envelopes
 // and bytes.
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -104,8 +105,9 @@ class Spool {
         std::uint64_t seq = 0;
         posix::UniqueFd fd;
         std::uint64_t size = 0;  // octets in the file (guarded by append_mu_)
-        bool failed = false;     // a write or flush failed: nothing in it is acknowledged any more
-        std::size_t refs = 0;    // queued messages whose M or newest S record is here
+        std::atomic<bool> failed{
+            false};            // a write or flush failed: nothing in it is acknowledged any more
+        std::size_t refs = 0;  // queued messages whose M or newest S record is here
         // Segments holding the M records of this one's D records: while one
         // of them exists, deleting this one would bring those messages back.
         std::set<std::uint64_t> done_for;

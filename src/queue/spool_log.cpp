@@ -158,10 +158,12 @@ void Spool::append_and_commit(std::vector<Op>& batch) {
 
 void Spool::commit(std::vector<Op>& batch) {
     // One fdatasync per segment the batch wrote to: one, or two when a
-    // segment was closed in between.
+    // segment was closed in between. Not for D records alone: nobody waits
+    // for those (see remove()), the next flush takes them along.
     std::map<Segment*, std::error_code> flushed;
     for (const auto& op : batch) {
-        if (op.ec || flushed.count(op.seg.get())) continue;
+        if (op.ec || op.type == static_cast<char>(RecordType::done)) continue;
+        if (flushed.count(op.seg.get())) continue;
         std::error_code ec;
         if (::fdatasync(op.seg->fd.get()) != 0) ec = posix::last_error();
         flushed[op.seg.get()] = ec;
@@ -184,7 +186,8 @@ void Spool::commit(std::vector<Op>& batch) {
         std::lock_guard lock(index_mu_);
         for (auto& op : batch) {
             if (op.ec) continue;
-            std::error_code ec = flushed[op.seg.get()];
+            std::error_code ec = flushed[op.seg.get()];  // {} if not flushed: a D record
+            if (op.seg->failed && !ec) ec = make_error_code(std::errc::io_error);
             if (ec && op.type == static_cast<char>(RecordType::done)) {
                 account(op, 0, 0);  // not durable, but the message is finished all the same
             } else if (ec) {
