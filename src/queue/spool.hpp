@@ -108,6 +108,7 @@ class Spool {
         std::atomic<bool> failed{
             false};            // a write or flush failed: nothing in it is acknowledged any more
         std::size_t refs = 0;  // queued messages whose M or newest S record is here
+        std::size_t unflushed = 0;  // records appended, not yet through commit (append_mu_)
         // Segments holding the M records of this one's D records: while one
         // of them exists, deleting this one would bring those messages back.
         std::set<std::uint64_t> done_for;

@@ -50,12 +50,23 @@ std::error_code Spool::import_v1() {
         if (batch.empty()) return {};
         append_and_commit(batch);
         for (const auto& op : batch) {
-            if (op.ec) return op.ec;  // the files stay: imported on the next start
+            // The files stay: imported again on the next start (the part of
+            // this batch that did reach the log then twice: a duplicate at worst).
+            if (op.ec) return op.ec;
         }
-        for (const auto& f : imported_files) fs::remove(f, ec);
+        for (const auto& f : imported_files) {
+            // In the log now: a file left behind would be imported again
+            // (a duplicate, not a loss), so it is worth a word, not a stop.
+            std::error_code e;
+            fs::remove(f, e);
+            if (e) {
+                spdlog::error("spool: imported {} but cannot remove it: {}", f.string(),
+                              e.message());
+            }
+        }
         batch.clear();
         imported_files.clear();
-        return ec;
+        return {};
     };
     for (const auto& p : sorted_entries(msg, ec)) {
         const std::string id = p.filename().string();
@@ -116,11 +127,15 @@ std::error_code Spool::import_v1() {
     }
     if (ec) return ec;
     if (auto e = flush()) return e;
-    // Left in state/: outcomes of messages already gone (an interrupted removal).
-    fs::remove_all(state, ec);
-    if (!ec) fs::remove(msg, ec);
-    if (!ec) ec = util::fsync_directory(dir_);
-    if (ec) return ec;
+    // Left in state/: outcomes of messages already gone (an interrupted
+    // removal). What cannot be removed is only reported: the next start
+    // looks again.
+    std::error_code e;
+    fs::remove_all(state, e);
+    if (!e) fs::remove(msg, e);
+    if (e)
+        spdlog::warn("spool: the version 1 directories in {} stay: {}", dir_.string(), e.message());
+    if ((ec = util::fsync_directory(dir_))) return ec;
     spdlog::info("spool: imported {} messages from the version 1 spool in {}", recovery_.imported,
                  dir_.string());
     return {};

@@ -83,6 +83,7 @@ bool Spool::append(Op& op) {
         written += static_cast<std::size_t>(n);
     }
     op.seg = active_;
+    ++active_->unflushed;  // not retired under a record whose commit is still to come
     op.payload_offset = active_->size + segment::kRecordHeader;
     active_->size += rec.size();
     if (active_->size >= kSegmentTarget) active_.reset();  // closed: the next append starts one
@@ -198,6 +199,12 @@ void Spool::commit(std::vector<Op>& batch) {
         }
         on_stored = on_stored_;
     }
+    {
+        std::lock_guard appending(append_mu_);
+        for (const auto& op : batch) {
+            if (op.seg) --op.seg->unflushed;
+        }
+    }
     for (auto& op : batch) {
         if (op.type != static_cast<char>(RecordType::message)) {
             if (op.done) op.done(op.ec);
@@ -235,8 +242,7 @@ void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offse
             e.env = op.env;
             e.msg_seg = seq;
             e.body_offset = payload_offset + op.head.size();
-            index_.emplace(op.id, std::move(e));
-            ref(seq, +1);
+            if (index_.emplace(op.id, std::move(e)).second) ref(seq, +1);
             break;
         }
         case RecordType::state: {
@@ -272,7 +278,7 @@ void Spool::retire_segments() {
             std::lock_guard appending(append_mu_);  // active_ stays put
             std::lock_guard lock(index_mu_);
             for (const auto& [seq, seg] : segments_) {
-                if (seg == active_ || seg->refs != 0) continue;
+                if (seg == active_ || seg->refs != 0 || seg->unflushed != 0) continue;
                 bool needed = false;
                 for (auto other : seg->done_for) needed = needed || segments_.count(other);
                 if (!needed) gone.push_back(seg);
