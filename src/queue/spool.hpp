@@ -104,13 +104,14 @@ class Spool {
     struct Segment {
         std::uint64_t seq = 0;
         posix::UniqueFd fd;
-        std::uint64_t size = 0;  // octets in the file (guarded by append_mu_)
-        std::atomic<bool> failed{
-            false};            // a write or flush failed: nothing in it is acknowledged any more
-        std::size_t refs = 0;  // queued messages whose M or newest S record is here
+        std::uint64_t size = 0;     // octets in the file (append_mu_)
         std::size_t unflushed = 0;  // records appended, not yet through commit (append_mu_)
+        std::size_t refs = 0;  // queued messages whose M or newest S record is here (index_mu_)
+        // A write or flush failed: nothing in it is acknowledged any more.
+        std::atomic<bool> failed{false};
         // Segments holding the M records of this one's D records: while one
-        // of them exists, deleting this one would bring those messages back.
+        // of them exists, deleting this one would bring those messages back
+        // (index_mu_).
         std::set<std::uint64_t> done_for;
     };
     // One record: M (a store), S (a state update) or D (a removal), with
