@@ -1,10 +1,5 @@
 #include "queue/record.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
@@ -17,9 +12,6 @@ namespace {
 using json = nlohmann::json;
 using std::chrono::microseconds;
 using std::chrono::system_clock;
-
-// A header line longer than this is corrupt (100,000 recipients fit easily).
-constexpr std::size_t kMaxHeader = 64 * 1024 * 1024;
 
 std::int64_t to_us(system_clock::time_point t) {
     return std::chrono::duration_cast<microseconds>(t.time_since_epoch()).count();
@@ -217,42 +209,14 @@ std::error_code decode_state(std::string_view text, Envelope& env) {
     return apply_state_json(*line, env);
 }
 
-std::error_code read_envelope(const std::filesystem::path& file, Envelope& env) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {errno, std::generic_category()};
-    std::error_code ec;
-    std::string head;
-    std::size_t header_len = 0;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) ec = {errno, std::generic_category()};
-    // Read as little as possible: a message may be tens of MiB, the header
-    // a few hundred octets.
-    char buf[16384];
-    while (!ec) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) ec = {errno, std::generic_category()};
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
-        if (head.size() > kMaxHeader) break;
-        auto nl = head.find('\n');
-        if (nl != std::string::npos && head.find('\n', nl + 1) != std::string::npos) break;
-    }
-    ::close(fd);
-    if (ec) return ec;
-    if (auto e = decode_header(head, env, header_len)) return e;
-    if (static_cast<std::uint64_t>(st.st_size) != header_len + env.size) return Errc::corrupt;
-    return {};
-}
-
-std::error_code read_body(const std::filesystem::path& file, std::string& out) {
+std::error_code read_message_file(const std::filesystem::path& file, Envelope& env,
+                                  std::string& body) {
     std::string data;
     if (auto ec = util::read_file(file, data)) return ec;
-    Envelope env;
     std::size_t header_len = 0;
     if (auto ec = decode_header(data, env, header_len)) return ec;
     if (data.size() != header_len + env.size) return Errc::corrupt;
-    out.assign(data, header_len);
+    body.assign(data, header_len);
     return {};
 }
 

@@ -50,10 +50,10 @@ std::string encode_state(const Envelope& env);
 // other recipients than env has.
 std::error_code decode_state(std::string_view text, Envelope& env);
 
-// Reads only the header of a message file and checks the file's length
-// against it: a torn or truncated file is Errc::corrupt.
-std::error_code read_envelope(const std::filesystem::path& file, Envelope& env);
-// Reads a message file and returns the message bytes (header removed).
-std::error_code read_body(const std::filesystem::path& file, std::string& out);
+// Reads a message file: its envelope and the message bytes (header
+// removed). A torn or truncated file (length other than the header
+// promises) is Errc::corrupt.
+std::error_code read_message_file(const std::filesystem::path& file, Envelope& env,
+                                  std::string& body);
 
 }  // namespace holdfast::queue::record

@@ -17,6 +17,7 @@
 namespace holdfast::queue {
 
 namespace fs = std::filesystem;
+using segment::RecordType;
 
 std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     ec.clear();
@@ -176,7 +177,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
                 std::lock_guard lock(index_mu_);
                 index_[id].removed = true;
             }
-            enqueue(make_op(static_cast<char>(segment::RecordType::done), id, id));
+            enqueue(make_op(RecordType::done, id, id));
             spdlog::info("id={} status=removed reason=done", id);
             return {};
         }
@@ -187,7 +188,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
             std::lock_guard lock(index_mu_);
             index_[id].env = std::move(env);
         }
-        enqueue(make_op(static_cast<char>(segment::RecordType::state), id, std::move(head), {},
+        enqueue(make_op(RecordType::state, id, std::move(head), {},
                         [promise](std::error_code ec) { promise->set_value(ec); }));
     }
     return flushed.get();
@@ -201,16 +202,34 @@ std::error_code Spool::remove(const std::string& id) {
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         it->second.removed = true;
     }
-    enqueue(make_op(static_cast<char>(segment::RecordType::done), id, id));
+    enqueue(make_op(RecordType::done, id, id));
     spdlog::info("id={} status=removed reason=deleted", id);
     return {};
 }
 
-void Spool::copy_to_corrupt(const fs::path& file, const std::string& why) {
+fs::path Spool::corrupt_target(const fs::path& file) const {
     fs::path target = corrupt_dir() / file.filename();
     for (int n = 1; fs::exists(target); ++n) {
         target = corrupt_dir() / (file.filename().string() + "." + std::to_string(n));
     }
+    return target;
+}
+
+void Spool::move_to_corrupt(const fs::path& file, const std::string& why) {
+    const fs::path target = corrupt_target(file);
+    std::error_code ec;
+    fs::rename(file, target, ec);
+    if (ec) {
+        spdlog::error("spool: corrupt file {} ({}) could not be moved to {}: {}", file.string(),
+                      why, target.string(), ec.message());
+        return;
+    }
+    ++recovery_.corrupt;
+    spdlog::error("spool: corrupt file {} ({}) moved to {}", file.string(), why, target.string());
+}
+
+void Spool::copy_to_corrupt(const fs::path& file, const std::string& why) {
+    const fs::path target = corrupt_target(file);
     std::error_code ec;
     fs::copy_file(file, target, ec);
     if (ec) {

@@ -22,6 +22,7 @@
 #include "queue/envelope.hpp"
 #include "queue/errors.hpp"
 #include "queue/posix.hpp"
+#include "queue/segment.hpp"
 
 namespace holdfast::queue {
 
@@ -119,7 +120,7 @@ class Spool {
     // active segment (so a removal is in the page cache, where kill -9
     // cannot undo it, before remove() returns); the writer thread flushes.
     struct Op {
-        char type = 0;  // segment::RecordType
+        segment::RecordType type = segment::RecordType::done;
         std::string id;
         Envelope env;         // M: the envelope (with the imported state, for an import)
         std::string head;     // the payload before the message bytes
@@ -143,8 +144,8 @@ class Spool {
     Spool(std::filesystem::path dir, int lock_fd);
     std::error_code recover();    // spool_recover.cpp
     std::error_code import_v1();  // spool_import.cpp
-    static Op make_op(char type, std::string id, std::string head, std::string message = {},
-                      std::function<void(std::error_code)> done = {});
+    static Op make_op(segment::RecordType type, std::string id, std::string head,
+                      std::string message = {}, std::function<void(std::error_code)> done = {});
     void writer_loop();                   // spool_log.cpp from here on
     bool append(Op& op);                  // false (op.ec set) when it could not be appended
     void enqueue(Op op);                  // append, then hand it to the writer
@@ -153,7 +154,11 @@ class Spool {
     std::error_code start_segment();
     void account(const Op& op, std::uint64_t seg, std::uint64_t payload_offset);
     void retire_segments();
+    // Keep a file for a human: a copy (the segment stays in use) or the file
+    // itself (it leaves the spool).
     void copy_to_corrupt(const std::filesystem::path& file, const std::string& why);
+    void move_to_corrupt(const std::filesystem::path& file, const std::string& why);
+    std::filesystem::path corrupt_target(const std::filesystem::path& file) const;
 
     std::filesystem::path log_dir() const { return dir_ / "log"; }
     std::filesystem::path corrupt_dir() const { return dir_ / "corrupt"; }

@@ -39,16 +39,10 @@ std::error_code Spool::import_v1() {
     if (fs::exists(tmp, ec)) fs::remove_all(tmp, ec);
     if (ec) return ec;
 
-    auto set_aside = [this](const fs::path& file, const std::string& why) {
-        copy_to_corrupt(file, why);
-        std::error_code ignored;
-        fs::remove(file, ignored);
-    };
     std::vector<Op> batch;
     std::vector<fs::path> imported_files;
     auto flush = [&]() -> std::error_code {
-        if (batch.empty()) return {};
-        append_and_commit(batch);
+        if (!batch.empty()) append_and_commit(batch);
         for (const auto& op : batch) {
             // The files stay: imported again on the next start (the part of
             // this batch that did reach the log then twice: a duplicate at worst).
@@ -73,15 +67,16 @@ std::error_code Spool::import_v1() {
         const fs::path state_file = state / id;
         Envelope env;
         if (!mail::is_valid_queue_id(id)) {
-            set_aside(p, "not a queue id");
+            move_to_corrupt(p, "not a queue id");
             continue;
         }
-        if (auto e = record::read_envelope(p, env)) {
-            set_aside(p, e.message());
+        std::string body;
+        if (auto e = record::read_message_file(p, env, body)) {
+            move_to_corrupt(p, e.message());
             continue;
         }
         if (env.id != id) {
-            set_aside(p, "id in header differs from file name");
+            move_to_corrupt(p, "id in header differs from file name");
             continue;
         }
         std::string text;
@@ -93,7 +88,7 @@ std::error_code Spool::import_v1() {
             if (e) {
                 // The message keeps its original recipient states: delivering
                 // twice beats losing mail.
-                set_aside(state_file, "state: " + e.message());
+                move_to_corrupt(state_file, "state: " + e.message());
                 has_state = false;
             } else {
                 env = std::move(with_state);
@@ -101,22 +96,15 @@ std::error_code Spool::import_v1() {
         }
         if (!env.has_pending()) {
             ++recovery_.finished;
-            fs::remove(p, ec);
-            fs::remove(state_file, ec);
-            continue;
-        }
-        std::string body;
-        if (auto e = record::read_body(p, body)) {
-            set_aside(p, e.message());
+            imported_files.push_back(p);  // nothing to import: removed with the batch's files
+            imported_files.push_back(state_file);
             continue;
         }
         std::string head = record::envelope_json(env) + '\n';
-        batch.push_back(
-            make_op(static_cast<char>(RecordType::message), id, std::move(head), std::move(body)));
+        batch.push_back(make_op(RecordType::message, id, std::move(head), std::move(body)));
         batch.back().env = env;
         if (has_state) {
-            batch.push_back(make_op(static_cast<char>(RecordType::state), id,
-                                    id + '\n' + record::state_json(env)));
+            batch.push_back(make_op(RecordType::state, id, id + '\n' + record::state_json(env)));
         }
         imported_files.push_back(p);
         imported_files.push_back(state_file);
@@ -133,8 +121,9 @@ std::error_code Spool::import_v1() {
     std::error_code e;
     fs::remove_all(state, e);
     if (!e) fs::remove(msg, e);
-    if (e)
+    if (e) {
         spdlog::warn("spool: the version 1 directories in {} stay: {}", dir_.string(), e.message());
+    }
     if ((ec = util::fsync_directory(dir_))) return ec;
     spdlog::info("spool: imported {} messages from the version 1 spool in {}", recovery_.imported,
                  dir_.string());

@@ -36,13 +36,13 @@ void Spool::store(Envelope env, std::string message, std::function<void(std::err
     std::string head = record::envelope_json(env);
     head += '\n';
     std::string id = env.id;
-    Op op = make_op(static_cast<char>(RecordType::message), std::move(id), std::move(head),
-                    std::move(message), std::move(done));
+    Op op = make_op(RecordType::message, std::move(id), std::move(head), std::move(message),
+                    std::move(done));
     op.env = std::move(env);
     enqueue(std::move(op));
 }
 
-Spool::Op Spool::make_op(char type, std::string id, std::string head, std::string message,
+Spool::Op Spool::make_op(RecordType type, std::string id, std::string head, std::string message,
                          std::function<void(std::error_code)> done) {
     Op op;
     op.type = type;
@@ -54,7 +54,7 @@ Spool::Op Spool::make_op(char type, std::string id, std::string head, std::strin
 }
 
 bool Spool::append(Op& op) {
-    if (op.type == static_cast<char>(RecordType::message)) {
+    if (op.type == RecordType::message) {
         // An id already queued is refused (ids are random, but a collision
         // must never shadow acknowledged mail).
         std::lock_guard lock(index_mu_);
@@ -64,7 +64,7 @@ bool Spool::append(Op& op) {
     if (op.ec) return false;
     std::string rec;
     rec.reserve(segment::kRecordHeader + op.head.size() + op.message.size());
-    segment::append_record(rec, static_cast<RecordType>(op.type), op.head, op.message);
+    segment::append_record(rec, op.type, op.head, op.message);
     std::size_t written = 0;
     while (written < rec.size()) {
         ssize_t n = ::pwrite(active_->fd.get(), rec.data() + written, rec.size() - written,
@@ -163,7 +163,7 @@ void Spool::commit(std::vector<Op>& batch) {
     // for those (see remove()), the next flush takes them along.
     std::map<Segment*, std::error_code> flushed;
     for (const auto& op : batch) {
-        if (op.ec || op.type == static_cast<char>(RecordType::done)) continue;
+        if (op.ec || op.type == RecordType::done) continue;
         if (flushed.count(op.seg.get())) continue;
         std::error_code ec;
         if (::fdatasync(op.seg->fd.get()) != 0) ec = posix::last_error();
@@ -180,7 +180,6 @@ void Spool::commit(std::vector<Op>& batch) {
             seg->failed = true;
             if (active_.get() == seg) active_.reset();
         }
-        if (seg->failed && !ec) ec = make_error_code(std::errc::io_error);
     }
     std::function<void(const std::string&)> on_stored;
     {
@@ -189,7 +188,7 @@ void Spool::commit(std::vector<Op>& batch) {
             if (op.ec) continue;
             std::error_code ec = flushed[op.seg.get()];  // {} if not flushed: a D record
             if (op.seg->failed && !ec) ec = make_error_code(std::errc::io_error);
-            if (ec && op.type == static_cast<char>(RecordType::done)) {
+            if (ec && op.type == RecordType::done) {
                 account(op, 0, 0);  // not durable, but the message is finished all the same
             } else if (ec) {
                 op.ec = ec;
@@ -206,7 +205,7 @@ void Spool::commit(std::vector<Op>& batch) {
         }
     }
     for (auto& op : batch) {
-        if (op.type != static_cast<char>(RecordType::message)) {
+        if (op.type != RecordType::message) {
             if (op.done) op.done(op.ec);
             continue;
         }
@@ -223,7 +222,7 @@ void Spool::commit(std::vector<Op>& batch) {
     }
     if (on_stored) {
         for (const auto& op : batch) {
-            if (op.type == static_cast<char>(RecordType::message) && !op.ec) on_stored(op.id);
+            if (op.type == RecordType::message && !op.ec) on_stored(op.id);
         }
     }
     retire_segments();
@@ -236,7 +235,7 @@ void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offse
         auto it = segments_.find(s);
         if (it != segments_.end()) it->second->refs += static_cast<std::size_t>(delta);
     };
-    switch (static_cast<RecordType>(op.type)) {
+    switch (op.type) {
         case RecordType::message: {
             Entry e;
             e.env = op.env;

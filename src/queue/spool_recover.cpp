@@ -85,9 +85,7 @@ std::error_code Spool::recover() {
         if (auto seq = segment_seq(name)) {
             seqs.push_back(*seq);
         } else {
-            copy_to_corrupt(it->path(), "not a segment name");
-            std::error_code ignored;  // a directory, say: then it just stays
-            fs::remove(it->path(), ignored);
+            move_to_corrupt(it->path(), "not a segment name");
         }
     }
     if (ec) return ec;
@@ -106,8 +104,7 @@ std::error_code Spool::recover() {
         segment::Reader reader(data.view());
         if (!reader.has_magic()) {
             // Not ours, or from a version we do not know: keep it for a human.
-            copy_to_corrupt(path, "no HOLDFAST-LOG 2 magic");
-            if (::unlink(path.c_str()) != 0) return posix::last_error();
+            move_to_corrupt(path, "no HOLDFAST-LOG 2 magic");
             continue;
         }
         ++recovery_.segments;
@@ -194,7 +191,7 @@ std::error_code Spool::recover() {
     for (auto& [id, e] : index_) {
         if (e.env.has_pending()) continue;
         e.removed = true;
-        finished.push_back(make_op(static_cast<char>(RecordType::done), id, id));
+        finished.push_back(make_op(RecordType::done, id, id));
     }
     recovery_.finished = finished.size();
     if (!finished.empty()) append_and_commit(finished);
