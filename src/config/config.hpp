@@ -85,6 +85,10 @@ struct Limits {
     unsigned recipients = 100;  // per message (RFC 5321 4.5.3.1.8 minimum)
     unsigned errors = 20;       // per session, then 421 (as Postfix's hard limit)
     unsigned connections_per_ip = 20;
+    // Clients that connections_per_ip does not count (as Postfix's
+    // smtpd_client_event_limit_exceptions = $mynetworks): a LAN's own mail
+    // server or web app may keep many sessions open. Unset = relay.networks.
+    std::vector<util::IpNetwork> exempt_networks;
     unsigned connections = 10000;  // all clients together
     Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7
     Seconds session_timeout{1800};

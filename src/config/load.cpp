@@ -79,6 +79,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
         "server", "listen", "tls", "auth",  "relay", "queue", "local",
         "backup", "limits", "dns", "dnsbl", "web",   "log"};
+    bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
             d.add(v.source(), fmt::format("unknown section or key \"{}\"", k.str()));
@@ -182,6 +183,8 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.count("errors", l.errors, 1, 1000);
         r.count("connections_per_ip", l.connections_per_ip, 1, 1000000);
         r.count("connections", l.connections, 1, 1000000);
+        exempt_set = r.has("exempt_networks");
+        r.networks("exempt_networks", l.exempt_networks);
         r.duration("idle_timeout", l.idle_timeout);
         r.duration("session_timeout", l.session_timeout);
     });
@@ -206,6 +209,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     });
     with_table(root, "web", d, [&](TableReader& r) { r.string("address", c.web.address); });
     with_table(root, "log", d, [&](TableReader& r) { r.string("level", c.log_level); });
+    if (!exempt_set) c.limits.exempt_networks = c.relay.networks;
 }
 
 }  // namespace

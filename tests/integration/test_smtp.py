@@ -169,13 +169,50 @@ def test_silent_client_times_out_while_others_are_served(holdfast_factory):
 
 def test_connection_limit_per_client(holdfast_factory):
     holdfast_factory(config_text(limits={"connections_per_ip": 2}))
-    # The fixture's readiness probe was a connection from 127.0.0.1 too; let
-    # the server see it close before counting.
-    time.sleep(0.5)
-    a, b = Wire(PORT), Wire(PORT)
+    outside = "127.0.0.2"  # not in relay.networks (127.0.0.1/32)
+    a, b = Wire(PORT, source=outside), Wire(PORT, source=outside)
     assert a.reply()[0] == 220 and b.reply()[0] == 220
-    c = Wire(PORT)
+    c = Wire(PORT, source=outside)
     code, text = c.reply()
     assert (code, text[4:9]) == (421, "4.7.0")
     d = Wire(PORT, source="127.0.0.3")  # another client is not affected
     assert d.reply()[0] == 220
+
+
+def test_connection_limit_exempts_relay_networks(holdfast_factory):
+    # As Postfix exempts $mynetworks: the LAN's own clients are not counted
+    # per address (only towards the total).
+    holdfast_factory(config_text(limits={"connections_per_ip": 2}))
+    lan = [Wire(PORT) for _ in range(5)]
+    assert [w.reply()[0] for w in lan] == [220] * 5
+
+
+def test_connection_limit_exempt_networks_configurable(holdfast_factory):
+    holdfast_factory(config_text(limits={"connections_per_ip": 1, "exempt_networks": "[]"}))
+    # The fixture's readiness probe came from 127.0.0.1 too: wait until the
+    # server has seen it close.
+    deadline = time.monotonic() + 5
+    while (a := Wire(PORT)).reply()[0] != 220:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    code, _ = Wire(PORT).reply()
+    assert code == 421
+
+
+def test_connection_slot_is_free_once_the_client_has_its_221(holdfast_factory):
+    # A sender that keeps exactly connections_per_ip sessions busy, closing
+    # one and opening the next the moment it reads 221, is never refused.
+    holdfast_factory(config_text(limits={"connections_per_ip": 2}))
+    outside = "127.0.0.2"
+    held = Wire(PORT, source=outside)
+    assert held.reply()[0] == 220
+    refused = 0
+    for _ in range(300):
+        w = Wire(PORT, source=outside)
+        code, _ = w.reply()
+        if code != 220:
+            refused += 1
+        else:
+            assert w.cmd("QUIT")[0] == 221
+        w.close()
+    assert refused == 0

@@ -4,21 +4,29 @@
 
 namespace holdfast::smtp {
 
+bool ConnectionCounter::exempt(const util::IpAddress& ip) const {
+    return std::any_of(exempt_.begin(), exempt_.end(),
+                       [&](const util::IpNetwork& n) { return n.contains(ip); });
+}
+
 bool ConnectionCounter::try_add(const util::IpAddress& ip) {
+    const bool free_of_per_ip = exempt(ip);
     std::lock_guard lock(mu_);
     if (count_ >= total_) return false;
-    unsigned& n = by_ip_[ip];
-    if (n >= per_ip_) return false;
-    ++n;
+    if (!free_of_per_ip) {
+        unsigned& n = by_ip_[ip];
+        if (n >= per_ip_) return false;
+        ++n;
+    }
     ++count_;
     return true;
 }
 
 void ConnectionCounter::remove(const util::IpAddress& ip) {
     std::lock_guard lock(mu_);
-    auto it = by_ip_.find(ip);
-    if (it == by_ip_.end()) return;
-    if (--it->second == 0) by_ip_.erase(it);
+    if (auto it = by_ip_.find(ip); it != by_ip_.end()) {
+        if (--it->second == 0) by_ip_.erase(it);
+    }
     --count_;
 }
 

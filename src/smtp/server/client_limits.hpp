@@ -5,14 +5,17 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "util/net.hpp"
 
 namespace holdfast::smtp {
 
+// Clients in `exempt` count towards the total only, never towards per_ip.
 class ConnectionCounter {
   public:
-    ConnectionCounter(unsigned per_ip, unsigned total) : per_ip_(per_ip), total_(total) {}
+    ConnectionCounter(unsigned per_ip, unsigned total, std::vector<util::IpNetwork> exempt = {})
+        : per_ip_(per_ip), total_(total), exempt_(std::move(exempt)) {}
 
     // Counts a new connection; false (and nothing counted) when over a limit.
     bool try_add(const util::IpAddress& ip);
@@ -20,7 +23,10 @@ class ConnectionCounter {
     unsigned total() const;
 
   private:
+    bool exempt(const util::IpAddress& ip) const;
+
     const unsigned per_ip_, total_;
+    const std::vector<util::IpNetwork> exempt_;
     mutable std::mutex mu_;
     std::map<util::IpAddress, unsigned> by_ip_;
     unsigned count_ = 0;

@@ -19,6 +19,20 @@ TEST(ConnectionCounter, PerIpAndTotal) {
     EXPECT_EQ(c.total(), 3u);
 }
 
+TEST(ConnectionCounter, ExemptNetworksCountOnlyTowardsTheTotal) {
+    smtp::ConnectionCounter c(1, 3, {*util::parse_network("127.0.0.0/30")});
+    auto lan = *util::parse_ip("127.0.0.1"), out = *util::parse_ip("127.0.0.9");
+    EXPECT_TRUE(c.try_add(lan));
+    EXPECT_TRUE(c.try_add(lan));  // per_ip 1 does not apply
+    EXPECT_TRUE(c.try_add(out));
+    EXPECT_FALSE(c.try_add(lan));  // the total still does
+    c.remove(lan);
+    c.remove(lan);
+    EXPECT_EQ(c.total(), 1u);
+    EXPECT_FALSE(c.try_add(out));  // out's own limit
+    EXPECT_TRUE(c.try_add(lan));
+}
+
 TEST(AuthFailures, DelayGrowsAndIsForgotten) {
     smtp::AuthFailures f(1000ms, 3000ms, 60s);
     auto ip = *util::parse_ip("127.0.0.2");

@@ -82,6 +82,10 @@ asio::awaitable<void> Session::run() {
             }
             co_await handle_line(*line);
         }
+        // The conversation is over (QUIT, EOF, an error, a timeout): give the
+        // slot back before the last reply goes out, so a client that reads
+        // its 221 and connects again at once is not counted twice.
+        slot.reset();
         co_await flush();
     }
     timer_.cancel();
