@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean
+.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean package package-check test-package
 
 all: build
 
@@ -26,7 +26,7 @@ run: build
 # Everything: unit tests, integration tests with real peers, the unit tests
 # again under ASan+UBSan, and a short run of every fuzz target.
 test: test-deps build
-	@$(MAKE) --no-print-directory unit-test integration-test asan-test fuzz-test
+	@$(MAKE) --no-print-directory unit-test integration-test asan-test fuzz-test package-check
 
 unit-test:
 	cd build && ctest -L unit -j $(JOBS) --output-on-failure
@@ -46,6 +46,19 @@ fuzz:
 
 fuzz-test: fuzz
 	tests/fuzz/run build-fuzz $(or $(FUZZ_SECONDS),15)
+
+# A Debian package in build/ (CPack): binary, systemd unit, /etc/holdfast.
+package: build
+	cd build && cpack -G DEB
+
+# The package's contents and unit, without installing it (part of `make test`).
+package-check: package
+	tests/package/run build --quick
+
+# Installs the package into a throw-away Debian root (debootstrap, kept in
+# build/pkgroot between runs) and checks what it installed.
+test-package: package
+	tests/package/run build
 
 bench: build
 	bench/run $(BENCH_ARGS)

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/logging.hpp"
+#include "app/service_manager.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
 #include "delivery/remote_courier.hpp"
@@ -113,7 +114,8 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         make_tls(config),
         blocking,
         dnsbl ? &*dnsbl : nullptr,
-        smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections),
+        smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections,
+                                config.limits.exempt_networks),
         smtp::AuthFailures(
             std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),
         verifier ? &*verifier : nullptr,
@@ -124,11 +126,13 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int sig) {
         spdlog::info("status=stopping signal={}", sig);
+        notify_stopping();
         server.stop();
         io.stop();
     });
     spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
                  config.server.spool, spool.size());
+    notify_ready();
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
     io.run();
