@@ -115,6 +115,19 @@ struct Web {
     std::string address;  // empty = no web UI
 };
 
+// How long the outbound client waits at each stage of a delivery. The
+// defaults are RFC 5321 4.5.3.2's minimums; a peer that stalls past one is
+// a temporary failure and the message is retried later.
+struct Delivery {
+    Seconds connect_timeout{30};      // not in the RFC: a dead host costs this much
+    Seconds greeting_timeout{300};    // 4.5.3.2.1 the 220
+    Seconds command_timeout{300};     // EHLO, STARTTLS, MAIL (4.5.3.2.2), RCPT (.3), RSET, QUIT
+    Seconds data_init_timeout{120};   // 4.5.3.2.4 the 354
+    Seconds data_block_timeout{180};  // 4.5.3.2.5 each write of the body
+    Seconds data_done_timeout{600};   // 4.5.3.2.6 the reply to "."
+    Seconds tls_timeout{60};          // the STARTTLS handshake
+};
+
 struct Config {
     std::string path;  // the file it came from
     Server server;
@@ -126,6 +139,7 @@ struct Config {
     std::vector<LocalDomain> locals;
     std::vector<BackupDomain> backups;
     Limits limits;
+    Delivery delivery;
     Dns dns;
     Dnsbl dnsbl;
     Web web;

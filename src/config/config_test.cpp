@@ -142,3 +142,26 @@ TEST(Config, AMissingRecipientsFileIsAnErrorWithItsLine) {
         std::string(HOLDFAST_SOURCE_DIR) + "/CMakeLists.txt\"\n");
     EXPECT_NE(joined(r).find("give one or the other"), std::string::npos) << joined(r);
 }
+
+TEST(Config, DeliveryTimeoutsDefaultToTheRfcAndCanBeShortened) {
+    LoadResult d = load("");
+    ASSERT_TRUE(d.config) << joined(d);
+    EXPECT_EQ(d.config->delivery.greeting_timeout, std::chrono::minutes(5));
+    EXPECT_EQ(d.config->delivery.data_done_timeout, std::chrono::minutes(10));
+    LoadResult r = load("[delivery]\nconnect_timeout = \"2s\"\ncommand_timeout = \"3s\"\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->delivery.connect_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(r.config->delivery.command_timeout, std::chrono::seconds(3));
+    EXPECT_FALSE(load("[delivery]\ncommand_timeout = 3\n").config);
+    EXPECT_FALSE(load("[delivery]\ncomand_timeout = \"3s\"\n").config);
+}
+
+TEST(Config, ExemptNetworksDefaultToRelayNetworks) {
+    LoadResult r = load("[relay]\nnetworks = [\"192.0.2.0/24\"]\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    ASSERT_EQ(r.config->limits.exempt_networks.size(), 1u);
+    EXPECT_EQ(r.config->limits.exempt_networks[0].str(), "192.0.2.0/24");
+    LoadResult none = load("[limits]\nexempt_networks = []\n");
+    ASSERT_TRUE(none.config) << joined(none);
+    EXPECT_TRUE(none.config->limits.exempt_networks.empty());
+}

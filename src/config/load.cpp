@@ -78,7 +78,7 @@ void with_table(const toml::table& root, std::string_view name, Diagnostics& dia
 void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
         "server", "listen", "tls", "auth",  "relay", "queue", "local",
-        "backup", "limits", "dns", "dnsbl", "web",   "log"};
+        "backup", "limits", "dns", "dnsbl", "web",   "log",   "delivery"};
     bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
@@ -187,6 +187,16 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.networks("exempt_networks", l.exempt_networks);
         r.duration("idle_timeout", l.idle_timeout);
         r.duration("session_timeout", l.session_timeout);
+    });
+    with_table(root, "delivery", d, [&](TableReader& r) {
+        Delivery& t = c.delivery;
+        r.duration("connect_timeout", t.connect_timeout);
+        r.duration("greeting_timeout", t.greeting_timeout);
+        r.duration("command_timeout", t.command_timeout);
+        r.duration("data_init_timeout", t.data_init_timeout);
+        r.duration("data_block_timeout", t.data_block_timeout);
+        r.duration("data_done_timeout", t.data_done_timeout);
+        r.duration("tls_timeout", t.tls_timeout);
     });
     with_table(root, "dns", d, [&](TableReader& r) {
         r.strings("servers", c.dns.servers);

@@ -44,6 +44,16 @@ RemoteSettings remote_settings_from(const config::Config& c) {
     s.hostname = c.server.hostname;
     s.self = self_from(c);
     s.client.helo = c.server.hostname;
+    const config::Delivery& d = c.delivery;
+    s.client.timeouts = smtp::client::Timeouts{.connect = d.connect_timeout,
+                                               .banner = d.greeting_timeout,
+                                               .command = d.command_timeout,
+                                               .mail = d.command_timeout,
+                                               .rcpt = d.command_timeout,
+                                               .data_init = d.data_init_timeout,
+                                               .data_block = d.data_block_timeout,
+                                               .data_end = d.data_done_timeout,
+                                               .tls_handshake = d.tls_timeout};
     s.queue = c.queue;
     s.backups = c.backups;
     for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
