@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean package package-check test-package
+.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean package package-check test-package test-faults
 
 all: build
 
@@ -59,6 +59,11 @@ package-check: package
 # build/pkgroot between runs) and checks what it installed.
 test-package: package
 	tests/package/run build
+
+# The fault campaign at full size (crashes, a full disk, bad peers, floods,
+# no file descriptors); `make test` runs its short form.
+test-faults: build
+	HOLDFAST_FAULTS=long tests/integration/run build/holdfast -k faults
 
 bench: build
 	bench/run $(BENCH_ARGS)

@@ -82,6 +82,11 @@ struct BackupDomain {
 struct Limits {
     std::size_t line_length = 1000;  // octets including CRLF (RFC 5321 4.5.3.1.6)
     std::size_t message_size = 35 * 1024 * 1024;
+    // MAIL is answered 452 4.3.1 when the spool's file system has less free
+    // than this plus 1.5 times the SIZE the client announced (as Postfix's
+    // queue_minfree): the room left keeps the queue's own bookkeeping
+    // (deliveries, bounces) writable when the disk fills.
+    std::size_t spool_reserve = 8 * 1024 * 1024;
     unsigned recipients = 100;  // per message (RFC 5321 4.5.3.1.8 minimum)
     unsigned errors = 20;       // per session, then 421 (as Postfix's hard limit)
     unsigned connections_per_ip = 20;

@@ -179,6 +179,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         Limits& l = c.limits;
         r.count("line_length", l.line_length, 1000, 1 << 20);
         r.count("message_size", l.message_size, 1024, std::size_t{1} << 32);
+        r.count("spool_reserve", l.spool_reserve, 0, std::size_t{1} << 40);
         r.count("recipients", l.recipients, 1, 100000);
         r.count("errors", l.errors, 1, 1000);
         r.count("connections_per_ip", l.connections_per_ip, 1, 1000000);

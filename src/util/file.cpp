@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,6 +99,12 @@ std::error_code ensure_directory(const std::filesystem::path& dir) {
         return ec ? ec : std::make_error_code(std::errc::not_a_directory);
     }
     return {};
+}
+
+std::optional<std::uint64_t> available_bytes(const std::filesystem::path& path) {
+    struct statvfs st {};
+    if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+    return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 }  // namespace holdfast::util

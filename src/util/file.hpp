@@ -1,7 +1,9 @@
 #pragma once
 // Durable file operations. "Durable" means: after the call returns, a crash
 // (kill -9, power loss) cannot lose or tear what was written.
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -20,5 +22,9 @@ std::error_code read_file(const std::filesystem::path& path, std::string& out);
 
 // Creates dir and its parents (mode 0700 for new ones) if missing.
 std::error_code ensure_directory(const std::filesystem::path& dir);
+
+// Bytes an unprivileged process may still write on the file system holding
+// `path` (statvfs f_bavail); nullopt if it cannot be asked.
+std::optional<std::uint64_t> available_bytes(const std::filesystem::path& path);
 
 }  // namespace holdfast::util

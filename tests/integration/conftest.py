@@ -37,10 +37,12 @@ class Holdfast:
         self.host, self.port = host, port
         self.log_path = self.dir / "holdfast.log"
         self.proc = None
+        self.start_prefix = []  # e.g. ["prlimit", "--nofile=128:128"]
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HOLDFAST_BIN, "serve", "-c", str(self.config)],
+        self.proc = subprocess.Popen([*self.start_prefix, HOLDFAST_BIN, "serve", "-c",
+                                      str(self.config)],
                                      cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
         if wait:
             wait_for_port(self.host, self.port)
@@ -92,3 +94,24 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
+
+
+# The fault campaign's table (test_faults.py): one row per scenario.
+FAULT_ROWS = []
+
+
+@pytest.fixture
+def fault_table():
+    """Append (scenario, faults injected, acknowledged, delivered, lost, duplicated)."""
+    return FAULT_ROWS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FAULT_ROWS:
+        return
+    w = terminalreporter
+    w.section("fault campaign")
+    head = ("scenario", "faults", "acked", "delivered", "lost", "duplicated")
+    w.write_line(f"{head[0]:<58} {head[1]:>7} {head[2]:>7} {head[3]:>9} {head[4]:>5} {head[5]:>10}")
+    for r in FAULT_ROWS:
+        w.write_line(f"{r[0]:<58} {r[1]:>7} {r[2]:>7} {r[3]:>9} {r[4]:>5} {r[5]:>10}")

@@ -53,6 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> dispatch(Command& c);
     Reply on_hello(const Command& c);
     Reply on_mail(const Command& c);
+    bool spool_has_room(std::uint64_t announced_size) const;
     boost::asio::awaitable<Reply> on_rcpt(const Command& c);
     boost::asio::awaitable<void> on_data();
     boost::asio::awaitable<void> on_starttls();

@@ -1,12 +1,15 @@
 // The mail transaction: MAIL, RCPT, DATA, and handing the message to the spool.
 #include <spdlog/spdlog.h>
+
 #include <boost/asio.hpp>
+#include <cerrno>
 
 #include "mail/queue_id.hpp"
 #include "queue/spool.hpp"
 #include "smtp/protocol/data_reader.hpp"
 #include "smtp/server/received_header.hpp"
 #include "smtp/server/session.hpp"
+#include "util/file.hpp"
 
 namespace holdfast::smtp {
 namespace asio = boost::asio;
@@ -44,7 +47,17 @@ Reply data_problem_reply(DataReader::Problem p, const config::Limits& limits) {
     return Reply(451, "4.3.0", "Internal error");
 }
 
+Reply insufficient_storage() {
+    return Reply(452, "4.3.1", "Insufficient system storage");
+}
+
 }  // namespace
+
+bool Session::spool_has_room(std::uint64_t announced_size) const {
+    const auto free = util::available_bytes(ctx_.config.server.spool);
+    if (!free) return true;  // cannot tell: the write itself will say
+    return *free >= ctx_.config.limits.spool_reserve + announced_size + announced_size / 2;
+}
 
 Reply Session::on_mail(const Command& c) {
     if (phase_ != Phase::ready) return Reply(503, "5.5.1", "Error: send HELO/EHLO first");
@@ -64,6 +77,10 @@ Reply Session::on_mail(const Command& c) {
         return Reply(552, "5.3.4",
                      "Message size exceeds fixed limit of " +
                          std::to_string(ctx_.config.limits.message_size) + " octets");
+    }
+    if (!spool_has_room(c.mail.size.value_or(0))) {
+        spdlog::warn("client={} status=reject reason=\"spool file system full\"", client_text());
+        return insufficient_storage();
     }
     txn_ = Transaction{c.address, c.mail, {}};
     return Reply(250, "2.1.0", "Ok");
@@ -164,7 +181,11 @@ asio::awaitable<void> Session::on_data() {
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
                       ec.message());
-        send(Reply(451, "4.3.0", "Error: queue file write error, try again later"));
+        // A full disk is the sender's cue to try later or elsewhere (RFC 3463
+        // 4.3.1); any other write error is our own trouble.
+        const bool full = ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+        send(full ? insufficient_storage()
+                  : Reply(451, "4.3.0", "Error: queue file write error, try again later"));
         co_return;
     }
     std::string to;
