@@ -73,6 +73,7 @@ class Prober {
     std::vector<Vector> vectors_;
     Findings findings_;
     DeliverSpec deliver_;
+    std::string plain_from_;  // "<--from>": the substitute when a vector's sender is refused
     std::size_t planned_ = 0;
     int sessions_ = 0;
     std::unique_ptr<Connection> first_;      // the first session, kept open for the battery
@@ -152,6 +153,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
             r.rcpt_to = plan[next].vector->rcpt_to;
             r.tls = plan[next].tls;
             r.via_target = plan[next].vector->via_target;
+            r.via_domain = plan[next].vector->via_domain;
             r.result = Result::error;
             r.reply = "not run: " + why;
             store(r, slots, next);
@@ -193,19 +195,20 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
                 for (; next < plan.size() && helo_for(*plan[next].vector) == helo &&
                        plan[next].tls == p.tls;
                      ++next) {
-                    VectorResult r;
                     const Vector& v = *plan[next].vector;
-                    r = {v.id,
-                         v.probes,
-                         helo,
-                         v.mail_from,
-                         v.rcpt_to,
-                         plan[next].tls,
-                         v.via_target,
-                         classify(*g.reply),
-                         g.reply->summary(),
-                         "answered at the greeting (banner or EHLO/HELO)",
-                         sessions_};
+                    VectorResult r;
+                    r.id = v.id;
+                    r.probes = v.probes;
+                    r.helo = helo;
+                    r.mail_from = v.mail_from;
+                    r.rcpt_to = v.rcpt_to;
+                    r.tls = plan[next].tls;
+                    r.via_target = v.via_target;
+                    r.via_domain = v.via_domain;
+                    r.result = classify(*g.reply);
+                    r.reply = g.reply->summary();
+                    r.note = "answered at the greeting (banner or EHLO/HELO)";
+                    r.session = sessions_;
                     store(r, slots, next);
                 }
                 fruitless = 0;
@@ -215,7 +218,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         progress(p.vector->id);
         const DeliverSpec* deliver = nullptr;
         if (o_.deliver) deliver = &deliver_;
-        VectorRun vr = co_await run_vector(*conn, *p.vector, p.tls, deliver);
+        VectorRun vr = co_await run_vector(*conn, *p.vector, p.tls, plain_from_, deliver);
         vr.result.session = sessions_;
         if (vr.lost) conn.reset();
         if (vr.lost && vr.result.result == Result::error) {
@@ -254,13 +257,20 @@ asio::awaitable<void> Prober::controls() {
         findings_.accept_all = true;
         report_.notes.push_back("control: RCPT TO:<> (an invalid recipient) was accepted");
     }
-    if (invalid) {
+    // A random local part at the target's own name tells a catch-all from a
+    // relay, but only when no outside recipient was relayed directly: a
+    // server that relays anywhere accepts that name too, catch-all or not.
+    bool direct = std::any_of(
+        report_.vectors.begin(), report_.vectors.end(),
+        [](const VectorResult& r) { return r.result == Result::relayed && !r.via_target; });
+    if (invalid && !direct) {
         std::string probe = "<holdfast-no-such-user-" + deliver_.token + "@" + ph_.banner + ">";
         auto local = co_await rcpt_accepted(*c, from, probe);
         if (local && *local) {
             findings_.catch_all = true;
             report_.notes.push_back("control: RCPT TO:" + probe +
-                                    " (a random local part) was accepted");
+                                    " (a random local part at the target's own name) was "
+                                    "accepted");
         }
     }
     co_await quit(*c);
@@ -287,6 +297,7 @@ asio::awaitable<Report> Prober::run() {
     if (std::string e = resolve_defaults(o_, "t" + token.substr(0, 8)); !e.empty())
         co_return cannot(e);
     report_.to = o_.to;
+    plain_from_ = "<" + o_.from + ">";
     deliver_ = {token, o_.from, o_.helo};
     if (o_.deliver) report_.token = token;
     VectorFile file =
@@ -382,6 +393,7 @@ asio::awaitable<Report> Prober::run() {
                     [](const VectorResult& r) { return r.result == Result::relayed; });
     if (any_relayed && !o_.deliver && Clock::now() < deadline_) co_await controls();
     findings_.deliver = o_.deliver;
+    findings_.retried_4xx = o_.retry_4xx;
     co_return finish(decide(report_.vectors, findings_));
 }
 
