@@ -20,6 +20,20 @@ delivered anywhere (every transport is discard:). Two personalities:
                 tiny policy server (a thread here) answers OK when the local
                 part holds '%' or '!', DUNNO otherwise, followed by
                 reject_unauth_destination.
+
+  default       Debian's stock relay setting: smtpd_relay_restrictions left
+                at Postfix's default (permit_mynetworks,
+                permit_sasl_authenticated, defer_unauth_destination), so an
+                outside recipient gets "454 4.7.1 <rcpt>: Relay access
+                denied". mynetworks is 127.0.0.254/32 (Debian's own default
+                holds 127.0.0.0/8, which would trust the tester).
+
+  relaydomain   the default relay setting, plus `relay_domains` holding the
+                banner's parent domain (postfix.test: a backup MX for it) and
+                `allow_untrusted_routing = yes`: routed recipients at that
+                domain (u%ext@postfix.test, ext!u@postfix.test) are accepted
+                and would go on to postfix.test's own server (RFC 2505's
+                backup-MX hole).
 """
 import os
 import pathlib
@@ -84,10 +98,16 @@ class RoutingPolicy:
 
 
 class RelayPostfix:
-    def __init__(self, mode="open", hostname="relay.postfix.test"):
-        assert mode in ("open", "routing")
+    def __init__(self, mode="open", hostname="relay.postfix.test", error_sleep=False):
+        assert mode in ("open", "routing", "default", "relaydomain")
         self.mode = mode
         self.hostname = hostname
+        # Postfix sleeps smtpd_error_sleep_time (1 s) before each reply once
+        # a session has made smtpd_soft_error_limit (10) errors, and hangs up
+        # at 20: against a closed Postfix that is about a minute of sleeps
+        # for the whole battery. The default suite turns the sleep off (the
+        # hang-ups stay); error_sleep=True keeps Postfix's own timing.
+        self.error_sleep = error_sleep
         self.port = free_port()
         # Postfix's daemons run as the postfix user: the tree must be
         # traversable by it, which pytest's 0700 tmp_path is not.
@@ -132,9 +152,16 @@ class RelayPostfix:
             "allow_percent_hack = yes",
             "swap_bangpath = yes",
         ]
+        if not self.error_sleep:
+            lines += ["smtpd_error_sleep_time = 0"]
         if self.mode == "open":
             lines += ["mynetworks = 0.0.0.0/0",
                       "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
+        elif self.mode in ("default", "relaydomain"):
+            lines += ["mynetworks = 127.0.0.254/32"]
+            if self.mode == "relaydomain":
+                parent = self.hostname.split(".", 1)[1]
+                lines += [f"relay_domains = {parent}", "allow_untrusted_routing = yes"]
         else:
             lines += ["mynetworks = 127.0.0.254/32",
                       f"smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{self.policy.port},"
