@@ -174,6 +174,9 @@ def test_retry_4xx_retries_once():
     assert code == 2
     assert [v["result"] for v in doc["vectors"]] == ["deferred", "deferred"]
     assert ehlos == 2  # the first session and one retry
+    # The option was given: the reason does not suggest it again.
+    assert "--retry-4xx retries them" not in doc["reason"]
+    assert "after --retry-4xx" in doc["reason"]
 
 
 def test_server_that_closes_after_banner():
@@ -287,6 +290,24 @@ def test_postfix_with_its_own_error_sleeps(mode, code):
         assert got == code, p.stdout + p.stderr + pf.log()[-3000:]
     print(f"postfix {mode} (error sleeps): {doc['verdict']} in {p.elapsed:.1f}s, "
           f"{len(doc['vectors'])} vectors, {doc['sessions']} sessions")
+
+
+def test_starttls_demand_is_not_auth_required():
+    """530 5.7.0 Must issue a STARTTLS command first: refused in plain text
+    with a note, then the battery inside TLS decides (stock Postfix: closed)."""
+    with RelayPostfix("tlsonly") as pf:
+        code, doc, p = relay_test(pf.address, "--json", *FAST)
+        assert code == 0, p.stdout + p.stderr + pf.log()[-3000:]
+    assert doc["verdict"] == "closed" and doc["tls_used"]
+    plain = [v for v in doc["vectors"] if not v["tls"]]
+    in_tls = [v for v in doc["vectors"] if v["tls"]]
+    assert plain and len(in_tls) == len(plain)
+    for v in plain:
+        assert v["result"] == "refused" and v["reply"].startswith("530"), v
+        assert "STARTTLS first" in v["note"], v
+    assert all(v["result"] == "refused" for v in in_tls)
+    assert any(v["reply"].startswith("454 4.7.1") for v in in_tls)
+    assert any("STARTTLS" in n for n in doc["notes"])
 
 
 def test_postfix_relaying_routed_addresses_for_its_relay_domain():

@@ -34,6 +34,10 @@ delivered anywhere (every transport is discard:). Two personalities:
                 domain (u%ext@postfix.test, ext!u@postfix.test) are accepted
                 and would go on to postfix.test's own server (RFC 2505's
                 backup-MX hole).
+
+  tlsonly       the default relay setting behind `smtpd_tls_security_level =
+                encrypt` (a fresh self-signed certificate): MAIL FROM in plain
+                text gets "530 5.7.0 Must issue a STARTTLS command first".
 """
 import os
 import pathlib
@@ -99,7 +103,7 @@ class RoutingPolicy:
 
 class RelayPostfix:
     def __init__(self, mode="open", hostname="relay.postfix.test", error_sleep=False):
-        assert mode in ("open", "routing", "default", "relaydomain")
+        assert mode in ("open", "routing", "default", "relaydomain", "tlsonly")
         self.mode = mode
         self.hostname = hostname
         # Postfix sleeps smtpd_error_sleep_time (1 s) before each reply once
@@ -157,8 +161,12 @@ class RelayPostfix:
         if self.mode == "open":
             lines += ["mynetworks = 0.0.0.0/0",
                       "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
-        elif self.mode in ("default", "relaydomain"):
+        elif self.mode in ("default", "relaydomain", "tlsonly"):
             lines += ["mynetworks = 127.0.0.254/32"]
+            if self.mode == "tlsonly":
+                lines += ["smtpd_tls_security_level = encrypt",
+                          f"smtpd_tls_cert_file = {self.dir}/conf/cert.pem",
+                          f"smtpd_tls_key_file = {self.dir}/conf/key.pem"]
             if self.mode == "relaydomain":
                 parent = self.hostname.split(".", 1)[1]
                 lines += [f"relay_domains = {parent}", "allow_untrusted_routing = yes"]
@@ -190,6 +198,7 @@ class RelayPostfix:
             "anvil unix - - n - 1 anvil",
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
+            "tlsmgr unix - - n 1000? 1 tlsmgr",
         ]
         return "\n".join(rows) + "\n"
 
@@ -207,6 +216,11 @@ class RelayPostfix:
         for sub, mode in (("maildrop", 0o730), ("public", 0o710)):
             shutil.chown(d / "queue" / sub, "postfix", "postdrop")
             os.chmod(d / "queue" / sub, mode)
+        if self.mode == "tlsonly":
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                            "-subj", f"/CN={self.hostname}", "-keyout", str(d / "conf/key.pem"),
+                            "-out", str(d / "conf/cert.pem")], check=True, capture_output=True)
         (d / "conf/main.cf").write_text(self._main_cf())
         (d / "conf/master.cf").write_text(self._master_cf())
         self.proc = subprocess.Popen([MASTER, "-d", "-c", str(d / "conf")],
