@@ -140,7 +140,8 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
     std::unique_ptr<Connection> conn = std::move(first_);
     std::string conn_helo = o_.helo;
     bool conn_tls = false;
-    int fruitless = 0;  // sessions in a row that produced no result
+    int fruitless = 0;       // sessions in a row that produced no result
+    std::size_t errors = 0;  // error replies in this session
     std::size_t next = 0;
     auto give_up = [&](const std::string& why) {
         stop(why);
@@ -168,6 +169,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         std::string helo = helo_for(*p.vector);
         if (!conn || conn_helo != helo || conn_tls != p.tls) {
             if (conn) co_await quit(*conn);
+            errors = 0;
             Greeting g;
             if (first_refusal_ && helo == o_.helo && !p.tls) {
                 g = *first_refusal_;
@@ -235,6 +237,15 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         if (vr.unknown_domain) findings_.unknown_domain = true;
         store(vr.result, slots, next);
         ++next;
+        // Before the server starts to slow down (or hang up) for our errors:
+        // a refused sender and its substitute's refused recipient are two.
+        errors += (vr.result.result != Result::relayed ? 1 : 0) +
+                  (vr.result.substitute_from.empty() ? 0 : 1);
+        if (conn && o_.errors_per_session > 0 && errors >= o_.errors_per_session &&
+            next < plan.size()) {
+            co_await quit(*conn);
+            conn.reset();
+        }
     }
     if (conn) co_await quit(*conn);
 }
