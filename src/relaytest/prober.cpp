@@ -237,6 +237,27 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         if (vr.unknown_domain) findings_.unknown_domain = true;
         store(vr.result, slots, next);
         ++next;
+        if (vr.demands_tls && !p.tls) {
+            // Every plain vector would get the same "STARTTLS first" (and
+            // Postfix sleeps before each): the TLS repeats test them.
+            VectorResult answered = vr.result;
+            for (; next < plan.size() && !plan[next].tls; ++next) {
+                const Vector& v = *plan[next].vector;
+                VectorResult r = answered;
+                r.id = v.id;
+                r.probes = v.probes;
+                r.helo = v.helo;
+                r.mail_from = v.mail_from;
+                r.rcpt_to = v.rcpt_to;
+                r.via_target = v.via_target;
+                r.via_domain = v.via_domain;
+                r.substitute_from.clear();
+                r.rcpt_tried = false;
+                r.note = "not sent in plain text: the server demands STARTTLS first (" +
+                         answered.id + "); the repeats inside TLS test it";
+                store(r, slots, next);
+            }
+        }
         // Before the server starts to slow down (or hang up) for our errors:
         // a refused sender and its substitute's refused recipient are two.
         errors += (vr.result.result != Result::relayed ? 1 : 0) +

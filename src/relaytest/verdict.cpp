@@ -44,10 +44,8 @@ std::string tested_summary(const std::vector<VectorResult>& vectors) {
             substituted);
     }
     if (tested < vectors.size()) {
-        out += fmt::format(
-            "; {} never reached RCPT (refused at MAIL FROM even with a plain sender, or at the "
-            "greeting)",
-            vectors.size() - tested);
+        out += fmt::format("; {} never reached RCPT (refused before it: see their notes)",
+                           vectors.size() - tested);
     }
     return out;
 }
