@@ -98,6 +98,9 @@ void add_relay_test(CLI::App& app, Command& cmd) {
                   "Send a probe message (unique token) when RCPT is accepted");
     sub->add_flag("--transcript", o.transcript, "Show the whole SMTP conversation");
     sub->add_option("--max-vectors", o.max_vectors, "Run at most N vectors");
+    sub->add_option("--errors-per-session", o.errors_per_session,
+                    "Start a fresh session after N error replies in one (0 = never)")
+        ->capture_default_str();
     sub->add_flag("--retry-4xx", o.retry_4xx, "Retry deferred (4xx) vectors once after a pause");
     sub->add_option("--vectors", args->vectors_file,
                     "Use this vectors file instead of the built-in battery");

@@ -44,7 +44,11 @@ struct Options {
     bool transcript = false;      // keep the conversation in the report
     bool retry_4xx = false;       // retry deferred vectors once, after retry_pause
     std::size_t max_vectors = 0;  // 0 = all
-    std::string vectors_text;     // "" = the built-in battery (vectors.txt)
+    // A fresh session after this many error replies (4xx/5xx) in one: many
+    // servers slow down after errors (Postfix sleeps 1 s before every reply
+    // after the 10th, and hangs up at 20). 0 = never.
+    std::size_t errors_per_session = 8;
+    std::string vectors_text;  // "" = the built-in battery (vectors.txt)
 
     std::function<void(const Progress&)> on_progress;  // called from the prober's thread
 };

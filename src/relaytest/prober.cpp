@@ -73,6 +73,7 @@ class Prober {
     std::vector<Vector> vectors_;
     Findings findings_;
     DeliverSpec deliver_;
+    std::string plain_from_;  // "<--from>": the substitute when a vector's sender is refused
     std::size_t planned_ = 0;
     int sessions_ = 0;
     std::unique_ptr<Connection> first_;      // the first session, kept open for the battery
@@ -139,7 +140,8 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
     std::unique_ptr<Connection> conn = std::move(first_);
     std::string conn_helo = o_.helo;
     bool conn_tls = false;
-    int fruitless = 0;  // sessions in a row that produced no result
+    int fruitless = 0;       // sessions in a row that produced no result
+    std::size_t errors = 0;  // error replies in this session
     std::size_t next = 0;
     auto give_up = [&](const std::string& why) {
         stop(why);
@@ -152,6 +154,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
             r.rcpt_to = plan[next].vector->rcpt_to;
             r.tls = plan[next].tls;
             r.via_target = plan[next].vector->via_target;
+            r.via_domain = plan[next].vector->via_domain;
             r.result = Result::error;
             r.reply = "not run: " + why;
             store(r, slots, next);
@@ -166,6 +169,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         std::string helo = helo_for(*p.vector);
         if (!conn || conn_helo != helo || conn_tls != p.tls) {
             if (conn) co_await quit(*conn);
+            errors = 0;
             Greeting g;
             if (first_refusal_ && helo == o_.helo && !p.tls) {
                 g = *first_refusal_;
@@ -193,19 +197,20 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
                 for (; next < plan.size() && helo_for(*plan[next].vector) == helo &&
                        plan[next].tls == p.tls;
                      ++next) {
-                    VectorResult r;
                     const Vector& v = *plan[next].vector;
-                    r = {v.id,
-                         v.probes,
-                         helo,
-                         v.mail_from,
-                         v.rcpt_to,
-                         plan[next].tls,
-                         v.via_target,
-                         classify(*g.reply),
-                         g.reply->summary(),
-                         "answered at the greeting (banner or EHLO/HELO)",
-                         sessions_};
+                    VectorResult r;
+                    r.id = v.id;
+                    r.probes = v.probes;
+                    r.helo = helo;
+                    r.mail_from = v.mail_from;
+                    r.rcpt_to = v.rcpt_to;
+                    r.tls = plan[next].tls;
+                    r.via_target = v.via_target;
+                    r.via_domain = v.via_domain;
+                    r.result = classify(*g.reply);
+                    r.reply = g.reply->summary();
+                    r.note = "answered at the greeting (banner or EHLO/HELO)";
+                    r.session = sessions_;
                     store(r, slots, next);
                 }
                 fruitless = 0;
@@ -215,7 +220,7 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         progress(p.vector->id);
         const DeliverSpec* deliver = nullptr;
         if (o_.deliver) deliver = &deliver_;
-        VectorRun vr = co_await run_vector(*conn, *p.vector, p.tls, deliver);
+        VectorRun vr = co_await run_vector(*conn, *p.vector, p.tls, plain_from_, deliver);
         vr.result.session = sessions_;
         if (vr.lost) conn.reset();
         if (vr.lost && vr.result.result == Result::error) {
@@ -232,6 +237,36 @@ asio::awaitable<void> Prober::battery(std::vector<Planned>& plan, std::vector<st
         if (vr.unknown_domain) findings_.unknown_domain = true;
         store(vr.result, slots, next);
         ++next;
+        if (vr.demands_tls && !p.tls) {
+            // Every plain vector would get the same "STARTTLS first" (and
+            // Postfix sleeps before each): the TLS repeats test them.
+            VectorResult answered = vr.result;
+            for (; next < plan.size() && !plan[next].tls; ++next) {
+                const Vector& v = *plan[next].vector;
+                VectorResult r = answered;
+                r.id = v.id;
+                r.probes = v.probes;
+                r.helo = v.helo;
+                r.mail_from = v.mail_from;
+                r.rcpt_to = v.rcpt_to;
+                r.via_target = v.via_target;
+                r.via_domain = v.via_domain;
+                r.substitute_from.clear();
+                r.rcpt_tried = false;
+                r.note = "not sent in plain text: the server demands STARTTLS first (" +
+                         answered.id + "); the repeats inside TLS test it";
+                store(r, slots, next);
+            }
+        }
+        // Before the server starts to slow down (or hang up) for our errors:
+        // a refused sender and its substitute's refused recipient are two.
+        errors += (vr.result.result != Result::relayed ? 1 : 0) +
+                  (vr.result.substitute_from.empty() ? 0 : 1);
+        if (conn && o_.errors_per_session > 0 && errors >= o_.errors_per_session &&
+            next < plan.size()) {
+            co_await quit(*conn);
+            conn.reset();
+        }
     }
     if (conn) co_await quit(*conn);
 }
@@ -254,13 +289,20 @@ asio::awaitable<void> Prober::controls() {
         findings_.accept_all = true;
         report_.notes.push_back("control: RCPT TO:<> (an invalid recipient) was accepted");
     }
-    if (invalid) {
+    // A random local part at the target's own name tells a catch-all from a
+    // relay, but only when no outside recipient was relayed directly: a
+    // server that relays anywhere accepts that name too, catch-all or not.
+    bool direct = std::any_of(
+        report_.vectors.begin(), report_.vectors.end(),
+        [](const VectorResult& r) { return r.result == Result::relayed && !r.via_target; });
+    if (invalid && !direct) {
         std::string probe = "<holdfast-no-such-user-" + deliver_.token + "@" + ph_.banner + ">";
         auto local = co_await rcpt_accepted(*c, from, probe);
         if (local && *local) {
             findings_.catch_all = true;
             report_.notes.push_back("control: RCPT TO:" + probe +
-                                    " (a random local part) was accepted");
+                                    " (a random local part at the target's own name) was "
+                                    "accepted");
         }
     }
     co_await quit(*c);
@@ -287,6 +329,7 @@ asio::awaitable<Report> Prober::run() {
     if (std::string e = resolve_defaults(o_, "t" + token.substr(0, 8)); !e.empty())
         co_return cannot(e);
     report_.to = o_.to;
+    plain_from_ = "<" + o_.from + ">";
     deliver_ = {token, o_.from, o_.helo};
     if (o_.deliver) report_.token = token;
     VectorFile file =
@@ -382,6 +425,7 @@ asio::awaitable<Report> Prober::run() {
                     [](const VectorResult& r) { return r.result == Result::relayed; });
     if (any_relayed && !o_.deliver && Clock::now() < deadline_) co_await controls();
     findings_.deliver = o_.deliver;
+    findings_.retried_4xx = o_.retry_4xx;
     co_return finish(decide(report_.vectors, findings_));
 }
 

@@ -24,6 +24,11 @@ struct VectorResult {
     std::string rcpt_to;      // exactly as sent after "RCPT TO:"
     bool tls = false;         // sent inside STARTTLS
     bool via_target = false;  // the written domain is the target's own (routing in the local part)
+    bool via_domain = false;  // ... the banner's parent domain, not the target's own name
+    // The vector's sender was refused, so its recipient was tried again after
+    // MAIL FROM with this plain sender (our --from); "" when not needed.
+    std::string substitute_from;
+    bool rcpt_tried = false;  // an RCPT reply decided the result (the recipient was tested)
     Result result = Result::error;
     std::string reply;  // the deciding reply, one line ("550 5.7.1 ...") or what went wrong
     std::string note;   // why, when the reply alone does not say (e.g. "refused at DATA")

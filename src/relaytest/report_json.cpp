@@ -23,6 +23,9 @@ std::string to_json(const Report& r) {
         o["probes"] = v.probes;
         o["helo"] = v.helo;
         o["via_target"] = v.via_target;
+        o["via_domain"] = v.via_domain;
+        o["substitute_from"] = v.substitute_from;
+        o["rcpt_tried"] = v.rcpt_tried;
         o["note"] = v.note;
         o["session"] = v.session;
         vs.push_back(std::move(o));

@@ -120,8 +120,62 @@ asio::awaitable<Greeting> greet(Connection& c, const std::string& helo, bool wan
     co_return g;
 }
 
+namespace {
+
+// 421 means the server is closing: an answer about the session, not the vector.
+bool closing(const ReplyOrError& x) {
+    return x.ok() && x.reply->code == 421;
+}
+
+// RCPT (and DATA with --deliver) after an accepted MAIL FROM. False when the
+// connection was lost (run is then filled in).
+asio::awaitable<bool> recipient(Connection& c, const Vector& v, bool tls,
+                                const DeliverSpec* deliver, VectorRun& run) {
+    VectorResult& r = run.result;
+    auto lose = [&](const ReplyOrError& x) {
+        run.lost = true;
+        r.result = Result::error;
+        r.reply = x.error;
+        return false;
+    };
+    ReplyOrError rcpt = co_await c.command("RCPT TO:" + v.rcpt_to);
+    if (!rcpt.ok() || closing(rcpt)) co_return lose(as_error(rcpt));
+    r.rcpt_tried = true;
+    r.result = classify(*rcpt.reply);
+    r.reply = rcpt.reply->summary();
+    if (std::string n = reply_note(*rcpt.reply); !n.empty()) {
+        r.note = r.note.empty() ? n : r.note + "; " + n;
+    }
+    run.demands_tls = demands_tls(*rcpt.reply);
+    run.unknown_domain = r.result != Result::relayed && mentions_unknown_domain(*rcpt.reply);
+    if (r.result != Result::relayed || !deliver) co_return true;
+    ReplyOrError data = co_await c.command("DATA");
+    if (!data.ok()) co_return lose(data);
+    if (data.reply->code != 354) {
+        r.result = data.reply->positive() ? Result::error : classify(*data.reply);
+        r.reply = data.reply->summary();
+        r.note = "RCPT accepted, refused at DATA";
+        co_return true;
+    }
+    std::string msg = probe_message(v, tls, *deliver);
+    std::string e =
+        co_await c.send_raw(msg, fmt::format("(probe message, {} bytes, token {}, ends with \".\")",
+                                             msg.size(), deliver->token));
+    if (!e.empty()) co_return lose(ReplyOrError{{}, e});
+    ReplyOrError end = co_await c.read_reply();
+    if (!end.ok()) co_return lose(end);
+    r.result = classify(*end.reply);
+    r.reply = end.reply->summary();
+    r.note = r.result == Result::relayed
+                 ? "message accepted for delivery (token " + deliver->token + ")"
+                 : "RCPT accepted, message refused after DATA";
+    co_return true;
+}
+
+}  // namespace
+
 asio::awaitable<VectorRun> run_vector(Connection& c, const Vector& v, bool tls,
-                                      const DeliverSpec* deliver) {
+                                      const std::string& plain_from, const DeliverSpec* deliver) {
     VectorRun run;
     VectorResult& r = run.result;
     r.id = v.id;
@@ -131,51 +185,39 @@ asio::awaitable<VectorRun> run_vector(Connection& c, const Vector& v, bool tls,
     r.rcpt_to = v.rcpt_to;
     r.tls = tls;
     r.via_target = v.via_target;
+    r.via_domain = v.via_domain;
     auto lose = [&](const ReplyOrError& x) {
         run.lost = true;
         r.result = Result::error;
         r.reply = x.error;
         return run;
     };
-    // 421 means the server is closing: an answer about the session, not the vector.
-    auto closing = [](const ReplyOrError& x) { return x.ok() && x.reply->code == 421; };
 
     ReplyOrError mail = co_await c.command("MAIL FROM:" + v.mail_from);
     if (!mail.ok() || closing(mail)) co_return lose(as_error(mail));
-    if (!mail.reply->positive()) {
+    if (mail.reply->positive()) {
+        if (!co_await recipient(c, v, tls, deliver, run)) co_return run;
+    } else {
         r.result = classify(*mail.reply);
         r.reply = mail.reply->summary();
         r.note = "MAIL FROM not accepted";
+        if (std::string n = reply_note(*mail.reply); !n.empty()) r.note += "; " + n;
         run.demands_tls = demands_tls(*mail.reply);
-    } else {
-        ReplyOrError rcpt = co_await c.command("RCPT TO:" + v.rcpt_to);
-        if (!rcpt.ok() || closing(rcpt)) {
-            co_return lose(as_error(rcpt));
-        }
-        r.result = classify(*rcpt.reply);
-        r.reply = rcpt.reply->summary();
-        run.demands_tls = demands_tls(*rcpt.reply);
-        run.unknown_domain = r.result != Result::relayed && mentions_unknown_domain(*rcpt.reply);
-        if (r.result == Result::relayed && deliver) {
-            ReplyOrError data = co_await c.command("DATA");
-            if (!data.ok()) co_return lose(data);
-            if (data.reply->code != 354) {
-                r.result = data.reply->positive() ? Result::error : classify(*data.reply);
-                r.reply = data.reply->summary();
-                r.note = "RCPT accepted, refused at DATA";
+        // The sender was refused (Exim: "501 domain literals not allowed"):
+        // the vector's recipient is still worth a test, with a plain sender.
+        if (mail.reply->permanent() && r.result == Result::refused && !run.demands_tls &&
+            !plain_from.empty() && v.mail_from != plain_from) {
+            std::string refusal = r.reply;
+            ReplyOrError again = co_await c.command("MAIL FROM:" + plain_from);
+            if (!again.ok() || closing(again)) co_return lose(as_error(again));
+            if (again.reply->positive()) {
+                r.substitute_from = plain_from;
+                r.note = "MAIL FROM " + v.mail_from + " refused (" + refusal +
+                         "): recipient tested with the substitute sender " + plain_from;
+                if (!co_await recipient(c, v, tls, deliver, run)) co_return run;
             } else {
-                std::string msg = probe_message(v, tls, *deliver);
-                std::string e = co_await c.send_raw(
-                    msg, fmt::format("(probe message, {} bytes, token {}, ends with \".\")",
-                                     msg.size(), deliver->token));
-                if (!e.empty()) co_return lose(ReplyOrError{{}, e});
-                ReplyOrError end = co_await c.read_reply();
-                if (!end.ok()) co_return lose(end);
-                r.result = classify(*end.reply);
-                r.reply = end.reply->summary();
-                r.note = r.result == Result::relayed
-                             ? "message accepted for delivery (token " + deliver->token + ")"
-                             : "RCPT accepted, message refused after DATA";
+                r.note = "MAIL FROM not accepted, nor the plain sender " + plain_from + " (" +
+                         again.reply->summary() + ")";
             }
         }
     }

@@ -38,9 +38,11 @@ struct VectorRun {
     bool unknown_domain = false;  // the deciding reply said the domain does not exist
 };
 
-// MAIL, RCPT, (DATA when `deliver` and RCPT was accepted), RSET.
+// MAIL, RCPT, (DATA when `deliver` and RCPT was accepted), RSET. When the
+// vector's sender is refused with a 5xx, its recipient is tried after
+// MAIL FROM:plain_from instead (result.substitute_from says so).
 asio::awaitable<VectorRun> run_vector(Connection& c, const Vector& v, bool tls,
-                                      const DeliverSpec* deliver);
+                                      const std::string& plain_from, const DeliverSpec* deliver);
 
 // MAIL from, RCPT rcpt, RSET: true when the RCPT got 2xx; nullopt if the
 // connection was lost.

@@ -195,6 +195,7 @@ std::vector<Vector> expand_all(const std::vector<VectorSpec>& specs, const Place
         bool outside = domain == ext || (!domain.empty() && domain.front() == '[' &&
                                          domain != util::ascii_lower(p.iplit));
         v.via_target = !outside;
+        v.via_domain = !outside && domain == p.domain && p.domain != p.banner && p.domain != p.host;
         out.push_back(std::move(v));
     }
     return out;

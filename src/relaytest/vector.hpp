@@ -49,6 +49,8 @@ struct Vector {
     std::string id, probes, helo, mail_from, rcpt_to;
     bool tls_too = false;
     bool via_target = false;  // final domain written is not the outside one
+    bool via_domain = false;  // ... and it is {domain}, the banner's parent, not the target's
+                              // own name: routed mail would go on to that domain's server
 };
 
 // Expands every spec; drops later duplicates (same HELO, sender and

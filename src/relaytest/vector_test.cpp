@@ -105,6 +105,14 @@ TEST(Vectors, ExpandedBatteryForATarget) {
     EXPECT_FALSE(find(vs, "nmap-12")->via_target);          // source route: final is outside
     EXPECT_TRUE(find(vs, "nmap-07")->via_target);           // unqualified: the target's
     EXPECT_TRUE(find(vs, "nmap-05")->via_target);           // at the target's literal
+    // Routed through the banner's parent domain: mail would go on to that
+    // domain's own server (RFC 2505's backup-MX case), not be the target's.
+    EXPECT_TRUE(find(vs, "pct-domain")->via_domain);
+    EXPECT_TRUE(find(vs, "bang-domain")->via_domain);
+    EXPECT_TRUE(find(vs, "pct-domain")->via_target);
+    EXPECT_FALSE(find(vs, "nmap-06")->via_domain);  // at the banner name: the target's own
+    EXPECT_FALSE(find(vs, "pct-host")->via_domain);
+    EXPECT_FALSE(find(vs, "nmap-02")->via_domain);
     EXPECT_EQ(find(vs, "helo-own-name")->helo, "mail.example.org");
     EXPECT_EQ(find(vs, "rcpt-no-brackets")->rcpt_to, "relaytest@t1.relay-test.invalid");
 }

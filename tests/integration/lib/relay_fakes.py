@@ -6,6 +6,10 @@ Each is a tiny threaded TCP server on 127.0.0.1 with one behaviour:
   tarpit        accepts the connection and never says anything
   rcpt-ok-data-554
                 250 to EHLO/MAIL/RCPT (any RCPT, even <>), 554 to DATA
+  greylist      a greylister in front of a closed relay: the first RCPT of
+                each (sender, recipient) pair gets "451 4.7.1 Greylisted,
+                try again in 60 seconds", later ones "554 5.7.1 Relay access
+                denied"
 It records every command line it received (`commands`), so a test can check
 what the tester sent (e.g. never DATA without --deliver)."""
 import socket
@@ -27,6 +31,7 @@ class FakeSmtp:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clients = []
+        self._seen = set()  # greylist: (sender, recipient) pairs already deferred
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
     def __enter__(self):
@@ -72,6 +77,7 @@ class FakeSmtp:
                 return
             f = conn.makefile("rb")
             in_data = False
+            sender = ""
             for raw in f:
                 line = raw.decode("latin-1").rstrip("\r\n")
                 if in_data:
@@ -85,7 +91,9 @@ class FakeSmtp:
                 if verb == "QUIT":
                     conn.sendall(b"221 2.0.0 bye\r\n")
                     break
-                conn.sendall(self._answer(verb))
+                if verb == "MAIL":
+                    sender = line
+                conn.sendall(self._answer(verb, sender, line))
         except OSError:
             pass
         finally:
@@ -94,9 +102,16 @@ class FakeSmtp:
             except OSError:
                 pass
 
-    def _answer(self, verb):
+    def _answer(self, verb, sender="", line=""):
         if self.mode == "tempfail":
             return b"451 4.3.0 Temporary failure, please try again later\r\n"
+        if self.mode == "greylist" and verb == "RCPT":
+            with self._lock:
+                first = (sender, line) not in self._seen
+                self._seen.add((sender, line))
+            if first:
+                return b"451 4.7.1 Greylisted, try again in 60 seconds\r\n"
+            return b"554 5.7.1 <relaytest@x>: Relay access denied\r\n"
         # rcpt-ok-data-554: accepts every recipient, refuses every message.
         if verb == "EHLO":
             return b"250-fake.relay.test\r\n250 PIPELINING\r\n"

@@ -20,6 +20,24 @@ delivered anywhere (every transport is discard:). Two personalities:
                 tiny policy server (a thread here) answers OK when the local
                 part holds '%' or '!', DUNNO otherwise, followed by
                 reject_unauth_destination.
+
+  default       Debian's stock relay setting: smtpd_relay_restrictions left
+                at Postfix's default (permit_mynetworks,
+                permit_sasl_authenticated, defer_unauth_destination), so an
+                outside recipient gets "454 4.7.1 <rcpt>: Relay access
+                denied". mynetworks is 127.0.0.254/32 (Debian's own default
+                holds 127.0.0.0/8, which would trust the tester).
+
+  relaydomain   the default relay setting, plus `relay_domains` holding the
+                banner's parent domain (postfix.test: a backup MX for it) and
+                `allow_untrusted_routing = yes`: routed recipients at that
+                domain (u%ext@postfix.test, ext!u@postfix.test) are accepted
+                and would go on to postfix.test's own server (RFC 2505's
+                backup-MX hole).
+
+  tlsonly       the default relay setting behind `smtpd_tls_security_level =
+                encrypt` (a fresh self-signed certificate): MAIL FROM in plain
+                text gets "530 5.7.0 Must issue a STARTTLS command first".
 """
 import os
 import pathlib
@@ -84,10 +102,15 @@ class RoutingPolicy:
 
 
 class RelayPostfix:
-    def __init__(self, mode="open", hostname="relay.postfix.test"):
-        assert mode in ("open", "routing")
+    def __init__(self, mode="open", hostname="relay.postfix.test", error_sleep=True):
+        assert mode in ("open", "routing", "default", "relaydomain", "tlsonly")
         self.mode = mode
         self.hostname = hostname
+        # Postfix sleeps smtpd_error_sleep_time (1 s) before each reply once
+        # a session has made smtpd_soft_error_limit (10) errors, and hangs up
+        # at 20. Kept as shipped (the tester starts a fresh session before
+        # that); error_sleep=False turns the sleep off.
+        self.error_sleep = error_sleep
         self.port = free_port()
         # Postfix's daemons run as the postfix user: the tree must be
         # traversable by it, which pytest's 0700 tmp_path is not.
@@ -132,9 +155,20 @@ class RelayPostfix:
             "allow_percent_hack = yes",
             "swap_bangpath = yes",
         ]
+        if not self.error_sleep:
+            lines += ["smtpd_error_sleep_time = 0"]
         if self.mode == "open":
             lines += ["mynetworks = 0.0.0.0/0",
                       "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
+        elif self.mode in ("default", "relaydomain", "tlsonly"):
+            lines += ["mynetworks = 127.0.0.254/32"]
+            if self.mode == "tlsonly":
+                lines += ["smtpd_tls_security_level = encrypt",
+                          f"smtpd_tls_cert_file = {self.dir}/conf/cert.pem",
+                          f"smtpd_tls_key_file = {self.dir}/conf/key.pem"]
+            if self.mode == "relaydomain":
+                parent = self.hostname.split(".", 1)[1]
+                lines += [f"relay_domains = {parent}", "allow_untrusted_routing = yes"]
         else:
             lines += ["mynetworks = 127.0.0.254/32",
                       f"smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{self.policy.port},"
@@ -163,6 +197,7 @@ class RelayPostfix:
             "anvil unix - - n - 1 anvil",
             "scache unix - - n - 1 scache",
             "postlog unix-dgram n - n - 1 postlogd",
+            "tlsmgr unix - - n 1000? 1 tlsmgr",
         ]
         return "\n".join(rows) + "\n"
 
@@ -180,6 +215,11 @@ class RelayPostfix:
         for sub, mode in (("maildrop", 0o730), ("public", 0o710)):
             shutil.chown(d / "queue" / sub, "postfix", "postdrop")
             os.chmod(d / "queue" / sub, mode)
+        if self.mode == "tlsonly":
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                            "-subj", f"/CN={self.hostname}", "-keyout", str(d / "conf/key.pem"),
+                            "-out", str(d / "conf/cert.pem")], check=True, capture_output=True)
         (d / "conf/main.cf").write_text(self._main_cf())
         (d / "conf/master.cf").write_text(self._master_cf())
         self.proc = subprocess.Popen([MASTER, "-d", "-c", str(d / "conf")],
