@@ -86,7 +86,10 @@ struct Limits {
     unsigned errors = 20;       // per session, then 421 (as Postfix's hard limit)
     unsigned connections_per_ip = 20;
     unsigned connections = 10000;  // all clients together
-    Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7
+    // Received: headers a message may carry (RFC 5321 6.3: a loop); more is
+    // refused at DATA with 554 5.4.6, and bounced if already queued.
+    unsigned hops = 50;
+    Seconds idle_timeout{300};  // RFC 5321 4.5.3.2.7
     Seconds session_timeout{1800};
 };
 

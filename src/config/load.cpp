@@ -182,6 +182,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.count("errors", l.errors, 1, 1000);
         r.count("connections_per_ip", l.connections_per_ip, 1, 1000000);
         r.count("connections", l.connections, 1, 1000000);
+        r.count("hops", l.hops, 1, 1000);
         r.duration("idle_timeout", l.idle_timeout);
         r.duration("session_timeout", l.session_timeout);
     });
