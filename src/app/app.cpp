@@ -219,7 +219,9 @@ int serve(const config::Config& config) {
                 local.enqueue(id);
                 remote.enqueue(id);
             },
-            [&remote](const std::string& domain) { return remote.down_reason(domain); }};
+            [&remote](const std::string& domain) { return remote.down_reason(domain); },
+            [&remote](const std::string& domain) { return remote.next_probe(domain); },
+            [&remote](const std::string& id) { return remote.in_flight(id); }};
         return run_listeners(config, std::move(admin), resolver);
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
