@@ -21,6 +21,10 @@ std::string encode_down(const std::vector<DownRecord>& down) {
            "\n";
 }
 
+std::filesystem::path destinations_file(const std::filesystem::path& spool_dir) {
+    return spool_dir / "destinations.json";
+}
+
 std::optional<std::vector<DownRecord>> decode_down(std::string_view text) {
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || j.value("version", 0) != 1) return std::nullopt;

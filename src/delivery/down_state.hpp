@@ -5,6 +5,7 @@
 // second earlier: the destination, why it is down and when it is probed
 // next. Pure encode / decode; the courier reads and writes the file.
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,5 +25,8 @@ struct DownRecord {
 std::string encode_down(const std::vector<DownRecord>& down);
 // nullopt if it does not parse (the courier then starts with nothing down).
 std::optional<std::vector<DownRecord>> decode_down(std::string_view text);
+
+// Where the spool in `spool_dir` keeps them: <spool>/destinations.json.
+std::filesystem::path destinations_file(const std::filesystem::path& spool_dir);
 
 }  // namespace holdfast::delivery

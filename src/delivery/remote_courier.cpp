@@ -51,7 +51,7 @@ RemoteSettings remote_settings_from(const config::Config& c) {
     s.backups = c.backups;
     for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
     s.hops = c.limits.hops;
-    s.destinations_file = std::filesystem::path(c.server.spool) / "destinations.json";
+    s.destinations_file = destinations_file(c.server.spool);
     return s;
 }
 

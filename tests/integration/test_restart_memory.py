@@ -58,6 +58,11 @@ def test_kill_9_with_a_dead_primary_makes_no_burst_at_start(holdfast_factory, dn
         assert nxt >= now - timedelta(seconds=1) or e["in_flight"], e
     text = h.cli("queue", "list").stdout
     assert "Next Attempt" in text.splitlines()[0], text[:300]
+    # Without the daemon, `queue list` reads the same from the spool.
+    assert h.stop() == 0
+    offline = queue_list(h)
+    assert sum(e["last_error"].startswith("delivery temporarily suspended: ") for e in offline) >= 15
+    assert not any(e["in_flight"] for e in offline)
 
 
 class _Later:
