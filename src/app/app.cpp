@@ -80,6 +80,37 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
     return ctx;
 }
 
+// How long sessions may take to finish what they are doing after SIGTERM,
+// and then how long cut connections may take to unwind.
+constexpr auto kStopGrace = std::chrono::seconds(10);
+constexpr auto kCutGrace = std::chrono::seconds(5);
+
+// After Server::stop(): waits until no session is left (cutting the slow
+// ones after kStopGrace), then stops the I/O threads. A named coroutine,
+// not a capturing lambda (GCC 12 double-frees captures).
+asio::awaitable<void> stop_when_drained(smtp::Server& server, asio::io_context& io) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto started = std::chrono::steady_clock::now();
+    bool cut = false;
+    for (;;) {
+        auto waited = std::chrono::steady_clock::now() - started;
+        std::size_t left = server.active();
+        if (left == 0) break;
+        if (waited > kStopGrace + kCutGrace) {
+            spdlog::error("status=stopping sessions={} reason=\"did not end\"", left);
+            break;
+        }
+        if (!cut && waited > kStopGrace) {
+            cut = true;
+            spdlog::warn("status=stopping sessions={} action=cut", left);
+            server.cut();
+        }
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    io.stop();
+}
+
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
 int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver) {
     queue::Spool& spool = admin.spool;
@@ -123,12 +154,21 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     smtp::Server server(io, ctx);
     server.start();
 
+    // Stopping, in this order (docs/operations.md): no new connections;
+    // sessions waiting for a command get 421, those in the middle of DATA
+    // finish it (their message stored and acknowledged, or not at all);
+    // after kStopGrace the rest are cut; only when no session is left
+    // (nothing waits for the spool's writer any more, nothing holds a
+    // ConnectionSlot) do the I/O threads stop and the context go. Stopping
+    // io_context first destroyed live sessions' coroutine frames after the
+    // SessionContext they point into: a double free at every busy stop.
     asio::signal_set signals(io, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int sig) {
-        spdlog::info("status=stopping signal={}", sig);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("status=stopping signal={} sessions={}", sig, server.active());
         notify_stopping();
         server.stop();
-        io.stop();
+        asio::co_spawn(io, stop_when_drained(server, io), asio::detached);
     });
     spdlog::info("status=started hostname={} spool={} queued={}", config.server.hostname,
                  config.server.spool, spool.size());
@@ -176,13 +216,16 @@ int serve(const config::Config& config) {
         local.start();
         remote.start();
         control::Admin admin{
-            *spool, delivery::notice_settings_from(config),
+            *spool,
+            delivery::notice_settings_from(config),
             [&remote](const std::string& domain) { remote.flush(domain); },
             [&local, &remote](const std::string& id) {
                 local.enqueue(id);
                 remote.enqueue(id);
             },
-            [&remote](const std::string& domain) { return remote.down_reason(domain); }};
+            [&remote](const std::string& domain) { return remote.down_reason(domain); },
+            [&remote](const std::string& domain) { return remote.next_probe(domain); },
+            [&remote](const std::string& id) { return remote.in_flight(id); }};
         return run_listeners(config, std::move(admin), resolver);
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());

@@ -107,20 +107,25 @@ void print_list(const json& messages) {
         std::cout << "Mail queue is empty\n";
         return;
     }
-    // As mailq: "!" after the id marks a held message.
-    std::cout << "-Queue ID------- --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+    // As mailq: "!" after the id marks a held message, "*" one whose
+    // delivery is under way. Next Attempt is the later of the message's own
+    // time and its destination's next probe while that is down.
+    std::cout << "-Queue ID------- --Size-- ----Arrival Time---- ----Next Attempt---- "
+                 "-Sender/Recipient-------\n";
     std::uint64_t total = 0;
     for (const auto& m : messages) {
         auto size = m.value("size", std::uint64_t{0});
         total += size;
-        std::string id = str(m, "id") + (m.value("held", false) ? "!" : "");
-        std::cout << fmt::format("{:<16} {:>8} {:<20} {}\n", id, size, str(m, "arrival"),
-                                 sender_text(m));
+        std::string id = str(m, "id") + (m.value("held", false)        ? "!"
+                                         : m.value("in_flight", false) ? "*"
+                                                                       : "");
+        std::cout << fmt::format("{:<16} {:>8} {:<20} {:<20} {}\n", id, size, str(m, "arrival"),
+                                 str(m, "next_attempt"), sender_text(m));
         for (const auto& r : m.value("recipient_details", json::array())) {
             if (str(r, "state") != "pending") continue;
             std::string err = str(r, "last_error");
-            if (!err.empty()) std::cout << std::string(49, ' ') << "(" << one_line(err) << ")\n";
-            std::cout << std::string(47, ' ') << str(r, "address") << "\n";
+            if (!err.empty()) std::cout << std::string(70, ' ') << "(" << one_line(err) << ")\n";
+            std::cout << std::string(68, ' ') << str(r, "address") << "\n";
         }
         std::cout << "\n";
     }
@@ -137,6 +142,7 @@ json list_json(const json& messages) {
              {"id", "sender", "recipients", "size", "arrival", "next_attempt", "last_error"}) {
             o[k] = m.value(k, json());
         }
+        o["in_flight"] = m.value("in_flight", false);  // a delivery attempt is under way
         out.push_back(std::move(o));
     }
     return out;
@@ -152,6 +158,9 @@ void print_show(const json& resp) {
     if (!str(m, "auth_user").empty()) std::cout << "auth_user: " << str(m, "auth_user") << "\n";
     std::cout << "smtputf8: " << (m.value("smtputf8", false) ? "yes" : "no") << "\n"
               << "next_attempt: " << str(m, "next_attempt") << "\n";
+    if (m.value("attempts", 0u) > 0) std::cout << "attempts: " << m.value("attempts", 0u) << "\n";
+    if (m.value("in_flight", false))
+        std::cout << "in flight: yes (a delivery attempt is under way)\n";
     if (m.value("held", false)) std::cout << "held: yes (queue release " << str(m, "id") << ")\n";
     if (m.value("warned", false)) std::cout << "delay notice: sent\n";
     if (!str(m, "ret").empty()) std::cout << "dsn ret: " << str(m, "ret") << "\n";

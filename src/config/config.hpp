@@ -95,7 +95,10 @@ struct Limits {
     // server or web app may keep many sessions open. Unset = relay.networks.
     std::vector<util::IpNetwork> exempt_networks;
     unsigned connections = 10000;  // all clients together
-    Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7
+    // Received: headers a message may carry (RFC 5321 6.3: a loop); more is
+    // refused at DATA with 554 5.4.6, and bounced if already queued.
+    unsigned hops = 50;
+    Seconds idle_timeout{300};  // RFC 5321 4.5.3.2.7
     Seconds session_timeout{1800};
 };
 

@@ -186,6 +186,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.count("connections", l.connections, 1, 1000000);
         exempt_set = r.has("exempt_networks");
         r.networks("exempt_networks", l.exempt_networks);
+        r.count("hops", l.hops, 1, 1000);
         r.duration("idle_timeout", l.idle_timeout);
         r.duration("session_timeout", l.session_timeout);
     });

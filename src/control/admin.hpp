@@ -4,7 +4,9 @@
 // daemon, hooks into the couriers. Without a daemon the CLI builds one of
 // these on the spool it opened itself; the hooks are then empty and the
 // requests leave their effect in the spool for the next start.
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "delivery/notice.hpp"
@@ -21,6 +23,11 @@ struct Admin {
     std::function<void(const std::string& id)> reschedule;
     // Why a destination domain is down, "" if it is not (RemoteCourier).
     std::function<std::string(const std::string& domain)> down_reason;
+    // When a down destination is probed next; nullopt if it is not down.
+    std::function<std::optional<std::chrono::system_clock::time_point>(const std::string& domain)>
+        next_probe{};
+    // Whether a delivery attempt of the message is under way.
+    std::function<bool(const std::string& id)> in_flight{};
 };
 
 }  // namespace holdfast::control

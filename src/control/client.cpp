@@ -6,10 +6,14 @@
 
 #include <cerrno>
 #include <limits>
+#include <map>
+#include <memory>
 
 #include "control/server.hpp"
 #include "control/socket.hpp"
 #include "control/summary.hpp"
+#include "delivery/down_state.hpp"
+#include "util/file.hpp"
 
 namespace holdfast::control {
 
@@ -77,6 +81,25 @@ std::error_code run_requests(const std::filesystem::path& spool_dir,
     auto spool = queue::Spool::open(spool_dir, ec);
     if (!spool) return ec;
     Admin admin{*spool, notices, {}, {}, {}};
+    // Without the daemon, what it last knew about down destinations (its
+    // next probes hold their mail back) comes from the spool.
+    std::string text;
+    if (!util::read_file(delivery::destinations_file(spool_dir), text)) {
+        if (auto down = delivery::decode_down(text)) {
+            auto known = std::make_shared<std::map<std::string, delivery::DownRecord>>();
+            for (auto& d : *down) (*known)[d.destination] = std::move(d);
+            admin.down_reason = [known](const std::string& domain) {
+                auto it = known->find(domain);
+                return it == known->end() ? std::string() : it->second.reason;
+            };
+            admin.next_probe = [known](const std::string& domain)
+                -> std::optional<std::chrono::system_clock::time_point> {
+                auto it = known->find(domain);
+                if (it == known->end()) return std::nullopt;
+                return it->second.next_probe;
+            };
+        }
+    }
     for (const auto& req : requests) responses.push_back(handle_request(admin, req));
     return {};
 }

@@ -309,3 +309,42 @@ TEST(ControlAdmin, HoldAndReleaseAreRecordedAndReleaseReschedules) {
     EXPECT_TRUE(handle_request(admin, {{"cmd", "hold"}, {"id", "NOSUCHID0000000"}})["not_found"]
                     .get<bool>());
 }
+
+// Issue 18: while a destination is down, a message is not tried before the
+// destination's next probe, whatever its own (often past) time says; and a
+// message whose attempt is under way says so.
+TEST(ControlAdmin, NextAttemptIsTheLaterOfTheMessagesAndTheProbesAndInFlightIsShown) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    queue::Envelope e;
+    e.id = mail::new_queue_id();
+    e.sender = "s@example.org";
+    e.recipients = {rcpt("a@customer.test", queue::RecipientKind::backup)};
+    std::promise<std::error_code> p;
+    spool->store(e, "Subject: x\r\n\r\n", [&](std::error_code ec) { p.set_value(ec); });
+    ASSERT_FALSE(p.get_future().get());
+    auto past = std::chrono::system_clock::from_time_t(1'700'000'000);
+    auto probe = std::chrono::system_clock::from_time_t(1'700'000'090);
+    ASSERT_FALSE(spool->modify_state(e.id, [&](queue::Envelope& env) { env.next_attempt = past; }));
+    Admin admin{*spool, {}, {}, {}, {}};
+    admin.next_probe =
+        [&](const std::string& d) -> std::optional<std::chrono::system_clock::time_point> {
+        if (d == "customer.test") return probe;
+        return std::nullopt;
+    };
+    admin.in_flight = [&](const std::string& id) { return id == e.id; };
+    json m = handle_request(admin, {{"cmd", "list"}})["messages"][0];
+    EXPECT_EQ(m["next_attempt"], rfc3339(probe));
+    EXPECT_EQ(m["in_flight"], true);
+    json shown = handle_request(admin, {{"cmd", "show"}, {"id", e.id}})["message"];
+    EXPECT_EQ(shown["next_attempt"], rfc3339(probe));
+    // Once the probe is earlier than the message's own time, the latter wins.
+    admin.next_probe =
+        [&](const std::string&) -> std::optional<std::chrono::system_clock::time_point> {
+        return past - std::chrono::seconds(5);
+    };
+    admin.in_flight = {};
+    m = handle_request(admin, {{"cmd", "list"}})["messages"][0];
+    EXPECT_EQ(m["next_attempt"], rfc3339(past));
+    EXPECT_EQ(m["in_flight"], false);
+}

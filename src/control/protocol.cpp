@@ -48,6 +48,7 @@ json message_json(const queue::Envelope& env) {
             {"ret", mail::dsn_return_name(env.ret)},
             {"envid", env.envid},
             {"warned", env.warned},
+            {"attempts", env.attempts},
             {"held", env.held},
             {"recipient_details", details}};
 }

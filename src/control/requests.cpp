@@ -22,13 +22,16 @@ json failure(const std::string& id, std::error_code ec) {
                                               : error_response(id + ": " + ec.message());
 }
 
+json with_courier_state(Admin& a, const queue::Envelope& env);
+
 json show(Admin& a, const std::string& id) {
     auto env = a.spool.get(id);
     std::string data;
     std::error_code ec = env ? a.spool.read_message(id, data) : queue::Errc::no_such_message;
     if (ec) return failure(id, ec);
-    return {
-        {"ok", true}, {"message", message_json(*env)}, {"data_base64", util::base64_encode(data)}};
+    return {{"ok", true},
+            {"message", with_courier_state(a, *env)},
+            {"data_base64", util::base64_encode(data)}};
 }
 
 // Everything still pending fails now and the sender hears about it in one
@@ -87,10 +90,28 @@ std::string domain_of(const std::string& address) {
     return m ? mail::normalize_domain(m->domain) : "";
 }
 
-// A message that waits behind a down destination was not tried itself:
-// its last error is the destination's ("delivery temporarily suspended").
-json with_down_reason(Admin& a, const queue::Envelope& env) {
+// What the remote courier knows besides the spool. A message that waits
+// behind a down destination was not tried itself: its last error is the
+// destination's ("delivery temporarily suspended"), and it is not tried
+// before the destination's next probe, whatever its own time says. A
+// message whose attempt is under way is marked in_flight.
+json with_courier_state(Admin& a, const queue::Envelope& env) {
     json m = message_json(env);
+    m["in_flight"] = a.in_flight && a.in_flight(env.id);
+    if (a.next_probe && !env.held) {
+        auto next = env.next_attempt == std::chrono::system_clock::time_point{} ? env.arrival
+                                                                                : env.next_attempt;
+        bool later = false;
+        for (const auto& r : env.recipients) {
+            if (r.state != RecipientState::pending || r.kind == queue::RecipientKind::local)
+                continue;
+            if (auto probe = a.next_probe(domain_of(r.address)); probe && *probe > next) {
+                next = *probe;
+                later = true;
+            }
+        }
+        if (later) m["next_attempt"] = rfc3339(next);
+    }
     if (!a.down_reason) return m;
     bool filled = false;
     for (auto& r : m["recipient_details"]) {
@@ -156,7 +177,7 @@ json handle_request(Admin& a, const json& request) {
     std::string cmd = cmd_it->get<std::string>();
     if (cmd == "list") {
         json messages = json::array();
-        for (const auto& env : a.spool.list()) messages.push_back(with_down_reason(a, env));
+        for (const auto& env : a.spool.list()) messages.push_back(with_courier_state(a, env));
         return {{"ok", true}, {"messages", messages}};
     }
     if (cmd == "summary") {

@@ -12,10 +12,30 @@
 namespace holdfast::delivery {
 
 Self self_from(const config::Config& c) {
+    return self_from(c, util::interface_addresses);
+}
+
+Self self_from(const config::Config& c,
+               const std::function<std::vector<util::IpAddress>()>& interfaces) {
     Self s{c.server.hostname, c.server.addresses};
+    bool wildcard = false;
     for (const auto& l : c.listen) {
-        if (auto ip = util::parse_ip(l.host)) s.addresses.push_back(*ip);
+        auto ip = util::parse_ip(l.host);
+        if (!ip) continue;
+        if (util::is_unspecified(*ip)) {
+            wildcard = true;  // 0.0.0.0 is nobody's address; every local one is ours
+        } else {
+            s.addresses.push_back(*ip);
+        }
     }
+    // As Postfix's inet_interfaces = all: a listener on 0.0.0.0 or :: answers
+    // on every address of every interface, so an MX host that resolves to
+    // any of them is us.
+    if (wildcard) {
+        for (const auto& a : interfaces()) s.addresses.push_back(a);
+    }
+    std::sort(s.addresses.begin(), s.addresses.end());
+    s.addresses.erase(std::unique(s.addresses.begin(), s.addresses.end()), s.addresses.end());
     return s;
 }
 

@@ -14,6 +14,7 @@
 //
 // The lookups themselves are in next_hop_lookup.hpp.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,8 +57,13 @@ struct Self {
 };
 
 // Who we are, from the config: server.hostname, server.addresses and the
-// listeners' addresses (the courier and the recipient verifier must agree).
+// listeners' addresses; a wildcard listener (0.0.0.0, ::) adds every
+// address of the host's interfaces, read once here (the courier and the
+// recipient verifier must agree).
 Self self_from(const config::Config& c);
+// The same with the interface addresses from `interfaces` (tests).
+Self self_from(const config::Config& c,
+               const std::function<std::vector<util::IpAddress>()>& interfaces);
 
 // Step 1: what the MX answer says. Either a failure (verdict != ok), or
 // the hosts to look up, ordered: by preference, shuffled (by `seed`) among

@@ -142,3 +142,46 @@ TEST(Primary, ParsesHostAndPort) {
     EXPECT_TRUE(named->addresses.empty());
     EXPECT_FALSE(parse_primary("host:notaport"));
 }
+
+TEST(SelfFrom, WildcardListenerMakesEveryInterfaceAddressOurs) {
+    config::Config c;
+    c.server.hostname = "backup.isp.test";
+    c.listen.push_back({"0.0.0.0:25", "0.0.0.0", 25, config::Role::mx});
+    auto interfaces = [] { return std::vector<util::IpAddress>{ip("127.0.0.1"), ip("10.1.2.3")}; };
+    Self s = self_from(c, interfaces);
+    // mx-b.isp.test, a service name that resolves to this host's address:
+    // the MX walk ends there, as when we are the best MX.
+    std::vector<Hop> hosts{{"prim.loop.test", 25, 10, {}},
+                           {"mx-b.isp.test", 25, 20, {ip("10.1.2.3")}}};
+    EXPECT_EQ(cut("loop.test", hosts, s).verdict, HopVerdict::temporary);  // primary: no address
+    hosts[0].addresses.push_back(ip("192.0.2.10"));
+    auto hops = cut("loop.test", hosts, s);
+    ASSERT_EQ(hops.verdict, HopVerdict::ok);
+    ASSERT_EQ(hops.hops.size(), 1u);
+    EXPECT_EQ(hops.hops[0].host, "prim.loop.test");
+    // 0.0.0.0 itself is nobody's address.
+    EXPECT_EQ(std::count(s.addresses.begin(), s.addresses.end(), ip("0.0.0.0")), 0);
+}
+
+TEST(SelfFrom, SpecificListenersDoNotReadInterfacesButServerAddressesCount) {
+    config::Config c;
+    c.listen.push_back({"127.0.0.1:25", "127.0.0.1", 25, config::Role::mx});
+    c.server.addresses.push_back(ip("198.51.100.25"));  // behind NAT
+    bool asked = false;
+    Self s = self_from(c, [&] {
+        asked = true;
+        return std::vector<util::IpAddress>{ip("10.1.2.3")};
+    });
+    EXPECT_FALSE(asked);
+    EXPECT_TRUE(s.is(Hop{"mx-b.isp.test", 25, 20, {ip("198.51.100.25")}}));
+    EXPECT_TRUE(s.is(Hop{"other", 25, 20, {ip("127.0.0.1")}}));
+    EXPECT_FALSE(s.is(Hop{"other", 25, 20, {ip("10.1.2.3")}}));
+}
+
+TEST(SelfFrom, WildcardV6ListenerToo) {
+    config::Config c;
+    c.listen.push_back({"[::]:25", "::", 25, config::Role::mx});
+    Self s = self_from(c, [] { return std::vector<util::IpAddress>{ip("::1"), ip("127.0.0.1")}; });
+    EXPECT_TRUE(s.is(Hop{"x", 25, 20, {ip("::1")}}));
+    EXPECT_TRUE(s.is(Hop{"x", 25, 20, {ip("127.0.0.1")}}));
+}

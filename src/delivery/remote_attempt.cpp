@@ -11,6 +11,7 @@
 
 #include "delivery/next_hop_lookup.hpp"
 #include "delivery/remote_courier_impl.hpp"
+#include "mail/hops.hpp"
 #include "smtp/client/session.hpp"
 
 namespace holdfast::delivery {
@@ -47,8 +48,11 @@ std::unique_ptr<smtp::client::Session> RemoteCourier::Impl::take_idle(const std:
     return nullptr;
 }
 
-void RemoteCourier::Impl::park(const std::string& key, std::unique_ptr<smtp::client::Session> s) {
-    if (idle.count(key) >= kIdlePerHost) {
+void RemoteCourier::Impl::park(const std::string& key, std::unique_ptr<smtp::client::Session> s,
+                               const std::string& domain) {
+    // Up to `concurrency` per host: as many as may be busy at once, so a
+    // slow primary never sees connections closed and opened again.
+    if (idle.count(key) >= std::max<std::size_t>(1, scheduler.policy(domain).concurrency)) {
         asio::co_spawn(io, close(std::move(s)), asio::detached);
         return;
     }
@@ -106,6 +110,13 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
                         // Refused at the banner or EHLO, even with 5xx: another
                         // host may do better, and it is no verdict on the mail.
                         last = opened.status;
+                        if (last.enhanced == "4.4.6" && last.code == 0) {
+                            // The peer greeted with our name: it is us.
+                            last.text = fmt::format("mail for {} loops back to myself: {}", domain,
+                                                    last.text);
+                            spdlog::error("id={} domain={} status=loop reason=\"{}\"", env.id,
+                                          domain, last.text);
+                        }
                         if (last.outcome == Outcome::failed) last.outcome = Outcome::deferred;
                         break;
                     }
@@ -119,7 +130,7 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
                 bool tls = session->tls();
                 std::string remote = session->remote();
                 if (result.reusable) {
-                    park(key, std::move(session));
+                    park(key, std::move(session), domain);
                 } else {
                     co_await session->quit();
                 }
@@ -140,15 +151,33 @@ asio::awaitable<std::map<std::string, RemoteOutcome>> RemoteCourier::Impl::deliv
 
 void RemoteCourier::Impl::note_down(const std::string& destination, queue::Attempt result,
                                     const std::map<std::string, RemoteOutcome>& outcomes) {
-    std::lock_guard lock(down_mu);
-    if (result != queue::Attempt::unreachable) {
-        down.erase(destination);
-    } else if (!outcomes.empty()) {
-        down[destination] = outcomes.begin()->second.status.text;
+    {
+        std::lock_guard lock(down_mu);
+        if (result != queue::Attempt::unreachable) {
+            down.erase(destination);
+        } else if (!outcomes.empty()) {
+            DownState& d = down[destination];
+            d.reason = outcomes.begin()->second.status.text;
+            d.next_probe = scheduler.next_probe(destination).value_or(now());
+        }
     }
+    save_down();
 }
 
+// `queue list` marks the message as in flight meanwhile. Not an RAII guard
+// in the frame: a frame still suspended when the courier stops is destroyed
+// with the io_context, after down_mu and flying are gone.
 asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
+    {
+        std::lock_guard lock(down_mu);
+        flying.insert(t.id);
+    }
+    co_await attempt_once(t);
+    std::lock_guard lock(down_mu);
+    flying.erase(flying.find(t.id));
+}
+
+asio::awaitable<void> RemoteCourier::Impl::attempt_once(queue::Task t) {
     auto env = spool.get(t.id);
     std::string message;
     std::error_code read = env ? spool.read_message(t.id, message)
@@ -170,7 +199,20 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
         co_return;
     }
     bool connected = false;
-    auto outcomes = co_await deliver(*env, message, t.destination, recipients, &connected);
+    std::map<std::string, RemoteOutcome> outcomes;
+    if (auto hops = mail::count_received(message); hops > settings.hops) {
+        // RFC 5321 6.3: it has been round too often (counting our own
+        // Received:, as at DATA); sending it on would only feed the loop.
+        // Bounced (the sender hears of it), never retried.
+        smtp::client::Status loop{
+            Outcome::failed, 0, "5.4.6",
+            fmt::format("mail loop: the message has {} Received: headers (limit {})", hops,
+                        settings.hops)};
+        for (const auto& a : recipients) outcomes[a] = {loop, "", false};
+        connected = true;  // a verdict on the message, not on the destination
+    } else {
+        outcomes = co_await deliver(*env, message, t.destination, recipients, &connected);
+    }
     bool deferred = false, failed = false;
     for (const auto& [a, o] : outcomes) {
         deferred = deferred || o.status.outcome == Outcome::deferred;
@@ -215,19 +257,22 @@ void RemoteCourier::Impl::record(const queue::Task& t, const queue::Envelope& en
         bounces.push_back(rs);
     }
     auto next = scheduler.next_attempt(t.id, t.destination).value_or(t_now);
-    auto ec = spool.modify_recipients(
-        t.id, [&](std::vector<queue::Recipient>& rcpts, std::chrono::system_clock::time_point& n) {
-            for (auto& r : rcpts) {
-                auto it = outcomes.find(r.address);
-                if (it == outcomes.end() || r.state != RecipientState::pending) continue;
-                const auto& s = it->second.status;
-                if (s.outcome == Outcome::delivered) r.state = RecipientState::delivered;
-                if (s.outcome == Outcome::failed) r.state = RecipientState::failed;
-                r.last_error = s.outcome == Outcome::delivered ? "" : s.text;
-            }
-            if (result == queue::Attempt::deferred || result == queue::Attempt::unreachable)
-                n = next;
-        });
+    unsigned attempts = scheduler.attempts(t.id, t.destination);
+    auto ec = spool.modify_state(t.id, [&](queue::Envelope& e) {
+        auto& rcpts = e.recipients;
+        auto& n = e.next_attempt;
+        // The backoff goes on from here after a restart.
+        if (attempts) e.attempts = attempts;
+        for (auto& r : rcpts) {
+            auto it = outcomes.find(r.address);
+            if (it == outcomes.end() || r.state != RecipientState::pending) continue;
+            const auto& s = it->second.status;
+            if (s.outcome == Outcome::delivered) r.state = RecipientState::delivered;
+            if (s.outcome == Outcome::failed) r.state = RecipientState::failed;
+            r.last_error = s.outcome == Outcome::delivered ? "" : s.text;
+        }
+        if (result == queue::Attempt::deferred || result == queue::Attempt::unreachable) n = next;
+    });
     if (ec && ec != queue::Errc::no_such_message) {
         // Delivered but not recorded: a duplicate later beats a loss now.
         spdlog::error("id={} status=not-recorded error=\"{}\"", t.id, ec.message());

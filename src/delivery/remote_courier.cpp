@@ -7,8 +7,11 @@
 #include <boost/asio/post.hpp>
 #include <set>
 
+#include "delivery/down_state.hpp"
 #include "delivery/remote_courier_impl.hpp"
+#include "dns/resolver.hpp"
 #include "mail/address.hpp"
+#include "util/file.hpp"
 
 namespace holdfast::delivery {
 
@@ -57,6 +60,8 @@ RemoteSettings remote_settings_from(const config::Config& c) {
     s.queue = c.queue;
     s.backups = c.backups;
     for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
+    s.hops = c.limits.hops;
+    s.destinations_file = destinations_file(c.server.spool);
     return s;
 }
 
@@ -88,7 +93,7 @@ void RemoteCourier::Impl::schedule(const queue::Envelope& env) {
     for (const auto& a : pending_remote(env, "")) domains.insert(domain_of(a));
     // `warned` survives restarts: the one delay notice never goes twice.
     for (const auto& d : domains)
-        scheduler.add(env.id, d, env.arrival, env.next_attempt, env.warned);
+        scheduler.add(env.id, d, env.arrival, env.next_attempt, env.warned, env.attempts);
     if (!domains.empty()) kick();
 }
 
@@ -193,6 +198,51 @@ void RemoteCourier::Impl::warn(const queue::Task& t) {
     }
 }
 
+void RemoteCourier::Impl::load_down() {
+    if (settings.destinations_file.empty()) return;
+    std::string text;
+    if (auto ec = util::read_file(settings.destinations_file, text)) {
+        if (ec != std::errc::no_such_file_or_directory) {
+            spdlog::error("file={} status=unreadable error=\"{}\" action=start-with-none-down",
+                          settings.destinations_file.string(), ec.message());
+        }
+        return;
+    }
+    auto records = decode_down(text);
+    if (!records) {
+        spdlog::error("file={} status=corrupt action=start-with-none-down",
+                      settings.destinations_file.string());
+        return;
+    }
+    std::lock_guard lock(down_mu);
+    for (const auto& r : *records) {
+        scheduler.mark_down(r.destination, r.next_probe);
+        down[r.destination] = saved[r.destination] = DownState{r.reason, r.next_probe};
+        spdlog::info(
+            "domain={} status=down next_probe_in={}s reason=\"{}\" (from before the restart)",
+            r.destination,
+            std::chrono::duration_cast<std::chrono::seconds>(r.next_probe - now()).count(),
+            r.reason);
+    }
+}
+
+void RemoteCourier::Impl::save_down() {
+    if (settings.destinations_file.empty()) return;
+    std::vector<DownRecord> records;
+    {
+        std::lock_guard lock(down_mu);
+        if (down == saved) return;
+        saved = down;
+        for (const auto& [name, d] : down) records.push_back({name, d.reason, d.next_probe});
+    }
+    // Durable: the point is to survive kill -9. At most once per probe of
+    // a down destination, and when one comes back.
+    if (auto ec = util::write_file_durably(settings.destinations_file, encode_down(records))) {
+        spdlog::error("file={} status=not-written error=\"{}\"",
+                      settings.destinations_file.string(), ec.message());
+    }
+}
+
 RemoteCourier::RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings)
     : impl_(std::make_unique<Impl>(spool, resolver, std::move(settings))) {}
 
@@ -203,6 +253,7 @@ RemoteCourier::~RemoteCourier() {
 void RemoteCourier::start() {
     if (impl_->running) return;
     impl_->running = true;
+    impl_->load_down();  // before any message is scheduled: no burst at a dead host
     impl_->spool.for_each(
         [impl = impl_.get()](const queue::Envelope& env) { impl->schedule(env); });
     asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
@@ -221,6 +272,8 @@ void RemoteCourier::enqueue(const std::string& id) {
 }
 
 void RemoteCourier::flush(const std::string& domain) {
+    // A "no such host" cached a minute ago must not make the flush useless.
+    impl_->resolver.forget_negative(mail::normalize_domain(domain));
     asio::post(impl_->io, [impl = impl_.get(), domain] {
         impl->scheduler.flush(impl->now(), mail::normalize_domain(domain));
         impl->kick();
@@ -230,7 +283,20 @@ void RemoteCourier::flush(const std::string& domain) {
 std::string RemoteCourier::down_reason(const std::string& domain) const {
     std::lock_guard lock(impl_->down_mu);
     auto it = impl_->down.find(mail::normalize_domain(domain));
-    return it == impl_->down.end() ? "" : it->second;
+    return it == impl_->down.end() ? "" : it->second.reason;
+}
+
+std::optional<std::chrono::system_clock::time_point> RemoteCourier::next_probe(
+    const std::string& domain) const {
+    std::lock_guard lock(impl_->down_mu);
+    auto it = impl_->down.find(mail::normalize_domain(domain));
+    if (it == impl_->down.end()) return std::nullopt;
+    return it->second.next_probe;
+}
+
+bool RemoteCourier::in_flight(const std::string& id) const {
+    std::lock_guard lock(impl_->down_mu);
+    return impl_->flying.count(id) > 0;
 }
 
 }  // namespace holdfast::delivery

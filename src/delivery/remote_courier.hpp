@@ -10,8 +10,10 @@
 // enqueue(id) from Spool::set_on_stored next to the local courier's.
 // No Asio in this header.
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,10 @@ struct RemoteSettings {
     config::QueuePolicy queue;                  // defaults (incl. concurrency)
     std::vector<config::BackupDomain> backups;  // primary overrides and per-domain policies
     std::vector<std::string> local_domains;     // where notices to our own users go
+    unsigned hops = 50;  // limits.hops: a message with more Received: fields is bounced (5.4.6)
+    // Where the destinations known to be down, their next probe and why,
+    // are kept across restarts ("" = nowhere). docs/queue-format.md.
+    std::filesystem::path destinations_file;
     // Wall clock for the schedule (tests may shift it).
     std::function<std::chrono::system_clock::time_point()> clock;
 };
@@ -64,6 +70,12 @@ class RemoteCourier {
     // shows them this reason, as Postfix shows "delivery temporarily
     // suspended".
     std::string down_reason(const std::string& domain) const;
+    // Thread-safe: the down destination's next probe (nullopt when it is
+    // not down): no message for it is tried before then.
+    std::optional<std::chrono::system_clock::time_point> next_probe(
+        const std::string& domain) const;
+    // Thread-safe: whether a delivery attempt of message `id` is under way.
+    bool in_flight(const std::string& id) const;
 
     struct Impl;
 

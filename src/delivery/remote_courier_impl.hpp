@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "delivery/notice.hpp"
@@ -19,9 +20,9 @@
 namespace holdfast::delivery {
 
 // How long a connection may wait for the next message to the same host
-// (as Postfix's smtp_connection_cache_time_limit), and how many may wait.
+// (as Postfix's smtp_connection_cache_time_limit). As many may wait as the
+// destination's `concurrency`.
 inline constexpr std::chrono::seconds kIdleLimit{2};
-inline constexpr std::size_t kIdlePerHost = 4;
 
 // What happened to one recipient in an attempt.
 struct RemoteOutcome {
@@ -43,7 +44,8 @@ struct RemoteCourier::Impl {
     void dispatch(const queue::Task& t);
     void expire(const queue::Task& t);
     void warn(const queue::Task& t);
-    boost::asio::awaitable<void> attempt(queue::Task t);  // remote_attempt.cpp
+    boost::asio::awaitable<void> attempt(queue::Task t);       // remote_attempt.cpp
+    boost::asio::awaitable<void> attempt_once(queue::Task t);  // attempt() minus in-flight marking
     boost::asio::awaitable<std::map<std::string, RemoteOutcome>> deliver(
         const queue::Envelope& env, const std::string& message, std::string domain,
         std::vector<std::string> recipients, bool* connected);
@@ -55,7 +57,8 @@ struct RemoteCourier::Impl {
     // Connection reuse: a session parked after a transaction, taken by the
     // next attempt to the same host, address and port (RSET, then MAIL).
     std::unique_ptr<smtp::client::Session> take_idle(const std::string& key);
-    void park(const std::string& key, std::unique_ptr<smtp::client::Session> s);
+    void park(const std::string& key, std::unique_ptr<smtp::client::Session> s,
+              const std::string& domain);
     void reap_idle();  // closes those idle longer than kIdleLimit
     boost::asio::awaitable<void> close(std::unique_ptr<smtp::client::Session> s);
 
@@ -74,8 +77,18 @@ struct RemoteCourier::Impl {
     std::multimap<std::string, Idle> idle;  // after io: closed before it goes
     std::thread worker;
     bool running = false;
-    mutable std::mutex down_mu;               // guards down (read by the control thread)
-    std::map<std::string, std::string> down;  // destination -> why, while down
+    // What the control thread may read: guarded by down_mu.
+    struct DownState {
+        std::string reason;
+        std::chrono::system_clock::time_point next_probe;
+        bool operator==(const DownState&) const = default;
+    };
+    mutable std::mutex down_mu;
+    std::map<std::string, DownState> down;   // destination -> why and when next, while down
+    std::multiset<std::string> flying;       // ids with an attempt under way
+    std::map<std::string, DownState> saved;  // what destinations_file holds (courier thread)
+    void load_down();  // from settings.destinations_file, before the first schedule
+    void save_down();  // to it, when the down set or a next probe changed
 };
 
 // The remote recipients of `env` still pending for `domain` ("" = any).

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dns/types.hpp"
 
@@ -19,13 +20,22 @@ class Cache {
   public:
     using Clock = std::chrono::steady_clock;
 
-    // max_ttl caps what a server may ask for (Exim keeps min(TTL, 1 h)).
-    explicit Cache(std::size_t capacity = 10000, std::uint32_t max_ttl = 3600)
-        : capacity_(capacity), max_ttl_(max_ttl) {}
+    // max_ttl caps what a server may ask for (Exim keeps min(TTL, 1 h));
+    // max_negative_ttl caps NXDOMAIN / no data further (RFC 2308 5: the
+    // SOA's TTL and MINIMUM, whichever is smaller, and no more than this):
+    // a "no such host" must not hold mail back for an hour once the
+    // customer has fixed the record.
+    explicit Cache(std::size_t capacity = 10000, std::uint32_t max_ttl = 3600,
+                   std::uint32_t max_negative_ttl = 300)
+        : capacity_(capacity), max_ttl_(max_ttl), max_negative_ttl_(max_negative_ttl) {}
 
     // A copy whose answer.ttl is the time left, or nullopt.
     std::optional<Result> get(std::string_view name, RrType type, Clock::time_point now) const;
     void put(const Result& r, Clock::time_point now);
+    // Drops the negative answers (NXDOMAIN, no data) for `domain` and the
+    // names under it, and for the hosts its cached MX answer names ("" =
+    // every negative answer): `queue flush --domain` asks DNS again.
+    void forget_negative(std::string_view domain);
     std::size_t size() const { return entries_.size(); }
 
   private:
@@ -37,7 +47,7 @@ class Cache {
     void make_room(Clock::time_point now);
 
     std::size_t capacity_;
-    std::uint32_t max_ttl_;
+    std::uint32_t max_ttl_, max_negative_ttl_;
     std::unordered_map<std::string, Entry> entries_;
 };
 

@@ -51,5 +51,42 @@ TEST(Cache, CapsTtlAndSize) {
     EXPECT_TRUE(c.get("c.test", RrType::a, t0));
 }
 
+// RFC 2308: a negative answer lives min(SOA TTL, MINIMUM) (interpret.cpp),
+// and here no longer than max_negative_ttl (5 min by default), however long
+// the zone asks for.
+TEST(Cache, NegativeAnswersAreKeptBrieflyAndFlushForgetsThem) {
+    Cache c;
+    auto t0 = Cache::Clock::time_point{} + 1000s;
+    c.put(answer("mx1.customer.test", 3600, make_error_code(Errc::nxdomain)), t0);
+    EXPECT_TRUE(c.get("mx1.customer.test", RrType::a, t0 + 299s));
+    EXPECT_FALSE(c.get("mx1.customer.test", RrType::a, t0 + 300s));
+    c.put(answer("short.test", 30, make_error_code(Errc::no_data)), t0);
+    EXPECT_FALSE(c.get("short.test", RrType::a, t0 + 30s)) << "the SOA's own value when smaller";
+
+    // queue flush --domain customer.test: the domain, names under it and
+    // its MX hosts elsewhere are asked again; positive answers stay.
+    Result mx;
+    mx.answer.name = "customer.test";
+    mx.answer.type = RrType::mx;
+    mx.answer.ttl = 600;
+    mx.answer.mx = {{10, "mail.hoster.test"}};
+    c.put(mx, t0);
+    c.put(answer("mx1.customer.test", 60, make_error_code(Errc::nxdomain)), t0);
+    c.put(answer("mail.hoster.test", 60, make_error_code(Errc::nxdomain)), t0);
+    c.put(answer("other.test", 60, make_error_code(Errc::nxdomain)), t0);
+    c.put(answer("www.customer.test", 60), t0);
+    c.put(answer("xcustomer.test", 60, make_error_code(Errc::nxdomain)), t0);
+    c.forget_negative("Customer.Test.");
+    EXPECT_FALSE(c.get("mx1.customer.test", RrType::a, t0));
+    EXPECT_FALSE(c.get("mail.hoster.test", RrType::a, t0));
+    EXPECT_TRUE(c.get("customer.test", RrType::mx, t0));
+    EXPECT_TRUE(c.get("www.customer.test", RrType::a, t0));
+    EXPECT_TRUE(c.get("other.test", RrType::a, t0));
+    EXPECT_TRUE(c.get("xcustomer.test", RrType::a, t0)) << "not under customer.test";
+    c.forget_negative("");
+    EXPECT_FALSE(c.get("other.test", RrType::a, t0));
+    EXPECT_TRUE(c.get("www.customer.test", RrType::a, t0));
+}
+
 }  // namespace
 }  // namespace holdfast::dns

@@ -260,4 +260,9 @@ void Resolver::async_query(std::string_view name, RrType type, Callback done) {
     impl_->wake();
 }
 
+void Resolver::forget_negative(std::string_view domain) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->cache.forget_negative(domain);
+}
+
 }  // namespace holdfast::dns

@@ -50,6 +50,9 @@ class Resolver {
 
     // Thread-safe. `name` may end with a dot; no search list is applied.
     void async_query(std::string_view name, RrType type, Callback done);
+    // Thread-safe: forgets cached negative answers for `domain` (and names
+    // under it, and its MX hosts; "" = all), as `queue flush` wants.
+    void forget_negative(std::string_view domain);
 
   private:
     struct Impl;

@@ -52,6 +52,9 @@ struct Envelope {
     // Also kept with the recipient states (Spool::modify_state changes them):
     bool warned = false;  // the message's one delay notice has gone
     bool held = false;    // an admin hold: no delivery attempts until released
+    // Remote delivery attempts that failed temporarily so far: the retry
+    // backoff continues from here after a restart.
+    unsigned attempts = 0;
 
     bool operator==(const Envelope&) const = default;
     bool has_pending() const;

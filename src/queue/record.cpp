@@ -1,6 +1,8 @@
 #include "queue/record.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <type_traits>
 
 #include "queue/errors.hpp"
@@ -166,6 +168,7 @@ std::string state_json(const Envelope& env) {
               {"next_attempt", to_us(env.next_attempt)},
               {"warned", env.warned},
               {"held", env.held}};
+    if (env.attempts) j["attempts"] = env.attempts;
     return dump(j);
 }
 
@@ -187,6 +190,8 @@ std::error_code apply_state_json(std::string_view line, Envelope& env) {
     bool warned = false, held = false;
     get(j, "warned", warned);  // optional: older state files lack both
     get(j, "held", held);
+    std::int64_t attempts = 0;
+    get(j, "attempts", attempts);  // optional: absent in older spools
     if (rcpts.size() != env.recipients.size()) return Errc::recipients_mismatch;
     for (std::size_t i = 0; i < rcpts.size(); ++i) {
         if (rcpts[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
@@ -200,6 +205,7 @@ std::error_code apply_state_json(std::string_view line, Envelope& env) {
     env.next_attempt = from_us(next);
     env.warned = warned;
     env.held = held;
+    env.attempts = static_cast<unsigned>(std::clamp<std::int64_t>(attempts, 0, 1 << 20));
     return {};
 }
 

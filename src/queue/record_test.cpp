@@ -88,7 +88,9 @@ TEST(Record, DsnParametersRoundTripInTheHeaderOnly) {
     changed.recipients[1].state = RecipientState::delivered;
     changed.warned = true;
     changed.held = true;
+    changed.attempts = 4;  // the retry backoff survives a restart
     std::string state = record::encode_state(changed);
+    EXPECT_NE(state.find("\"attempts\":4"), std::string::npos) << state;
     EXPECT_EQ(state.find("orcpt"), std::string::npos);
     EXPECT_EQ(state.find("notify"), std::string::npos);
     Envelope applied = back;
@@ -128,4 +130,5 @@ TEST(Record, FilesFromBeforeDsnStillDecode) {
     EXPECT_EQ(env.recipients[0].last_error, "451 later");
     EXPECT_FALSE(env.warned);
     EXPECT_FALSE(env.held);
+    EXPECT_EQ(env.attempts, 0u);  // a spool from before attempts were kept
 }

@@ -56,7 +56,7 @@ void Scheduler::all_due(Destination& d, Time now) {
 }
 
 void Scheduler::add(const std::string& id, const std::string& destination, Time arrival,
-                    Time next_attempt, bool warned) {
+                    Time next_attempt, bool warned, unsigned attempts) {
     Destination& d = destinations_[destination];
     auto [it, fresh] = d.entries.try_emplace(id);
     Entry& e = it->second;
@@ -64,6 +64,7 @@ void Scheduler::add(const std::string& id, const std::string& destination, Time 
     e.arrival = arrival;
     e.next = next_attempt;
     e.warned = warned;
+    e.attempts = std::max(e.attempts, attempts);
     if (!e.in_flight) index(d, it);  // an entry in flight is indexed when it is reported
 }
 
@@ -203,6 +204,40 @@ void Scheduler::flush(Time now, const std::string& destination) {
         all_due(d, now);
         if (d.down) d.next_probe = now;
     }
+}
+
+void Scheduler::mark_down(const std::string& destination, Time next_probe) {
+    Destination& d = destinations_[destination];
+    d.down = true;
+    d.next_probe = next_probe;
+}
+
+std::vector<Scheduler::Down> Scheduler::down() const {
+    std::vector<Down> out;
+    for (const auto& [name, d] : destinations_) {
+        if (d.down) out.push_back({name, d.next_probe});
+    }
+    return out;
+}
+
+std::optional<Time> Scheduler::next_probe(const std::string& destination) const {
+    auto it = destinations_.find(destination);
+    if (it == destinations_.end() || !it->second.down) return std::nullopt;
+    return it->second.next_probe;
+}
+
+unsigned Scheduler::attempts(const std::string& id, const std::string& destination) const {
+    auto dit = destinations_.find(destination);
+    if (dit == destinations_.end()) return 0;
+    auto eit = dit->second.entries.find(id);
+    return eit == dit->second.entries.end() ? 0 : eit->second.attempts;
+}
+
+bool Scheduler::in_flight(const std::string& id, const std::string& destination) const {
+    auto dit = destinations_.find(destination);
+    if (dit == destinations_.end()) return false;
+    auto eit = dit->second.entries.find(id);
+    return eit != dit->second.entries.end() && eit->second.in_flight;
 }
 
 bool Scheduler::is_down(const std::string& destination) const {

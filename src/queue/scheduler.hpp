@@ -76,9 +76,11 @@ class Scheduler {
 
     // A message's pending recipients for one destination join the schedule
     // (from the SMTP server, or from the spool on start). `next_attempt`
-    // before now means "due now"; `warned` = its delay notice already went.
+    // before now means "due now"; `warned` = its delay notice already went;
+    // `attempts` = temporary failures so far (the backoff goes on from there
+    // after a restart).
     void add(const std::string& id, const std::string& destination, Time arrival,
-             Time next_attempt = {}, bool warned = false);
+             Time next_attempt = {}, bool warned = false, unsigned attempts = 0);
     void remove(const std::string& id, const std::string& destination);  // deleted, bounced
 
     // What to do now; deliver/probe entries are in flight until reported.
@@ -90,9 +92,24 @@ class Scheduler {
     // Try now ("queue flush", ETRN): every entry due, down destinations probed.
     void flush(Time now, const std::string& destination = "");
 
+    // A destination known to be down (kept in the spool across restarts):
+    // no attempt before `next_probe`, then one probe, as if it had just failed.
+    void mark_down(const std::string& destination, Time next_probe);
+    struct Down {
+        std::string destination;
+        Time next_probe;
+        bool operator==(const Down&) const = default;
+    };
+    std::vector<Down> down() const;  // every destination down now, by name
+
     // For `queue list` and tests.
     bool is_down(const std::string& destination) const;
+    // When the message is next tried for this destination: its own time,
+    // or the destination's next probe if that is later.
     std::optional<Time> next_attempt(const std::string& id, const std::string& destination) const;
+    std::optional<Time> next_probe(const std::string& destination) const;  // while down
+    unsigned attempts(const std::string& id, const std::string& destination) const;
+    bool in_flight(const std::string& id, const std::string& destination) const;
     std::size_t size() const;
 
   private:

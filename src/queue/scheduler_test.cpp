@@ -264,3 +264,45 @@ TEST(Scheduler, ABigBacklogGoesOutOldestFirstEachEntryOnce) {
     expected.erase(std::find(expected.begin(), expected.end(), "ID01000"));
     EXPECT_EQ(without_retry, expected);
 }
+
+// After a restart (issue 18): the destination's down state and next probe,
+// and each message's attempt count, come back from the spool. No burst of
+// `concurrency` connections to a host known dead, one probe when it is due,
+// and a message at 1h backoff stays at 1h, not back to retry_min.
+TEST(Scheduler, RestoredDownStateAndAttemptsContinue) {
+    Scheduler before(quick());
+    for (int i = 0; i < 5; ++i) before.add("m" + std::to_string(i), "dead.test", T0);
+    auto first = before.due(T0);
+    ASSERT_EQ(first.size(), 3u);
+    for (const auto& t : first) before.report(t.id, "dead.test", Attempt::unreachable, T0);
+    ASSERT_TRUE(before.is_down("dead.test"));
+    ASSERT_EQ(before.down(), (std::vector<Scheduler::Down>{{"dead.test", T0 + 90s}}));
+    EXPECT_EQ(before.attempts("m0", "dead.test"), 1u);
+
+    // The restart, 10 s later: the messages come back with their next
+    // attempt (already due) and attempts, the destination with its probe time.
+    Scheduler after(quick());
+    for (const auto& d : before.down()) after.mark_down(d.destination, d.next_probe);
+    for (int i = 0; i < 5; ++i) {
+        std::string id = "m" + std::to_string(i);
+        after.add(id, "dead.test", T0, T0, false, before.attempts(id, "dead.test"));
+    }
+    EXPECT_TRUE(after.due(T0 + 10s).empty()) << "no burst at start";
+    EXPECT_EQ(*after.next_attempt("m4", "dead.test"), T0 + 90s);
+    EXPECT_EQ(after.next_probe("dead.test"), T0 + 90s);
+    auto probe = after.due(T0 + 90s);
+    ASSERT_EQ(probe.size(), 1u);
+    EXPECT_EQ(probe[0].kind, TaskKind::probe);
+    EXPECT_TRUE(after.in_flight(probe[0].id, "dead.test"));
+    after.report(probe[0].id, "dead.test", Attempt::unreachable, T0 + 90s);
+    EXPECT_EQ(after.attempts(probe[0].id, "dead.test"), 2u);
+
+    // The backoff goes on: a message with 5 temporary failures waits
+    // retry_min * 2^5 (capped at 1h), not retry_min.
+    Scheduler up(quick());
+    up.add("x", "up.test", T0, T0, false, 5);
+    auto t = up.due(T0);
+    ASSERT_EQ(t.size(), 1u);
+    up.report("x", "up.test", Attempt::deferred, T0);
+    EXPECT_EQ(*up.next_attempt("x", "up.test"), T0 + 1h);
+}

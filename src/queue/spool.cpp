@@ -171,6 +171,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
         env.next_attempt = changed.next_attempt;
         env.warned = changed.warned;
         env.held = changed.held;
+        env.attempts = changed.attempts;
         if (!env.has_pending()) {
             // Nothing left to do: the D record is the durable outcome.
             {

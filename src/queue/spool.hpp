@@ -87,7 +87,7 @@ class Spool {
     std::error_code modify_recipients(const std::string& id, const RecipientChange& change);
     // The general form, same locking and durability: `change` sees the
     // current envelope and may change the recipients' state and last_error,
-    // next_attempt, warned and held. It must keep the addresses and their
+    // next_attempt, warned, held and attempts. It must keep the addresses and their
     // order (Errc::recipients_mismatch otherwise); changes to anything else
     // (sender, DSN parameters, ...) are ignored: the message file is
     // written once.

@@ -1,6 +1,8 @@
 #include "util/net.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <charconv>
@@ -23,6 +25,34 @@ void clear_host_bits(IpAddress& a, unsigned prefix) {
     }
 }
 }  // namespace
+
+bool is_unspecified(const IpAddress& a) {
+    static const IpAddress kAnyV4 = *parse_ip("0.0.0.0");
+    return a == IpAddress{} || a == kAnyV4;
+}
+
+std::vector<IpAddress> interface_addresses() {
+    std::vector<IpAddress> out;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return out;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        IpAddress a;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            std::copy(kV4Prefix.begin(), kV4Prefix.end(), a.bytes.begin());
+            std::memcpy(a.bytes.data() + 12, &sin->sin_addr, 4);
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
+        } else {
+            continue;
+        }
+        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+    freeifaddrs(list);
+    return out;
+}
 
 bool IpAddress::is_v4() const {
     return std::equal(kV4Prefix.begin(), kV4Prefix.end(), bytes.begin());

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace holdfast::util {
 
@@ -22,6 +23,13 @@ struct IpAddress {
 };
 
 std::optional<IpAddress> parse_ip(std::string_view text);
+
+// Whether a is 0.0.0.0 or :: (a wildcard listener: every local address).
+bool is_unspecified(const IpAddress& a);
+
+// The addresses of this host's network interfaces (getifaddrs), IPv4 and
+// IPv6; empty if the system cannot tell.
+std::vector<IpAddress> interface_addresses();
 
 struct IpNetwork {
     IpAddress base;         // host bits cleared

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace holdfast::util;
 
 TEST(Net, ParsesAddresses) {
@@ -53,4 +55,19 @@ TEST(Net, HostPort) {
         EXPECT_FALSE(parse_host_port(bad)) << bad;
     }
     EXPECT_FALSE(parse_host_port("host"));  // port required without a default
+}
+
+TEST(InterfaceAddresses, IncludeLoopback) {
+    // Every Linux host (and the tests' loopback-only namespace) has lo up.
+    auto all = holdfast::util::interface_addresses();
+    EXPECT_NE(std::find(all.begin(), all.end(), *holdfast::util::parse_ip("127.0.0.1")), all.end());
+}
+
+TEST(IsUnspecified, WildcardsOnly) {
+    using holdfast::util::is_unspecified;
+    using holdfast::util::parse_ip;
+    EXPECT_TRUE(is_unspecified(*parse_ip("0.0.0.0")));
+    EXPECT_TRUE(is_unspecified(*parse_ip("::")));
+    EXPECT_FALSE(is_unspecified(*parse_ip("127.0.0.1")));
+    EXPECT_FALSE(is_unspecified(*parse_ip("::1")));
 }

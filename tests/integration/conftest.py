@@ -29,7 +29,9 @@ def wait_for_port(host, port, timeout=10.0):
 class Holdfast:
     """A running `holdfast serve` with its own directory, config and log."""
 
-    def __init__(self, workdir, config_text, port=2525, host="127.0.0.1"):
+    def __init__(self, workdir, config_text, port=2525, host="127.0.0.1", binary=None, env=None):
+        self.bin = binary or HOLDFAST_BIN
+        self.env = env  # extra environment variables (ASAN_OPTIONS ...)
         self.dir = pathlib.Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config = self.dir / "holdfast.toml"
@@ -41,9 +43,10 @@ class Holdfast:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([*self.start_prefix, HOLDFAST_BIN, "serve", "-c",
-                                      str(self.config)],
-                                     cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        env = {**os.environ, **self.env} if self.env else None
+        self.proc = subprocess.Popen([*self.start_prefix, self.bin, "serve", "-c", str(self.config)],
+                                     cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env)
         if wait:
             wait_for_port(self.host, self.port)
         return self

@@ -15,6 +15,22 @@ Status network(std::string enhanced, std::string text) {
     return Status{Outcome::deferred, 0, std::move(enhanced), std::move(text)};
 }
 
+// RFC 5321 6.3 / Postfix's smtp_helo: a peer that calls itself by our
+// name, in its banner or its EHLO reply, is us (or a relay back to us):
+// delivering there would loop.
+bool names_us(const Reply& r, std::string_view our_name) {
+    if (r.lines.empty() || our_name.empty()) return false;
+    std::string_view first = r.lines[0];
+    first = first.substr(0, first.find_first_of(" \t"));
+    if (!first.empty() && first.back() == '.') first.remove_suffix(1);
+    if (!our_name.empty() && our_name.back() == '.') our_name.remove_suffix(1);
+    return first.size() == our_name.size() &&
+           std::equal(first.begin(), first.end(), our_name.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+           });
+}
+
 tcp::endpoint to_asio(const Endpoint& e) {
     asio::ip::address_v6::bytes_type b;
     std::copy(e.address.bytes.begin(), e.address.bytes.end(), b.begin());
@@ -35,6 +51,11 @@ Session::Impl::Impl(asio::any_io_executor ex, const std::string& host, Endpoint 
     // refusing a bad certificate would only push the mail to plain text.
     tls_ctx.set_verify_mode(asio::ssl::verify_none);
     remote = fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port);
+}
+
+Status Session::Impl::loop(std::string_view where) {
+    return network("4.4.6", fmt::format("{} {} with our own name {} (a mail loop)", remote, where,
+                                        options.helo));
 }
 
 Status Session::Impl::lost(std::string_view stage, const std::string& error) {
@@ -67,12 +88,19 @@ asio::awaitable<Status> Session::Impl::hello() {
     auto r = co_await conn.read_reply(options.timeouts.command);
     if (!r.reply) co_return lost("waiting for the reply to EHLO", r.error);
     if (r.reply->positive()) {
+        if (names_us(*r.reply, options.helo)) co_return loop("answers EHLO");
         caps = parse_capabilities(*r.reply);
         co_return status_of(*r.reply);
     }
     if (r.reply->transient()) co_return status_of(*r.reply);  // 421: closing, try later
     caps = Capabilities{};
-    co_return co_await command("HELO " + options.helo, options.timeouts.command, "HELO");
+    std::string helo = "HELO " + options.helo + "\r\n";
+    if (auto e = co_await conn.write(helo, options.timeouts.command); !e.empty())
+        co_return lost("sending HELO", e);
+    r = co_await conn.read_reply(options.timeouts.command);
+    if (!r.reply) co_return lost("waiting for the reply to HELO", r.error);
+    if (r.reply->positive() && names_us(*r.reply, options.helo)) co_return loop("answers HELO");
+    co_return status_of(*r.reply);
 }
 
 asio::awaitable<Status> Session::Impl::start(bool try_tls) {
@@ -84,6 +112,7 @@ asio::awaitable<Status> Session::Impl::start(bool try_tls) {
     // A 554 banner is the host's verdict on us, reported as it is; the
     // courier decides whether another host may do better.
     if (banner.reply->code != 220) co_return status_of(*banner.reply);
+    if (names_us(*banner.reply, options.helo)) co_return loop("greets");
     Status s = co_await hello();
     if (s.outcome != Outcome::delivered || !try_tls || !caps.starttls) co_return s;
     Status tls = co_await command("STARTTLS", options.timeouts.command, "STARTTLS");

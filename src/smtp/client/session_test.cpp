@@ -253,3 +253,39 @@ TEST(Session, PassesDsnParametersOnlyToAPeerThatAnnouncesDsn) {
         }
     }
 }
+
+// RFC 5321 6.3: a peer that greets or answers EHLO with our own host name is
+// ourselves (a service name that resolves to us, a NAT, a relay back): a
+// loop, deferred and never sent.
+TEST(Session, PeerWithOurNameIsALoop) {
+    for (const char* where : {"banner", "ehlo", "helo"}) {
+        std::string w = where;
+        test::Peer peer([w](const std::string& line) -> std::string {
+            if (line == "CONNECT")
+                return w == "banner" ? "220 Backup.Test. ESMTP Holdfast\r\n" : "220 other.test\r\n";
+            if (util::istarts_with(line, "EHLO")) {
+                if (w == "helo") return "502 5.5.1 no\r\n";
+                return "250-backup.test Hello\r\n250 PIPELINING\r\n";
+            }
+            if (util::istarts_with(line, "HELO")) return "250 backup.test\r\n";
+            if (line == "QUIT") return "221 Bye\r\n";
+            return "250 Ok\r\n";
+        });
+        Message m{"a@example.test", {"b@customer.test"}, "Subject: x\r\n\r\nx\r\n", false};
+        auto r = run(local(peer.port()), {m});
+        EXPECT_EQ(r.open.outcome, Outcome::deferred) << where;
+        EXPECT_EQ(r.open.enhanced, "4.4.6") << where;
+        EXPECT_NE(r.open.text.find("a mail loop"), std::string::npos) << r.open.text;
+        EXPECT_TRUE(r.results.empty()) << where;
+        EXPECT_TRUE(peer.data().empty()) << where;
+    }
+}
+
+TEST(Session, ANameThatOnlyStartsLikeOursIsNoLoop) {
+    test::Peer peer([](const std::string& line) {
+        if (line == "CONNECT") return std::string("220 backup.test.example ESMTP\r\n");
+        return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+    });
+    auto r = run(local(peer.port()), {});
+    EXPECT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
+}

@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 
 #include <list>
+#include <mutex>
 
 #include "smtp/server/session.hpp"
 
@@ -15,6 +16,25 @@ struct Server::Impl {
     asio::io_context& io;
     SessionContext& ctx;
     std::list<tcp::acceptor> acceptors;
+    // Every session started, until its Session object is gone (pruned as
+    // sessions come and go).
+    mutable std::mutex mu{};
+    std::list<std::weak_ptr<Session>> sessions{};
+    bool stopping = false;
+
+    void track(const std::shared_ptr<Session>& s) {
+        std::lock_guard lock(mu);
+        std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+        sessions.push_back(s);
+    }
+    std::vector<std::shared_ptr<Session>> live() const {
+        std::lock_guard lock(mu);
+        std::vector<std::shared_ptr<Session>> out;
+        for (const auto& w : sessions) {
+            if (auto s = w.lock()) out.push_back(std::move(s));
+        }
+        return out;
+    }
 
     asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::Listen& listen) {
         for (;;) {
@@ -34,7 +54,14 @@ struct Server::Impl {
             // Nagle hold the last one back.
             socket.set_option(tcp::no_delay(true), ec);
             auto session = std::make_shared<Session>(std::move(socket), ctx, listen);
+            track(session);
             asio::co_spawn(strand, session->run(), asio::detached);
+            bool late;
+            {
+                std::lock_guard lock(mu);
+                late = stopping;
+            }
+            if (late) session->shutdown();  // accepted as stop() ran
         }
     }
 };
@@ -61,10 +88,28 @@ void Server::start() {
 }
 
 void Server::stop() {
-    for (auto& a : impl_->acceptors) {
-        boost::system::error_code ignored;
-        a.close(ignored);
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->stopping = true;
     }
+    // The acceptors belong to the io_context's threads: closed there.
+    asio::post(impl_->io, [impl = impl_.get()] {
+        for (auto& a : impl->acceptors) {
+            boost::system::error_code ignored;
+            a.close(ignored);
+        }
+    });
+    for (auto& s : impl_->live()) s->shutdown();
+}
+
+void Server::cut() {
+    for (auto& s : impl_->live()) s->cut();
+}
+
+std::size_t Server::active() const {
+    std::lock_guard lock(impl_->mu);
+    return static_cast<std::size_t>(std::count_if(impl_->sessions.begin(), impl_->sessions.end(),
+                                                  [](const auto& w) { return !w.expired(); }));
 }
 
 }  // namespace holdfast::smtp

@@ -17,8 +17,17 @@ class Server {
     // Binds every listener. Throws std::runtime_error naming the address
     // when one cannot be bound (start-up errors are fatal and clear).
     void start();
-    // Stops accepting; running sessions finish on their own.
+    // Stops accepting, and asks every running session to end: one waiting
+    // for a command gets 421 at once, one in the middle of a command (DATA,
+    // a store in the spool) finishes it, answers it, then gets 421.
+    // Thread-safe.
     void stop();
+    // After stop(): closes the connections of sessions still running (a
+    // client that sends its message too slowly), so that they end now.
+    void cut();
+    // Sessions whose Session object still exists (thread-safe). Zero after
+    // stop() means nothing left that touches the spool or the context.
+    std::size_t active() const;
 
   private:
     struct Impl;

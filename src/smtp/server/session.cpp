@@ -74,10 +74,18 @@ asio::awaitable<void> Session::run() {
     if (ok) {
         send(Reply(220, "", ctx_.config.server.hostname + " ESMTP Holdfast"));
         while (!closing_) {
+            if (stopping_) {
+                say_shutting_down();
+                break;
+            }
             auto line = framer_.next();
             if (!line) {
                 co_await flush();
-                if (!co_await read_more()) break;
+                waiting_for_command_ = true;
+                bool more = co_await read_more();
+                waiting_for_command_ = false;
+                if (!more && stopping_ && !timed_out_) say_shutting_down();
+                if (!more) break;
                 continue;
             }
             co_await handle_line(*line);
@@ -92,6 +100,30 @@ asio::awaitable<void> Session::run() {
     dnsbl_wait_.cancel();
     stream_.close();
     spdlog::debug("client={} status=disconnected", client_text());
+}
+
+void Session::shutdown() {
+    asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
+        self->stopping_ = true;
+        // Only a read for the next command is cut short; DATA and a store
+        // in progress finish, and run() says 421 after their reply.
+        if (self->waiting_for_command_) {
+            boost::system::error_code ignored;
+            self->stream_.socket().cancel(ignored);
+        }
+    });
+}
+
+void Session::cut() {
+    asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
+        self->stopping_ = true;
+        self->stream_.close();
+    });
+}
+
+void Session::say_shutting_down() {
+    close_after(Reply(421, "4.3.2",
+                      ctx_.config.server.hostname + " Service shutting down, try again later"));
 }
 
 asio::awaitable<void> Session::handle_line(const LineFramer::Line& line) {

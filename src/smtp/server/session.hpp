@@ -28,6 +28,12 @@ class Session : public std::enable_shared_from_this<Session> {
   public:
     Session(Stream::Socket socket, SessionContext& ctx, const config::Listen& listen);
     boost::asio::awaitable<void> run();
+    // The daemon is stopping (thread-safe, runs on the session's strand):
+    // waiting for a command, the session answers 421 and ends; in the
+    // middle of one, it finishes it first.
+    void shutdown();
+    // Stopping and out of patience: closes the connection (thread-safe).
+    void cut();
 
   private:
     enum class Phase { greeting, ready };  // ready: after HELO/EHLO
@@ -47,6 +53,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void touch();  // the client did something: push the idle deadline
     void send(const Reply& r);
     void close_after(const Reply& r);
+    void say_shutting_down();  // 421 4.3.2, then the connection ends
 
     // Dispatch and handlers (session.cpp, session_mail.cpp, session_auth.cpp)
     boost::asio::awaitable<void> handle_line(const LineFramer::Line& line);
@@ -85,6 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
     LineFramer framer_;
     std::string out_;  // replies waiting to be flushed (PIPELINING)
     bool closing_ = false;
+    bool stopping_ = false;             // shutdown() was called
+    bool waiting_for_command_ = false;  // run() is reading the next command
 
     Phase phase_ = Phase::greeting;
     bool esmtp_ = false;

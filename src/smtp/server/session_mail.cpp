@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <cerrno>
 
+#include "mail/hops.hpp"
 #include "mail/queue_id.hpp"
 #include "queue/spool.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -170,6 +171,18 @@ asio::awaitable<void> Session::on_data() {
         send(r);
         co_return;
     }
+    std::string message = reader.take();
+    // RFC 5321 6.3: too many hops (Received: fields, ours included) is a
+    // mail loop; refused here rather than sent round again.
+    if (auto hops = mail::count_received(message); hops > ctx_.config.limits.hops) {
+        Reply r(554, "5.4.6",
+                "Too many hops (" + std::to_string(hops) + " Received: headers, limit " +
+                    std::to_string(ctx_.config.limits.hops) + "): mail loop");
+        spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
+                     txn.sender.bracketed(), r.summary());
+        send(r);
+        co_return;
+    }
     env.sender = txn.sender.str();
     env.recipients = std::move(txn.recipients);
     env.client = client_text();
@@ -177,7 +190,7 @@ asio::awaitable<void> Session::on_data() {
     env.smtputf8 = txn.params.smtputf8;
     env.ret = txn.params.ret;
     env.envid = txn.params.envid;
-    std::error_code ec = co_await store(env, reader.take());
+    std::error_code ec = co_await store(env, std::move(message));
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
                       ec.message());
