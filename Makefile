@@ -21,7 +21,7 @@ build: deps
 run: build
 	@mkdir -p var
 	@echo "holdfast: SMTP on 127.0.0.1:2525 (try: swaks --server 127.0.0.1:2525 --to alice@example.test)"
-	./build/holdfast serve -c config/holdfast.toml
+	./build/holdfast serve -c config/holdfast.toml $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 # Everything: unit tests, integration tests with real peers, the unit tests
 # again under ASan+UBSan, and a short run of every fuzz target.

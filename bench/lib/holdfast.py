@@ -79,7 +79,9 @@ level = "{self.log_level}"
         self.prepare()
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "-c", str(self.dir / "holdfast.toml")], cwd=self.dir,
+            # The bench runs as root, like Postfix's master: same footing.
+            [self.binary, "serve", "-c", str(self.dir / "holdfast.toml"),
+             *(["--allow-root"] if os.geteuid() == 0 else [])], cwd=self.dir,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -5,9 +5,11 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <functional>
 #include <thread>
 
 #include "app/logging.hpp"
+#include "app/privileges.hpp"
 #include "app/service_manager.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
@@ -112,7 +114,8 @@ asio::awaitable<void> stop_when_drained(smtp::Server& server, asio::io_context& 
 }
 
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
-int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver) {
+int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver,
+                  const std::optional<RunAs>& run_as, const std::function<void()>& start_couriers) {
     queue::Spool& spool = admin.spool;
     auto flush_domain = admin.flush;  // ETRN
     // `holdfast queue ...` talks to us here instead of touching the spool.
@@ -153,6 +156,23 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         flush_domain};
     smtp::Server server(io, ctx);
     server.start();
+    // Bound, keys and users read: from here on nothing needs root. Nothing
+    // has run on io yet, and the couriers start only now, so every file
+    // the daemon creates belongs to the user.
+    if (run_as) {
+        if (auto e = give_tree(config.server.spool, *run_as)) {
+            spdlog::critical("spool {}: cannot give it to {}: {}", config.server.spool,
+                             run_as->user, e.message());
+            return 1;
+        }
+        if (auto e = become(*run_as)) {
+            spdlog::critical("cannot become {}: {}", run_as->user, e.message());
+            return 1;
+        }
+        spdlog::info("status=privileges-dropped user={} uid={} gid={}", run_as->user, run_as->uid,
+                     run_as->gid);
+    }
+    start_couriers();
 
     // Stopping, in this order (docs/operations.md): no new connections;
     // sessions waiting for a command get 421, those in the middle of DATA
@@ -185,8 +205,15 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
 
 }  // namespace
 
-int serve(const config::Config& config) {
+int serve(const config::Config& config, bool allow_root) {
     setup_logging(config.log_level);
+    std::optional<RunAs> run_as;
+    try {
+        run_as = run_as_from(config, allow_root);
+    } catch (const std::runtime_error& e) {
+        spdlog::critical("{}", e.what());
+        return 2;
+    }
     std::error_code ec;
     if (auto e = util::ensure_directory(config.server.spool)) {
         spdlog::critical("spool {}: {}", config.server.spool, e.message());
@@ -199,7 +226,8 @@ int serve(const config::Config& config) {
     }
     try {
         dns::Resolver resolver(dns::options_from(config.dns));
-        // Both couriers start before the listeners: they pick up mail
+        // Both couriers start before anything is served (io runs only
+        // later), after the switch to server.user: they pick up mail
         // accepted before a restart or a crash.
         delivery::LocalCourier local(*spool, config.locals);
         delivery::RemoteCourier remote(*spool, resolver, delivery::remote_settings_from(config));
@@ -213,8 +241,6 @@ int serve(const config::Config& config) {
             queue::Spool& spool;
             ~Unhook() { spool.set_on_stored({}); }
         } unhook{*spool};
-        local.start();
-        remote.start();
         control::Admin admin{
             *spool,
             delivery::notice_settings_from(config),
@@ -226,7 +252,10 @@ int serve(const config::Config& config) {
             [&remote](const std::string& domain) { return remote.down_reason(domain); },
             [&remote](const std::string& domain) { return remote.next_probe(domain); },
             [&remote](const std::string& id) { return remote.in_flight(id); }};
-        return run_listeners(config, std::move(admin), resolver);
+        return run_listeners(config, std::move(admin), resolver, run_as, [&local, &remote] {
+            local.start();
+            remote.start();
+        });
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
         return 2;

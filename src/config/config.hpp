@@ -29,6 +29,9 @@ struct Server {
     std::string hostname;  // default: the machine's host name
     std::string spool = "var/spool";
     std::vector<util::IpAddress> addresses;  // extra addresses that are ours (behind NAT)
+    // Started as root, serve runs as this account once the listeners are
+    // bound (app/privileges.hpp); group: default the user's own.
+    std::string user, group;
 };
 
 struct Tls {

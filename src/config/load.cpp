@@ -90,6 +90,8 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         c.server.hostname =
             util::ascii_lower(c.server.hostname);  // compared with lower-cased domains
         r.string("spool", c.server.spool);
+        r.string("user", c.server.user);
+        r.string("group", c.server.group);
         std::vector<std::string> addrs;
         r.strings("addresses", addrs);
         for (const auto& a : addrs) {

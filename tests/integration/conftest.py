@@ -40,11 +40,16 @@ class Holdfast:
         self.log_path = self.dir / "holdfast.log"
         self.proc = None
         self.start_prefix = []  # e.g. ["prlimit", "--nofile=128:128"]
+        self.allow_root = True
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
         env = {**os.environ, **self.env} if self.env else None
-        self.proc = subprocess.Popen([*self.start_prefix, self.bin, "serve", "-c", str(self.config)],
+        # The tests run as root in their namespace; a config without
+        # server.user needs --allow-root then (see test_privileges.py).
+        allow_root = ["--allow-root"] if os.geteuid() == 0 and self.allow_root else []
+        self.proc = subprocess.Popen([*self.start_prefix, self.bin, "serve", "-c", str(self.config),
+                                      *allow_root],
                                      cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=env)
         if wait:
