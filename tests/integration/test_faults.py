@@ -279,6 +279,12 @@ class BadPeer:
 
     def close(self):
         self.stop.set()
+        # shutdown first: close() alone would leave the socket listening
+        # while the accept thread is blocked in accept() on it.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
         for c in self.conns:
             c.close()
