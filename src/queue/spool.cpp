@@ -21,7 +21,7 @@ using segment::RecordType;
 
 std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     ec.clear();
-    for (const char* sub : {"log", "corrupt"}) {
+    for (const char* sub : {"log", "corrupt", "body"}) {
         if ((ec = util::ensure_directory(dir / sub))) return nullptr;
     }
     // One process owns a spool: a second daemon, or the CLI while a daemon
@@ -39,12 +39,20 @@ std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     std::unique_ptr<Spool> spool(new Spool(dir, lock.release()));
     if ((ec = spool->recover())) return nullptr;
     spool->writer_ = std::thread([s = spool.get()] { s->writer_loop(); });
+    spool->body_thread_ = std::thread([s = spool.get()] { s->body_loop(); });
     return spool;
 }
 
 Spool::Spool(fs::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
 
 Spool::~Spool() {
+    {
+        // The body thread first: what it still syncs goes through the writer.
+        std::lock_guard lock(body_mu_);
+        body_stopping_ = true;
+    }
+    body_cv_.notify_all();
+    if (body_thread_.joinable()) body_thread_.join();
     {
         std::lock_guard appending(append_mu_);
         std::lock_guard lock(pending_mu_);
@@ -105,6 +113,11 @@ std::error_code Spool::read_message(const std::string& id, std::string& out) con
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
+        if (it->second.env.body_file) {
+            size = it->second.env.size;
+            // The file stays until the D record is durable, after removed is set.
+            return read_body(id, size, out);
+        }
         auto s = segments_.find(it->second.msg_seg);
         if (s == segments_.end()) return Errc::no_such_message;
         seg = s->second;
@@ -177,7 +190,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
                 std::lock_guard lock(index_mu_);
                 index_[id].removed = true;
             }
-            enqueue(make_op(RecordType::done, id, id));
+            enqueue(make_done(id, env.body_file));
             spdlog::info("id={} status=removed reason=done", id);
             return {};
         }
@@ -195,14 +208,16 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
 }
 
 std::error_code Spool::remove(const std::string& id) {
+    bool body_file = false;
     {
         std::lock_guard modify(modify_mu_);
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         it->second.removed = true;
+        body_file = it->second.env.body_file;
     }
-    enqueue(make_op(RecordType::done, id, id));
+    enqueue(make_done(id, body_file));
     spdlog::info("id={} status=removed reason=deleted", id);
     return {};
 }
