@@ -122,7 +122,7 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
     // The domain was local when the message was accepted; a config change
     // since then is the only way here.
     if (!domain) return failed("5.1.2", "domain " + addr->domain + " is not local");
-    std::string user = util::ascii_lower(addr->local);
+    std::string user = util::fold_local_part(addr->local);
     bool exists = user == "postmaster" ||
                   std::find(domain->recipients.begin(), domain->recipients.end(), user) !=
                       domain->recipients.end();
@@ -137,7 +137,11 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
     auto arrival = std::chrono::duration_cast<std::chrono::seconds>(env.arrival.time_since_epoch());
     std::string key =
         fmt::format("{}.Q{}R{:016x}", arrival.count(), env.id, std::hash<std::string>{}(r.address));
-    if (auto ec = deliver_to_maildir(dir, message, env.sender, r.address, key)) {
+    MaildirOwner owner;
+    owner.uid = static_cast<uid_t>(domain->maildir_uid);
+    owner.gid = static_cast<gid_t>(domain->maildir_gid);
+    owner.mode = static_cast<mode_t>(domain->maildir_mode);
+    if (auto ec = deliver_to_maildir(dir, message, env.sender, r.address, key, owner)) {
         return {RecipientState::pending, "4.3.0", "maildir " + dir.string() + ": " + ec.message(),
                 dir.string(), true};
     }
