@@ -24,6 +24,8 @@ std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     for (const char* sub : {"log", "corrupt", "body"}) {
         if ((ec = util::ensure_directory(dir / sub))) return nullptr;
     }
+    // Their names durable before anything acknowledged goes in them.
+    if ((ec = util::fsync_directory(dir))) return nullptr;
     // One process owns a spool: a second daemon, or the CLI while a daemon
     // runs, must not recover (and append) under a live writer. flock is
     // released by the kernel when the owner dies, even by kill -9.
