@@ -176,35 +176,48 @@ std::error_code open_path(const fs::path& path, mode_t dmode, Fd& out) {
     return {};
 }
 
-// Writes the head and the message with CRLF turned into LF, in bounded chunks.
-std::error_code write_lf(int fd, std::string_view head, std::string_view message) {
-    std::string chunk;
-    chunk.reserve(64 * 1024 + 2);
-    auto put = [&](std::string_view text) -> std::error_code {
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            char c = text[i];
-            if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-            chunk += c;
-            if (chunk.size() >= 64 * 1024) {
-                if (auto ec = write_all(fd, chunk)) return ec;
-                chunk.clear();
+// Writes text with every CRLF turned into LF, in bounded chunks; a CR at the
+// end of one piece and an LF at the start of the next are one line end.
+class LfWriter {
+  public:
+    explicit LfWriter(int fd) : fd_(fd) { buf_.reserve(kChunk + 2); }
+    std::error_code put(std::string_view text) {
+        for (char c : text) {
+            if (pending_cr_) {
+                pending_cr_ = false;
+                if (c != '\n') buf_ += '\r';
+            }
+            if (c == '\r') {
+                pending_cr_ = true;
+                continue;
+            }
+            buf_ += c;
+            if (buf_.size() >= kChunk) {
+                if (auto ec = drain()) return ec;
             }
         }
         return {};
-    };
-    if (auto ec = put(head)) return ec;
-    if (auto ec = put(message)) return ec;
-    return write_all(fd, chunk);
-}
-
-std::size_t lf_size(std::string_view text) {
-    std::size_t crlf = 0;
-    for (std::size_t i = text.find("\r\n"); i != std::string_view::npos;
-         i = text.find("\r\n", i + 2)) {
-        ++crlf;
     }
-    return text.size() - crlf;
-}
+    std::error_code finish() {
+        if (pending_cr_) buf_ += '\r';
+        pending_cr_ = false;
+        return drain();
+    }
+    std::size_t written() const { return written_; }
+
+  private:
+    static constexpr std::size_t kChunk = 64 * 1024;
+    std::error_code drain() {
+        if (auto ec = write_all(fd_, buf_)) return ec;
+        written_ += buf_.size();
+        buf_.clear();
+        return {};
+    }
+    int fd_;
+    std::string buf_;
+    bool pending_cr_ = false;
+    std::size_t written_ = 0;
+};
 
 }  // namespace
 
@@ -214,6 +227,20 @@ std::error_code make_error_code(MaildirErrc e) {
 }
 
 std::error_code deliver_to_maildir(const fs::path& path, std::string_view message,
+                                   std::string_view return_path, std::string_view delivered_to,
+                                   std::string_view delivery_key, const MaildirOwner& owner) {
+    bool given = false;
+    return deliver_to_maildir(
+        path,
+        [&](std::string& chunk) -> std::error_code {
+            chunk.assign(given ? std::string_view() : message);
+            given = true;
+            return {};
+        },
+        return_path, delivered_to, delivery_key, owner);
+}
+
+std::error_code deliver_to_maildir(const fs::path& path, const MessageSource& next,
                                    std::string_view return_path, std::string_view delivered_to,
                                    std::string_view delivery_key, const MaildirOwner& owner) {
     ActAs as(owner);
@@ -233,19 +260,28 @@ std::error_code deliver_to_maildir(const fs::path& path, std::string_view messag
 
     std::string head =
         fmt::format("Return-Path: <{}>\nDelivered-To: {}\n", return_path, delivered_to);
-    const std::size_t size = head.size() + lf_size(message);
-    std::string name = unique_name(size);
-    // With a key the final name is the same on every attempt, so a repeat
-    // after a crash replaces the first copy instead of adding a second.
-    std::string final_name =
-        delivery_key.empty() ? name : fmt::format("{}.{},S={}", delivery_key, maildir_host(), size);
+    // The size in the final name is known once the file is written.
+    std::string name = unique_name(0);
     Fd fd(::openat(tmpdir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                    fmode));
     if (!fd) return last_error();
     std::error_code ec;
     if (::fchmod(fd.get(), fmode) != 0) ec = last_error();  // exactly, whatever the umask
-    if (!ec) ec = write_lf(fd.get(), head, message);
+    LfWriter out(fd.get());
+    if (!ec) ec = out.put(head);
+    std::string chunk;
+    while (!ec) {
+        if ((ec = next(chunk)) || chunk.empty()) break;
+        ec = out.put(chunk);
+    }
+    if (!ec) ec = out.finish();
     if (!ec && ::fsync(fd.get()) != 0) ec = last_error();
+    // With a key the final name is the same on every attempt, so a repeat
+    // after a crash replaces the first copy instead of adding a second.
+    const std::size_t size = out.written();
+    std::string final_name = delivery_key.empty()
+                                 ? unique_name(size)
+                                 : fmt::format("{}.{},S={}", delivery_key, maildir_host(), size);
     if (!ec && ::renameat(tmpdir.get(), name.c_str(), newdir.get(), final_name.c_str()) != 0) {
         ec = last_error();
     }

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -39,6 +40,13 @@ std::error_code make_error_code(MaildirErrc e);
 // duplicating it. (A copy already moved to cur/ by a mail reader in that
 // window would still be duplicated.)
 std::error_code deliver_to_maildir(const std::filesystem::path& path, std::string_view message,
+                                   std::string_view return_path, std::string_view delivered_to,
+                                   std::string_view delivery_key = {},
+                                   const MaildirOwner& owner = {});
+// The same, with the message read piece by piece (a large message is never
+// held whole): next fills chunk with the following octets, empty at the end.
+using MessageSource = std::function<std::error_code(std::string& chunk)>;
+std::error_code deliver_to_maildir(const std::filesystem::path& path, const MessageSource& next,
                                    std::string_view return_path, std::string_view delivered_to,
                                    std::string_view delivery_key = {},
                                    const MaildirOwner& owner = {});

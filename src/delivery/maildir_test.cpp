@@ -149,3 +149,25 @@ TEST(Maildir, WritesAsTheConfiguredOwner) {
     ASSERT_EQ(::stat((dir.path() / "root" / "carol").c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 0u);
 }
+
+TEST(Maildir, MessageReadPieceByPieceIsTheSameFile) {
+    TestDir dir;
+    std::string msg = "Subject: pieces\r\n\r\n";
+    for (int i = 0; i < 20000; ++i) msg += "line " + std::to_string(i) + " \rx\r\n";
+    // Pieces of awkward sizes, so that CR and LF of one line end fall apart.
+    std::size_t at = 0;
+    MessageSource source = [&](std::string& chunk) -> std::error_code {
+        std::size_t n = std::min<std::size_t>(msg.size() - at, 1 + (at % 7919));
+        chunk = msg.substr(at, n);
+        at += n;
+        return {};
+    };
+    ASSERT_FALSE(deliver_to_maildir(dir.path() / "a", source, "", "a@x.test", "key1"));
+    ASSERT_FALSE(deliver_to_maildir(dir.path() / "b", msg, "", "a@x.test", "key1"));
+    auto a = files(dir.path() / "a" / "new"), b = files(dir.path() / "b" / "new");
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(a[0].filename(), b[0].filename());  // the same size in the name
+    EXPECT_EQ(slurp(a[0]), slurp(b[0]));
+    EXPECT_NE(slurp(a[0]).find("line 7 \rx\nline 8"), std::string::npos);  // a bare CR stays
+}

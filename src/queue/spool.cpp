@@ -5,6 +5,8 @@
 
 #include <sys/file.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 
@@ -108,23 +110,39 @@ std::optional<Envelope> Spool::get(const std::string& id) const {
 }
 
 std::error_code Spool::read_message(const std::string& id, std::string& out) const {
+    return read_message(id, 0, SIZE_MAX, out);
+}
+
+std::error_code Spool::read_message(const std::string& id, std::uint64_t from, std::size_t max,
+                                    std::string& out) const {
     std::shared_ptr<Segment> seg;
     std::uint64_t offset = 0;
     std::size_t size = 0;
+    bool body_file = false;
     {
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
-        if (it->second.env.body_file) {
-            size = it->second.env.size;
-            // The file stays until the D record is durable, after removed is set.
-            return read_body(id, size, out);
-        }
+        const std::size_t total = it->second.env.size;
+        size = from >= total ? 0
+                             : static_cast<std::size_t>(std::min<std::uint64_t>(max, total - from));
+        body_file = it->second.env.body_file;
+    }
+    if (body_file) {
+        // Read without the index lock. The file stays until the message's D
+        // record is durable: missing now, it was finished meanwhile.
+        std::error_code ec = read_body(id, from, size, out);
+        if (ec == Errc::corrupt && !get(id)) return Errc::no_such_message;
+        return ec;
+    }
+    {
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(id);
+        if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         auto s = segments_.find(it->second.msg_seg);
         if (s == segments_.end()) return Errc::no_such_message;
         seg = s->second;
-        offset = it->second.body_offset;
-        size = it->second.env.size;
+        offset = it->second.body_offset + from;
     }
     out.resize(size);
     std::size_t got = 0;

@@ -110,6 +110,10 @@ class Spool {
     void for_each(const std::function<void(const Envelope&)>& fn) const;
     std::optional<Envelope> get(const std::string& id) const;
     std::error_code read_message(const std::string& id, std::string& out) const;
+    // Part of it: at most `max` octets from `offset` (fewer at the end, none
+    // past it), so that a large message can be delivered piece by piece.
+    std::error_code read_message(const std::string& id, std::uint64_t offset, std::size_t max,
+                                 std::string& out) const;
     // Durably records per-recipient outcomes (same addresses, same order as
     // the envelope) and when to try next; removes the message when no
     // recipient is pending any more. Blocks until the record is flushed
@@ -191,7 +195,9 @@ class Spool {
     std::error_code import_v1();  // spool_import.cpp
     void sweep_bodies();          // spool_body.cpp from here on: body files no message owns
     void body_loop();             // the body thread: fdatasync, then append the M record
-    std::error_code read_body(const std::string& id, std::size_t size, std::string& out) const;
+    // Reads [offset, offset + size) of body/<ID> into out.
+    std::error_code read_body(const std::string& id, std::uint64_t offset, std::size_t size,
+                              std::string& out) const;
     void remove_body(const std::string& id);
     bool body_present(const Envelope& env) const;                // body/<ID> holds env.size octets
     static Op make_done(const std::string& id, bool body_file);  // a D record

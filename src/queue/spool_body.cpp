@@ -120,13 +120,15 @@ Spool::Op Spool::make_done(const std::string& id, bool body_file) {
     return op;
 }
 
-std::error_code Spool::read_body(const std::string& id, std::size_t size, std::string& out) const {
+std::error_code Spool::read_body(const std::string& id, std::uint64_t offset, std::size_t size,
+                                 std::string& out) const {
     posix::UniqueFd fd(::open((body_dir() / id).c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return errno == ENOENT ? make_error_code(Errc::corrupt) : posix::last_error();
     out.resize(size);
     std::size_t got = 0;
     while (got < size) {
-        ssize_t n = ::pread(fd.get(), out.data() + got, size - got, static_cast<off_t>(got));
+        ssize_t n =
+            ::pread(fd.get(), out.data() + got, size - got, static_cast<off_t>(offset + got));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return posix::last_error();
         if (n == 0) return Errc::corrupt;

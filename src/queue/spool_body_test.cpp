@@ -147,3 +147,30 @@ TEST(SpoolBody, DirectoriesAreCreatedPrivate) {
         EXPECT_EQ(st.st_mode & 0777, 0700u) << sub;
     }
 }
+
+TEST(SpoolBody, MessagesAreReadPieceByPiece) {
+    TestDir dir;
+    auto s = open_ok(dir.path());
+    Envelope big = envelope(), small = envelope();
+    std::string bytes(300000, 'b');
+    for (std::size_t i = 0; i < bytes.size(); i += 7) bytes[i] = static_cast<char>('0' + i % 10);
+    ASSERT_FALSE(store_body(*s, big, bytes));
+    std::promise<std::error_code> p;
+    s->store(small, "0123456789", [&](std::error_code e) { p.set_value(e); });
+    ASSERT_FALSE(p.get_future().get());
+    for (const auto& [id, want] :
+         {std::pair{big.id, bytes}, std::pair{small.id, std::string("0123456789")}}) {
+        std::string got, part;
+        for (std::uint64_t off = 0;; off += part.size()) {
+            ASSERT_FALSE(s->read_message(id, off, 4096, part));
+            if (part.empty()) break;
+            got += part;
+        }
+        EXPECT_EQ(got, want);
+    }
+    std::string part;
+    ASSERT_FALSE(s->read_message(small.id, 3, 4, part));
+    EXPECT_EQ(part, "3456");
+    ASSERT_FALSE(s->remove(big.id));
+    EXPECT_EQ(s->read_message(big.id, 0, 10, part), Errc::no_such_message);
+}
