@@ -102,27 +102,35 @@ class ActAs {
   public:
     explicit ActAs(const MaildirOwner& o) {
         if (o.gid != static_cast<gid_t>(-1) && o.gid != ::getegid()) {
+            gid_ = o.gid;
             old_gid_ = static_cast<gid_t>(::setfsgid(o.gid));
             gid_set_ = true;
             if (static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != o.gid) ok_ = false;
         }
         if (o.uid != static_cast<uid_t>(-1) && o.uid != ::geteuid()) {
+            uid_ = o.uid;
             old_uid_ = static_cast<uid_t>(::setfsuid(o.uid));
             uid_set_ = true;
             if (static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))) != o.uid) ok_ = false;
         }
     }
-    ~ActAs() {
-        if (uid_set_) ::setfsuid(old_uid_);
-        if (gid_set_) ::setfsgid(old_gid_);
-    }
+    ~ActAs() { pause(); }
     ActAs(const ActAs&) = delete;
     ActAs& operator=(const ActAs&) = delete;
     bool ok() const { return ok_; }
+    // Back to the daemon's own identity (to read the spool), and again.
+    void pause() {
+        if (uid_set_) ::setfsuid(old_uid_);
+        if (gid_set_) ::setfsgid(old_gid_);
+    }
+    void resume() {
+        if (gid_set_) ::setfsgid(gid_);
+        if (uid_set_) ::setfsuid(uid_);
+    }
 
   private:
-    uid_t old_uid_ = 0;
-    gid_t old_gid_ = 0;
+    uid_t uid_ = 0, old_uid_ = 0;
+    gid_t gid_ = 0, old_gid_ = 0;
     bool uid_set_ = false, gid_set_ = false, ok_ = true;
 };
 
@@ -271,7 +279,10 @@ std::error_code deliver_to_maildir(const fs::path& path, const MessageSource& ne
     if (!ec) ec = out.put(head);
     std::string chunk;
     while (!ec) {
-        if ((ec = next(chunk)) || chunk.empty()) break;
+        as.pause();  // the source reads the spool, which only the daemon may
+        ec = next(chunk);
+        as.resume();
+        if (ec || chunk.empty()) break;
         ec = out.put(chunk);
     }
     if (!ec) ec = out.finish();

@@ -145,6 +145,23 @@ TEST(Maildir, WritesAsTheConfiguredOwner) {
     fs::create_directories(rootdir);
     ::chmod(rootdir.c_str(), 0755);
     EXPECT_TRUE(deliver_to_maildir(rootdir / "bob", "b\r\n", "", "bob@example.test", {}, owner));
+    // A source that reads what only root may read (the spool) still works.
+    fs::path secret = dir.path() / "spool";
+    fs::create_directories(secret);
+    ::chmod(secret.c_str(), 0700);
+    std::ofstream(secret / "body") << "from the spool\r\n";
+    ::chmod((secret / "body").c_str(), 0600);
+    bool read = false;
+    MessageSource source = [&](std::string& chunk) -> std::error_code {
+        chunk = read ? "" : slurp(secret / "body");
+        read = true;
+        return chunk.empty() && !read ? std::make_error_code(std::errc::permission_denied)
+                                      : std::error_code();
+    };
+    ASSERT_FALSE(deliver_to_maildir(base / "dave", source, "", "dave@x.test", {}, owner));
+    auto dave = files(base / "dave" / "new");
+    ASSERT_EQ(dave.size(), 1u);
+    EXPECT_NE(slurp(dave[0]).find("from the spool\n"), std::string::npos);
     // The thread is root again afterwards.
     ASSERT_FALSE(deliver_to_maildir(dir.path() / "root" / "carol", "c\r\n", "", "c@x.test"));
     ASSERT_EQ(::stat((dir.path() / "root" / "carol").c_str(), &st), 0);
