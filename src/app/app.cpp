@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 
+#include "app/fd_limit.hpp"
 #include "app/logging.hpp"
 #include "app/privileges.hpp"
 #include "app/service_manager.hpp"
@@ -124,6 +125,19 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         spdlog::critical("control socket {}: {}", control.path().string(), e.message());
         return 1;
     }
+    // Every client holds a descriptor: keep `connections` within the limit,
+    // with a reserve for the spool, DNS and deliveries.
+    const std::uint64_t nofile = raise_nofile_limit();
+    unsigned max_connections = connections_within(config.limits.connections, nofile);
+    if (max_connections < config.limits.connections) {
+        max_connections = std::max(max_connections, 1u);
+        spdlog::warn(
+            "status=connections-capped connections={} configured={} nofile={} reason=\"the "
+            "file descriptor limit leaves room for {} clients after a reserve of {}; raise "
+            "LimitNOFILE (systemd) or ulimit -n\"",
+            max_connections, config.limits.connections, nofile, max_connections,
+            fd_reserve(nofile));
+    }
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     asio::io_context io(static_cast<int>(threads));
     asio::thread_pool blocking(2);
@@ -148,7 +162,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         make_tls(config),
         blocking,
         dnsbl ? &*dnsbl : nullptr,
-        smtp::ConnectionCounter(config.limits.connections_per_ip, config.limits.connections,
+        smtp::ConnectionCounter(config.limits.connections_per_ip, max_connections,
                                 config.limits.exempt_networks),
         smtp::AuthFailures(
             std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),

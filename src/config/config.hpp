@@ -66,6 +66,11 @@ struct LocalDomain {
     std::string maildir = "var/mail/%d/%u";  // %u local part, %d domain
     std::string lmtp;                        // "host:port": deliver over LMTP instead
     std::vector<std::string> recipients;  // lower-case local parts; empty = nobody but postmaster
+    // Who owns the Maildir files (the courier acts as this user and group
+    // while it writes them); empty = the daemon's own user / the user's group.
+    std::string maildir_user, maildir_group;
+    std::int64_t maildir_uid = -1, maildir_gid = -1;  // resolved from the names; -1 = own
+    unsigned maildir_mode = 0600;                     // 0600 or 0660
 };
 
 enum class UnknownWhileDown { defer, accept };
@@ -91,17 +96,20 @@ struct Limits {
     // (deliveries, bounces) writable when the disk fills.
     std::size_t spool_reserve = 8 * 1024 * 1024;
     unsigned recipients = 100;  // per message (RFC 5321 4.5.3.1.8 minimum)
-    unsigned errors = 20;       // per session, then 421 (as Postfix's hard limit)
+    // Received: headers a message may carry (RFC 5321 6.3: a loop); more is
+    // refused at DATA with 554 5.4.6, and bounced if already queued.
+    unsigned hops = 50;
+    // Message data a session keeps in memory; a larger message is streamed
+    // to a body file in the spool as it arrives.
+    std::size_t data_in_memory = 64 * 1024;
+    unsigned errors = 20;  // per session, then 421 (as Postfix's hard limit)
     unsigned connections_per_ip = 20;
     // Clients that connections_per_ip does not count (as Postfix's
     // smtpd_client_event_limit_exceptions = $mynetworks): a LAN's own mail
     // server or web app may keep many sessions open. Unset = relay.networks.
     std::vector<util::IpNetwork> exempt_networks;
     unsigned connections = 10000;  // all clients together
-    // Received: headers a message may carry (RFC 5321 6.3: a loop); more is
-    // refused at DATA with 554 5.4.6, and bounced if already queued.
-    unsigned hops = 50;
-    Seconds idle_timeout{300};  // RFC 5321 4.5.3.2.7
+    Seconds idle_timeout{300};     // RFC 5321 4.5.3.2.7
     Seconds session_timeout{1800};
 };
 

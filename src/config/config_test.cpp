@@ -165,3 +165,64 @@ TEST(Config, ExemptNetworksDefaultToRelayNetworks) {
     ASSERT_TRUE(none.config) << joined(none);
     EXPECT_TRUE(none.config->limits.exempt_networks.empty());
 }
+
+TEST(Config, LimitsHopsAndDataInMemory) {
+    LoadResult r = load("");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->limits.hops, 50u);
+    EXPECT_EQ(r.config->limits.data_in_memory, 64u * 1024);
+    r = load("[limits]\nhops = 10\ndata_in_memory = 0\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->limits.hops, 10u);
+    EXPECT_EQ(r.config->limits.data_in_memory, 0u);
+    EXPECT_FALSE(load("[limits]\nhops = 0\n").config);
+}
+
+TEST(Config, LocalRecipientsThatCanNeverBeDeliveredAreRefused) {
+    LoadResult r = load(
+        "[[local]]\ndomain = \"example.test\"\n"
+        "recipients = [\"alice\", \"../x\", \"a/b\", \"..\", \"\", \"J\xc3\x96RG\"]\n");
+    EXPECT_FALSE(r.config);
+    std::string all = joined(r);
+    EXPECT_NE(all.find("\"../x\""), std::string::npos) << all;
+    EXPECT_NE(all.find("\"a/b\""), std::string::npos) << all;
+    EXPECT_NE(all.find("\"..\""), std::string::npos) << all;
+    EXPECT_NE(all.find("\"\""), std::string::npos) << all;
+    EXPECT_EQ(all.find("alice"), std::string::npos) << all;
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all;
+    EXPECT_EQ(r.diagnostics[0].line, 8u) << all;
+    // UTF-8 local parts are folded with Unicode lowercase, not refused.
+    r = load("[[local]]\ndomain = \"example.test\"\nrecipients = [\"J\xc3\x96RG\"]\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->locals[0].recipients[0], "j\xc3\xb6rg");
+}
+
+TEST(Config, UnknownMaildirEscapeIsRefused) {
+    LoadResult r = load("[[local]]\ndomain = \"example.test\"\nmaildir = \"mail/%x/%u\"\n");
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("unknown escape %x"), std::string::npos) << joined(r);
+    EXPECT_FALSE(load("[[local]]\ndomain = \"example.test\"\nmaildir = \"mail/%u%\"\n").config);
+    EXPECT_TRUE(load("[[local]]\ndomain = \"example.test\"\nmaildir = \"m/%d/%u/%%\"\n").config);
+}
+
+TEST(Config, MaildirOwnerAndMode) {
+    LoadResult r = load(
+        "[[local]]\ndomain = \"example.test\"\nmaildir_user = \"nobody\"\n"
+        "maildir_mode = \"0660\"\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    const LocalDomain& l = r.config->locals[0];
+    EXPECT_EQ(l.maildir_uid, 65534);
+    EXPECT_EQ(l.maildir_gid, 65534);  // nobody's primary group
+    EXPECT_EQ(l.maildir_mode, 0660u);
+    r = load("[[local]]\ndomain = \"example.test\"\nmaildir_group = \"12\"\n");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->locals[0].maildir_uid, -1);
+    EXPECT_EQ(r.config->locals[0].maildir_gid, 12);
+    EXPECT_EQ(r.config->locals[0].maildir_mode, 0600u);
+    r = load(
+        "[[local]]\ndomain = \"example.test\"\nmaildir_user = \"no-such-user-here\"\n"
+        "maildir_mode = \"0644\"\n");
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("no such user"), std::string::npos) << joined(r);
+    EXPECT_NE(joined(r).find("maildir_mode"), std::string::npos) << joined(r);
+}

@@ -1,9 +1,12 @@
 // TOML -> Config: reads every section with TableReader (types, unknown keys),
 // then validate() checks what depends on several keys (validate.cpp).
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/config.hpp"
@@ -30,9 +33,50 @@ void read_queue_keys(TableReader& r, QueuePolicy& q) {
 }
 
 // Lower-cases a list of local parts: they are matched case-insensitively.
+// maildir_user / maildir_group / maildir_mode of a [[local]]: names (or
+// numbers) resolved now, so that check-config reports an unknown one.
+void read_maildir_owner(TableReader& r, LocalDomain& l) {
+    r.string("maildir_user", l.maildir_user);
+    r.string("maildir_group", l.maildir_group);
+    std::string mode = "0600";
+    r.string("maildir_mode", mode);
+    if (mode == "0600" || mode == "600") {
+        l.maildir_mode = 0600;
+    } else if (mode == "0660" || mode == "660") {
+        l.maildir_mode = 0660;
+    } else {
+        r.error("maildir_mode", "expected \"0600\" or \"0660\"");
+    }
+    auto number = [](const std::string& s) -> std::optional<std::int64_t> {
+        if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) {
+            return std::nullopt;
+        }
+        return std::stoll(s);
+    };
+    if (!l.maildir_user.empty()) {
+        if (auto n = number(l.maildir_user)) {
+            l.maildir_uid = *n;
+        } else if (const passwd* pw = ::getpwnam(l.maildir_user.c_str())) {
+            l.maildir_uid = pw->pw_uid;
+            if (l.maildir_group.empty()) l.maildir_gid = pw->pw_gid;
+        } else {
+            r.error("maildir_user", fmt::format("no such user \"{}\"", l.maildir_user));
+        }
+    }
+    if (!l.maildir_group.empty()) {
+        if (auto n = number(l.maildir_group)) {
+            l.maildir_gid = *n;
+        } else if (const group* gr = ::getgrnam(l.maildir_group.c_str())) {
+            l.maildir_gid = gr->gr_gid;
+        } else {
+            r.error("maildir_group", fmt::format("no such group \"{}\"", l.maildir_group));
+        }
+    }
+}
+
 std::vector<std::string> lowered(const std::vector<std::string>& in) {
     std::vector<std::string> out;
-    for (const auto& s : in) out.push_back(util::ascii_lower(s));
+    for (const auto& s : in) out.push_back(util::fold_local_part(s));
     return out;
 }
 
@@ -152,6 +196,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.strings("recipients", l.recipients);
         l.recipients = lowered(l.recipients);
         l.domain = util::ascii_lower(l.domain);
+        read_maildir_owner(r, l);
         c.locals.push_back(l);
     });
     // Backup domains inherit [queue]; read them after it whatever the file order.
@@ -183,12 +228,13 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.count("message_size", l.message_size, 1024, std::size_t{1} << 32);
         r.count("spool_reserve", l.spool_reserve, 0, std::size_t{1} << 40);
         r.count("recipients", l.recipients, 1, 100000);
+        r.count("hops", l.hops, 1, 1000);
+        r.count("data_in_memory", l.data_in_memory, 0, std::size_t{1} << 30);
         r.count("errors", l.errors, 1, 1000);
         r.count("connections_per_ip", l.connections_per_ip, 1, 1000000);
         r.count("connections", l.connections, 1, 1000000);
         exempt_set = r.has("exempt_networks");
         r.networks("exempt_networks", l.exempt_networks);
-        r.count("hops", l.hops, 1, 1000);
         r.duration("idle_timeout", l.idle_timeout);
         r.duration("session_timeout", l.session_timeout);
     });

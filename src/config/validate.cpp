@@ -43,6 +43,35 @@ void check_relay_networks(const toml::table& root, const Config& c, Diagnostics&
     }
 }
 
+// Only %u, %d and %% mean something in a maildir template; anything else
+// would be kept literally and deliver somewhere nobody meant.
+std::string maildir_template_problem(std::string_view tmpl) {
+    for (std::size_t i = 0; i < tmpl.size(); ++i) {
+        if (tmpl[i] != '%') continue;
+        if (i + 1 == tmpl.size()) return "a lone % at the end (write %% for a percent sign)";
+        char c = tmpl[++i];
+        if (c != 'u' && c != 'd' && c != '%') {
+            return fmt::format("unknown escape %{} (known: %u local part, %d domain, %% percent)",
+                               c);
+        }
+    }
+    return {};
+}
+
+// A [[local]] recipient becomes a maildir path component: one that is not a
+// valid local part, or could leave its directory, would be accepted at
+// RCPT and then never delivered (a bounce: backscatter).
+std::string local_recipient_problem(const std::string& local) {
+    if (local == "." || local == ".." || local.find('/') != std::string::npos ||
+        local.find('\0') != std::string::npos) {
+        return "can never be a maildir name ('/', \".\" and \"..\" are refused)";
+    }
+    if (local.empty() || !mail::parse_mailbox(local + "@example.test", true)) {
+        return "is not a valid local part (RFC 5321 4.1.2)";
+    }
+    return {};
+}
+
 void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
     std::set<std::string> seen;
     auto check = [&](const std::string& domain, std::string_view path, std::string_view section) {
@@ -61,6 +90,16 @@ void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
         check(l.domain, at + ".domain", fmt::format("[[local]] #{}", i + 1));
         if (!l.lmtp.empty() && !util::parse_host_port(l.lmtp)) {
             d.add(line_at(root, at + ".lmtp"), "[[local]] lmtp must be host:port");
+        }
+        if (std::string why = maildir_template_problem(l.maildir); !why.empty()) {
+            d.add(line_at(root, at + ".maildir"),
+                  fmt::format("[[local]] maildir \"{}\": {}", l.maildir, why));
+        }
+        for (std::size_t j = 0; j < l.recipients.size(); ++j) {
+            if (std::string why = local_recipient_problem(l.recipients[j]); !why.empty()) {
+                d.add(line_at(root, fmt::format("{}.recipients[{}]", at, j)),
+                      fmt::format("[[local]] recipients: \"{}\" {}", l.recipients[j], why));
+            }
         }
     }
     for (std::size_t i = 0; i < c.backups.size(); ++i) {

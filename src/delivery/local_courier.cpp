@@ -17,6 +17,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A message larger than this is delivered from the spool in kChunk pieces
+// instead of being read whole: a courier's memory stays bounded too.
+constexpr std::size_t kWholeMessage = 1024 * 1024;
+constexpr std::size_t kChunk = 256 * 1024;
+
+bool streamed(const queue::Envelope& env) {
+    return env.size > kWholeMessage;
+}
+
 LocalOutcome failed(std::string dsn, std::string error) {
     return {RecipientState::failed, std::move(dsn), std::move(error), {}, false};
 }
@@ -122,7 +131,7 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
     // The domain was local when the message was accepted; a config change
     // since then is the only way here.
     if (!domain) return failed("5.1.2", "domain " + addr->domain + " is not local");
-    std::string user = util::ascii_lower(addr->local);
+    std::string user = util::fold_local_part(addr->local);
     bool exists = user == "postmaster" ||
                   std::find(domain->recipients.begin(), domain->recipients.end(), user) !=
                       domain->recipients.end();
@@ -137,7 +146,19 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
     auto arrival = std::chrono::duration_cast<std::chrono::seconds>(env.arrival.time_since_epoch());
     std::string key =
         fmt::format("{}.Q{}R{:016x}", arrival.count(), env.id, std::hash<std::string>{}(r.address));
-    if (auto ec = deliver_to_maildir(dir, message, env.sender, r.address, key)) {
+    MaildirOwner owner;
+    owner.uid = static_cast<uid_t>(domain->maildir_uid);
+    owner.gid = static_cast<gid_t>(domain->maildir_gid);
+    owner.mode = static_cast<mode_t>(domain->maildir_mode);
+    std::uint64_t offset = 0;
+    auto from_spool = [&](std::string& chunk) -> std::error_code {
+        auto ec = spool_.read_message(env.id, offset, kChunk, chunk);
+        offset += chunk.size();
+        return ec;
+    };
+    auto ec = streamed(env) ? deliver_to_maildir(dir, from_spool, env.sender, r.address, key, owner)
+                            : deliver_to_maildir(dir, message, env.sender, r.address, key, owner);
+    if (ec) {
         return {RecipientState::pending, "4.3.0", "maildir " + dir.string() + ": " + ec.message(),
                 dir.string(), true};
     }
@@ -149,7 +170,7 @@ bool LocalCourier::deliver(const std::string& id) {
     // Held: no attempt and no retry; a release enqueues it again.
     if (!env || !has_pending_local(*env) || env->held) return false;
     std::string message;
-    if (auto ec = spool_.read_message(id, message)) {
+    if (auto ec = streamed(*env) ? std::error_code() : spool_.read_message(id, message)) {
         if (ec == queue::Errc::no_such_message) return false;  // deleted meanwhile
         spdlog::error("id={} status=deferred relay=local error=\"spool read: {}\"", id,
                       ec.message());

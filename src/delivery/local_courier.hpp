@@ -44,7 +44,8 @@ class LocalCourier {
     // Thread-safe; cheap; call it from Spool::set_on_stored.
     void enqueue(const std::string& id);
 
-    // One recipient, no spool I/O (public for tests).
+    // One recipient (public for tests). `message` holds the bytes, or is empty for a message larger
+    // than kWholeMessage: that one is read from the spool piece by piece.
     LocalOutcome deliver_one(const queue::Envelope& env, const queue::Recipient& r,
                              const std::string& message) const;
 

@@ -89,6 +89,9 @@ std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
     report.recipients = std::move(recipients);
     report.original = message;
     report.now = now;
+    // An SMTPUTF8 message's notice is internationalized when it has to be
+    // (RFC 6533) and then goes out with SMTPUTF8 too.
+    report.utf8 = original.smtputf8 && dsn::needs_utf8(report);
     bool delay = report.recipients.front().action == dsn::Action::delayed;
 
     queue::Envelope env;
@@ -102,6 +105,7 @@ std::string queue_notice(queue::Spool& spool, const queue::Envelope& original,
                               {}});
     env.arrival = now;
     env.client = "holdfast (delivery status notification)";
+    env.smtputf8 = report.utf8;
     std::string id = env.id;
     std::string about = original.id;
     spool.store(std::move(env), dsn::build(report), [id, about](std::error_code ec) {

@@ -142,6 +142,28 @@ TEST(RemoteCourier, DeliversAndBouncesPerRecipient) {
     EXPECT_NE(text.find("X-Holdfast-Queue-ID: " + id), std::string::npos);
 }
 
+TEST(RemoteCourier, BounceOfAnSmtputf8MessageIsGlobalAndSentWithSmtputf8) {
+    Fixture f;
+    Peer primary(primary_answer);
+    f.store("j\xc3\xb6rg@origin.test", {"nobody@customer.test"},
+            "Subject: gr\xc3\xbc\xc3\x9f"
+            "e\r\n\r\nbody\r\n",
+            [](queue::Envelope& e) { e.smtputf8 = true; });
+    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
+    courier.start();
+    ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
+    auto notice = f.spool->list().at(0);
+    EXPECT_TRUE(notice.smtputf8);  // RFC 6531: it goes out with SMTPUTF8 or not at all
+    EXPECT_EQ(notice.recipients.at(0).address, "j\xc3\xb6rg@origin.test");
+    std::string text;
+    ASSERT_FALSE(f.spool->read_message(notice.id, text));
+    EXPECT_NE(text.find("Content-Type: message/global-delivery-status"), std::string::npos);
+    EXPECT_NE(text.find("Content-Type: message/global-headers"), std::string::npos);
+    EXPECT_NE(text.find("Subject: gr\xc3\xbc\xc3\x9f"
+                        "e"),
+              std::string::npos);
+}
+
 TEST(RemoteCourier, NeverBouncesABounce) {
     Fixture f;
     Peer primary(primary_answer);

@@ -75,6 +75,32 @@ std::string human_part(const Report& r) {
     return t;
 }
 
+bool is_rfc822(std::string_view type) {
+    if (type.size() != 6) return false;
+    for (std::size_t i = 0; i < 6; ++i) {
+        char c = type[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != "rfc822"[i]) return false;
+    }
+    return true;
+}
+
+bool has_8bit(std::string_view s) {
+    for (unsigned char c : s) {
+        if (c > 127) return true;
+    }
+    return false;
+}
+
+// An address-type and address for Final- / Original-Recipient: in a global
+// report a non-ASCII address is of type utf-8 (RFC 6533 3).
+std::string typed_address(const Report& r, std::string_view type, std::string_view address) {
+    if (r.utf8 && has_8bit(address) && is_rfc822(type)) {
+        return fmt::format("utf-8; {}", field(address));
+    }
+    return fmt::format("{}; {}", field(type), field(address));
+}
+
 std::string status_part(const Report& r) {
     std::string t = fmt::format("Reporting-MTA: dns; {}\r\n", field(r.reporting_mta));
     if (!r.queue_id.empty()) t += fmt::format("X-Holdfast-Queue-ID: {}\r\n", field(r.queue_id));
@@ -83,10 +109,10 @@ std::string status_part(const Report& r) {
     t += fmt::format("Arrival-Date: {}\r\n", rfc5322_date(r.arrival));
     for (const auto& rc : r.recipients) {
         t += "\r\n";  // one block per recipient (RFC 3464 2.1)
-        t += fmt::format("Final-Recipient: rfc822; {}\r\n", field(rc.final_recipient));
+        t += fmt::format("Final-Recipient: {}\r\n", typed_address(r, "rfc822", rc.final_recipient));
         if (!rc.original_recipient.empty())
-            t += fmt::format("Original-Recipient: {}; {}\r\n", field(rc.original_recipient_type),
-                             field(rc.original_recipient));
+            t += fmt::format("Original-Recipient: {}\r\n",
+                             typed_address(r, rc.original_recipient_type, rc.original_recipient));
         t += fmt::format("Action: {}\r\n", action_name(rc.action));
         t += fmt::format("Status: {}\r\n", field(rc.status));
         if (!rc.remote_mta.empty())
@@ -112,6 +138,14 @@ std::string random_hex() {
 
 std::string_view action_name(Action a) {
     return a == Action::failed ? "failed" : "delayed";
+}
+
+bool needs_utf8(const Report& r) {
+    if (has_8bit(r.original_sender)) return true;
+    for (const auto& rc : r.recipients) {
+        if (has_8bit(rc.final_recipient) || has_8bit(rc.original_recipient)) return true;
+    }
+    return has_8bit(r.return_full ? r.original : header_section(r.original));
 }
 
 bool may_notify(std::string_view original_sender) {
@@ -157,24 +191,27 @@ std::string build(const Report& r) {
     m += "\r\nThis is a MIME-encapsulated message.\r\n\r\n";
     m += fmt::format("--{}\r\n", boundary);
     m += "Content-Description: Notification\r\n";
-    m += "Content-Type: text/plain; charset=us-ascii\r\n\r\n";
+    // RFC 6533: the global types carry UTF-8 as 8bit.
+    const char* eight_bit = r.utf8 ? "Content-Transfer-Encoding: 8bit\r\n" : "";
+    m += fmt::format("Content-Type: text/plain; charset={}\r\n{}\r\n",
+                     r.utf8 ? "utf-8" : "us-ascii", eight_bit);
     m += human_part(r);
     m += fmt::format("\r\n--{}\r\n", boundary);
     m += "Content-Description: Delivery report\r\n";
-    m += "Content-Type: message/delivery-status\r\n\r\n";
+    m += fmt::format("Content-Type: message/{}delivery-status\r\n{}\r\n", r.utf8 ? "global-" : "",
+                     eight_bit);
     m += status_part(r);
     m += fmt::format("\r\n--{}\r\n", boundary);
     if (r.return_full) {
         m += "Content-Description: Undelivered Message\r\n";
-        m += "Content-Type: message/rfc822\r\n";
-        bool eight_bit = false;
-        for (unsigned char c : r.original) eight_bit = eight_bit || c > 127;
-        if (eight_bit) m += "Content-Transfer-Encoding: 8bit\r\n";
+        m += fmt::format("Content-Type: message/{}\r\n", r.utf8 ? "global" : "rfc822");
+        if (r.utf8 || has_8bit(r.original)) m += "Content-Transfer-Encoding: 8bit\r\n";
         m += "\r\n";
         m += crlf(r.original);
     } else {
         m += "Content-Description: Undelivered Message Headers\r\n";
-        m += "Content-Type: text/rfc822-headers\r\n\r\n";
+        m += fmt::format("Content-Type: {}\r\n{}\r\n",
+                         r.utf8 ? "message/global-headers" : "text/rfc822-headers", eight_bit);
         m += crlf(header_section(r.original));
     }
     m += fmt::format("\r\n--{}--\r\n", boundary);

@@ -44,7 +44,17 @@ struct Report {
     bool return_full = false;
     TimePoint now{};
     std::string boundary;  // "" = chosen here (tests pass one)
+    // An internationalized notice (RFC 6533): message/global-delivery-status
+    // with utf-8 address types, message/global-headers or message/global for
+    // the original, UTF-8 text. The notice must then go out with SMTPUTF8
+    // (RFC 6531); a next hop without it refuses it (5.6.7), never a
+    // downgrade. Set it with needs_utf8().
+    bool utf8 = false;
 };
+
+// Whether a notice about an SMTPUTF8 message needs the RFC 6533 formats:
+// some address or the returned part of the original is not ASCII.
+bool needs_utf8(const Report& report);
 
 // "Never bounce a bounce": a message from the null sender gets no
 // notification of any kind (RFC 5321 6.1, RFC 3464 intro).

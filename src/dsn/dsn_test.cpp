@@ -214,3 +214,45 @@ TEST(Dsn, DateFormat) {
     EXPECT_EQ(rfc5322_date(std::chrono::system_clock::from_time_t(0)),
               "Thu, 01 Jan 1970 00:00:00 +0000");
 }
+
+TEST(Dsn, Smtputf8MessageGetsTheGlobalFormats) {
+    Report r = sample();
+    r.original_sender = "j\xc3\xb6rg@origin.test";
+    r.recipients[0].final_recipient =
+        "b\xc3\xa9"
+        "a@customer.test";
+    r.original =
+        "From: j\xc3\xb6rg@origin.test\r\nSubject: gr\xc3\xbc\xc3\x9f"
+        "e\r\n\r\nbody\r\n";
+    ASSERT_TRUE(needs_utf8(r));
+    r.utf8 = true;
+    std::string m = build(r);
+    Part top = parse_entity(m);
+    EXPECT_EQ(top.headers.find("To")->second, "<j\xc3\xb6rg@origin.test>");
+    auto p = parts(top.body, "BOUNDARY");
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[0].headers.find("Content-Type")->second, "text/plain; charset=utf-8");
+    EXPECT_EQ(p[1].headers.find("Content-Type")->second, "message/global-delivery-status");
+    EXPECT_EQ(p[1].headers.find("Content-Transfer-Encoding")->second, "8bit");
+    EXPECT_EQ(p[2].headers.find("Content-Type")->second, "message/global-headers");
+    EXPECT_EQ(p[2].body,
+              "From: j\xc3\xb6rg@origin.test\r\nSubject: gr\xc3\xbc\xc3\x9f"
+              "e\r\n");
+    auto blocks = status_blocks(p[1].body);
+    ASSERT_EQ(blocks.size(), 2u);
+    EXPECT_EQ(blocks[1]["Final-Recipient"],
+              "utf-8; b\xc3\xa9"
+              "a@customer.test");
+
+    r.return_full = true;
+    p = parts(parse_entity(build(r)).body, "BOUNDARY");
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[2].headers.find("Content-Type")->second, "message/global");
+}
+
+TEST(Dsn, AsciiNoticeStaysInTheRfc3464Formats) {
+    Report r = sample();
+    EXPECT_FALSE(needs_utf8(r));
+    std::string m = build(r);
+    EXPECT_EQ(m.find("global"), std::string::npos);
+}

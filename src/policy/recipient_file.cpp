@@ -66,7 +66,7 @@ std::set<std::string> parse_recipient_file(std::string_view text, std::string_vi
                 continue;
             }
         }
-        out.insert(util::ascii_lower(local));
+        out.insert(util::fold_local_part(local));
     }
     return out;
 }
@@ -135,7 +135,7 @@ void RecipientFile::refresh(Clock::time_point now) {
 bool RecipientFile::contains(std::string_view local, Clock::time_point now) {
     std::lock_guard lock(mu_);
     refresh(now);
-    return recipients_.contains(util::ascii_lower(local));
+    return recipients_.contains(util::fold_local_part(local));
 }
 
 std::size_t RecipientFile::size() {

@@ -34,7 +34,7 @@ bool is_postmaster(const std::string& local) {
 }
 
 bool listed(const std::vector<std::string>& recipients, const std::string& local) {
-    return std::find(recipients.begin(), recipients.end(), util::ascii_lower(local)) !=
+    return std::find(recipients.begin(), recipients.end(), util::fold_local_part(local)) !=
            recipients.end();
 }
 

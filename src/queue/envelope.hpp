@@ -43,6 +43,9 @@ struct Envelope {
     std::string auth_user;  // "" if not authenticated
     bool smtputf8 = false;
     std::size_t size = 0;  // octets of the message (set by Spool::store)
+    // The bytes are in the spool's body file, not in the log record (a large
+    // message streamed to disk as it arrived; set by Spool::store).
+    bool body_file = false;
     // RFC 3461, as the client gave them at MAIL; never change afterwards.
     mail::DsnReturn ret = mail::DsnReturn::unspecified;
     std::string envid;  // ENVID decoded; "" if none

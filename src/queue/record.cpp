@@ -120,6 +120,7 @@ std::string envelope_json(const Envelope& env) {
               {"size", env.size}};
     if (env.ret != mail::DsnReturn::unspecified) j["ret"] = mail::dsn_return_name(env.ret);
     if (!env.envid.empty()) j["envid"] = env.envid;
+    if (env.body_file) j["body"] = "file";
     return dump(j);
 }
 
@@ -144,6 +145,10 @@ std::error_code parse_envelope_json(std::string_view line, Envelope& env) {
     get(j, "client", e.client);  // optional: informational only
     get(j, "auth_user", e.auth_user);
     get(j, "envid", e.envid);  // optional, like ret: only when the client gave them
+    std::string body;
+    get(j, "body", body);  // optional: absent = the bytes follow in the record
+    if (!body.empty() && body != "file") return Errc::corrupt;
+    e.body_file = body == "file";
     std::string ret;
     get(j, "ret", ret);
     auto r = mail::parse_dsn_return_name(ret);

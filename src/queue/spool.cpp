@@ -5,6 +5,8 @@
 
 #include <sys/file.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <future>
 
@@ -21,9 +23,11 @@ using segment::RecordType;
 
 std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     ec.clear();
-    for (const char* sub : {"log", "corrupt"}) {
+    for (const char* sub : {"log", "corrupt", "body"}) {
         if ((ec = util::ensure_directory(dir / sub))) return nullptr;
     }
+    // Their names durable before anything acknowledged goes in them.
+    if ((ec = util::fsync_directory(dir))) return nullptr;
     // One process owns a spool: a second daemon, or the CLI while a daemon
     // runs, must not recover (and append) under a live writer. flock is
     // released by the kernel when the owner dies, even by kill -9.
@@ -39,12 +43,20 @@ std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     std::unique_ptr<Spool> spool(new Spool(dir, lock.release()));
     if ((ec = spool->recover())) return nullptr;
     spool->writer_ = std::thread([s = spool.get()] { s->writer_loop(); });
+    spool->body_thread_ = std::thread([s = spool.get()] { s->body_loop(); });
     return spool;
 }
 
 Spool::Spool(fs::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
 
 Spool::~Spool() {
+    {
+        // The body thread first: what it still syncs goes through the writer.
+        std::lock_guard lock(body_mu_);
+        body_stopping_ = true;
+    }
+    body_cv_.notify_all();
+    if (body_thread_.joinable()) body_thread_.join();
     {
         std::lock_guard appending(append_mu_);
         std::lock_guard lock(pending_mu_);
@@ -98,9 +110,31 @@ std::optional<Envelope> Spool::get(const std::string& id) const {
 }
 
 std::error_code Spool::read_message(const std::string& id, std::string& out) const {
+    return read_message(id, 0, SIZE_MAX, out);
+}
+
+std::error_code Spool::read_message(const std::string& id, std::uint64_t from, std::size_t max,
+                                    std::string& out) const {
     std::shared_ptr<Segment> seg;
     std::uint64_t offset = 0;
     std::size_t size = 0;
+    bool body_file = false;
+    {
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(id);
+        if (it == index_.end() || it->second.removed) return Errc::no_such_message;
+        const std::size_t total = it->second.env.size;
+        size = from >= total ? 0
+                             : static_cast<std::size_t>(std::min<std::uint64_t>(max, total - from));
+        body_file = it->second.env.body_file;
+    }
+    if (body_file) {
+        // Read without the index lock. The file stays until the message's D
+        // record is durable: missing now, it was finished meanwhile.
+        std::error_code ec = read_body(id, from, size, out);
+        if (ec == Errc::corrupt && !get(id)) return Errc::no_such_message;
+        return ec;
+    }
     {
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
@@ -108,8 +142,7 @@ std::error_code Spool::read_message(const std::string& id, std::string& out) con
         auto s = segments_.find(it->second.msg_seg);
         if (s == segments_.end()) return Errc::no_such_message;
         seg = s->second;
-        offset = it->second.body_offset;
-        size = it->second.env.size;
+        offset = it->second.body_offset + from;
     }
     out.resize(size);
     std::size_t got = 0;
@@ -178,7 +211,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
                 std::lock_guard lock(index_mu_);
                 index_[id].removed = true;
             }
-            enqueue(make_op(RecordType::done, id, id));
+            enqueue(make_done(id, env.body_file));
             spdlog::info("id={} status=removed reason=done", id);
             return {};
         }
@@ -196,14 +229,16 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
 }
 
 std::error_code Spool::remove(const std::string& id) {
+    bool body_file = false;
     {
         std::lock_guard modify(modify_mu_);
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         it->second.removed = true;
+        body_file = it->second.env.body_file;
     }
-    enqueue(make_op(RecordType::done, id, id));
+    enqueue(make_done(id, body_file));
     spdlog::info("id={} status=removed reason=deleted", id);
     return {};
 }

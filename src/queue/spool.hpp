@@ -26,6 +26,35 @@
 
 namespace holdfast::queue {
 
+class Spool;
+
+// A large message's bytes on their way into the spool (docs/queue-format.md,
+// "Body files"): the session writes them to body/<ID> as they arrive, so
+// its memory stays bounded whatever the message size, then hands the file
+// to Spool::store, which makes it durable before the message's record. A
+// BodyFile that is never stored (refused message, client gone) removes its
+// file when destroyed.
+class BodyFile {
+  public:
+    BodyFile(const BodyFile&) = delete;
+    BodyFile& operator=(const BodyFile&) = delete;
+    ~BodyFile();
+    // Appends at the end; the first error is kept and every later write
+    // returns it (the session reads on to the end of data, then answers 451).
+    std::error_code write(std::string_view bytes);
+    std::size_t size() const { return size_; }
+
+  private:
+    friend class Spool;
+    BodyFile(std::filesystem::path path, posix::UniqueFd fd)
+        : path_(std::move(path)), fd_(std::move(fd)) {}
+    std::filesystem::path path_;
+    posix::UniqueFd fd_;
+    std::size_t size_ = 0;
+    std::error_code ec_;
+    bool kept_ = false;  // stored: the spool owns the file now
+};
+
 // What recovery found when the spool was opened (also logged).
 struct RecoveryReport {
     std::size_t loaded = 0;    // messages now in the index
@@ -58,6 +87,15 @@ class Spool {
     // Refusals known at once (invalid id, spool closing) call `done` right
     // away on the caller's thread.
     void store(Envelope env, std::string message, std::function<void(std::error_code)> done);
+    // A large message: its bytes are in a body file (create_body), the
+    // record holds the envelope only. The file is fdatasync'd (and body/
+    // fsync'd) on the spool's body thread, then the record goes through the
+    // log as above; `done` (on the writer thread, or at once for a
+    // refusal) has the same meaning. env.size is the file's size.
+    void store(Envelope env, std::unique_ptr<BodyFile> body,
+               std::function<void(std::error_code)> done);
+    // A new, empty body file for queue id `id` (body/<ID>, mode 0600).
+    std::unique_ptr<BodyFile> create_body(const std::string& id, std::error_code& ec);
     // Called (on the writer thread) after each successful store, after `done`.
     // Stores still waiting when the Spool is destroyed call it too: clear it
     // (set_on_stored({})) before destroying whatever it points to.
@@ -72,6 +110,10 @@ class Spool {
     void for_each(const std::function<void(const Envelope&)>& fn) const;
     std::optional<Envelope> get(const std::string& id) const;
     std::error_code read_message(const std::string& id, std::string& out) const;
+    // Part of it: at most `max` octets from `offset` (fewer at the end, none
+    // past it), so that a large message can be delivered piece by piece.
+    std::error_code read_message(const std::string& id, std::uint64_t offset, std::size_t max,
+                                 std::string& out) const;
     // Durably records per-recipient outcomes (same addresses, same order as
     // the envelope) and when to try next; removes the message when no
     // recipient is pending any more. Blocks until the record is flushed
@@ -129,6 +171,13 @@ class Spool {
         std::error_code ec;
         std::shared_ptr<Segment> seg;      // where it was appended
         std::uint64_t payload_offset = 0;  // there
+        bool body_file = false;  // D: the message has a body file, removed once this is durable
+    };
+    // A body file waiting for its fdatasync before its M record is appended.
+    struct BodySync {
+        Envelope env;
+        std::unique_ptr<BodyFile> body;
+        std::function<void(std::error_code)> done;
     };
     // A message in the index: its envelope (with its newest state) and where
     // its records are. The location is the writer's, set when its records
@@ -144,6 +193,14 @@ class Spool {
     Spool(std::filesystem::path dir, int lock_fd);
     std::error_code recover();    // spool_recover.cpp
     std::error_code import_v1();  // spool_import.cpp
+    void sweep_bodies();          // spool_body.cpp from here on: body files no message owns
+    void body_loop();             // the body thread: fdatasync, then append the M record
+    // Reads [offset, offset + size) of body/<ID> into out.
+    std::error_code read_body(const std::string& id, std::uint64_t offset, std::size_t size,
+                              std::string& out) const;
+    void remove_body(const std::string& id);
+    bool body_present(const Envelope& env) const;                // body/<ID> holds env.size octets
+    static Op make_done(const std::string& id, bool body_file);  // a D record
     static Op make_op(segment::RecordType type, std::string id, std::string head,
                       std::string message = {}, std::function<void(std::error_code)> done = {});
     void writer_loop();                   // spool_log.cpp from here on
@@ -162,6 +219,7 @@ class Spool {
 
     std::filesystem::path log_dir() const { return dir_ / "log"; }
     std::filesystem::path corrupt_dir() const { return dir_ / "corrupt"; }
+    std::filesystem::path body_dir() const { return dir_ / "body"; }
     std::filesystem::path segment_path(std::uint64_t seq) const;
 
     const std::filesystem::path dir_;
@@ -186,6 +244,13 @@ class Spool {
     std::condition_variable pending_cv_;
     std::vector<Op> pending_;
     bool stopping_ = false;
+
+    std::mutex body_mu_;  // guards body_queue_ and body_stopping_
+    std::condition_variable body_cv_;
+    std::vector<BodySync> body_queue_;
+    bool body_stopping_ = false;
+    std::thread body_thread_;
+
     std::thread writer_;  // last: started after everything above exists
 };
 

@@ -163,7 +163,9 @@ void Spool::commit(std::vector<Op>& batch) {
     // for those (see remove()), the next flush takes them along.
     std::map<Segment*, std::error_code> flushed;
     for (const auto& op : batch) {
-        if (op.ec || op.type == RecordType::done) continue;
+        // A D record whose message has a body file is flushed too: the file
+        // is removed only once the D record is durable.
+        if (op.ec || (op.type == RecordType::done && !op.body_file)) continue;
         if (flushed.count(op.seg.get())) continue;
         std::error_code ec;
         if (::fdatasync(op.seg->fd.get()) != 0) ec = posix::last_error();
@@ -219,6 +221,11 @@ void Spool::commit(std::vector<Op>& batch) {
                           op.env.recipients.size(), batch.size());
         }
         if (op.done) op.done(op.ec);
+    }
+    for (const auto& op : batch) {
+        if (op.type != RecordType::done || !op.body_file || op.ec || op.seg->failed) continue;
+        auto f = flushed.find(op.seg.get());
+        if (f != flushed.end() && !f->second) remove_body(op.id);
     }
     if (on_stored) {
         for (const auto& op : batch) {

@@ -77,6 +77,12 @@ std::error_code truncate_to(const fs::path& path, std::uint64_t size) {
 
 }  // namespace
 
+bool Spool::body_present(const Envelope& env) const {
+    struct stat st {};
+    return ::stat((body_dir() / env.id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           static_cast<std::uint64_t>(st.st_size) == env.size;
+}
+
 std::error_code Spool::recover() {
     std::error_code ec;
     std::vector<std::uint64_t> seqs;
@@ -124,10 +130,11 @@ std::error_code Spool::recover() {
                     if (nl == std::string_view::npos ||
                         record::parse_envelope_json(rec->payload.substr(0, nl), e.env) ||
                         !mail::is_valid_queue_id(e.env.id) ||
-                        e.env.size != rec->payload.size() - nl - 1) {
+                        rec->payload.size() - nl - 1 != (e.env.body_file ? 0 : e.env.size)) {
                         bad_record("message", "?");
                         break;
                     }
+
                     e.msg_seg = seq;
                     e.body_offset = rec->payload_offset + nl + 1;
                     std::string id = e.env.id;
@@ -180,6 +187,20 @@ std::error_code Spool::recover() {
             seg->size = good;
         }
     }
+    // A queued message's body file was fdatasync'd before its M record was
+    // written; one that is missing now was lost by a human or a failing
+    // disk. (A finished message's file is removed after its D record is
+    // durable, so only messages still queued are checked.)
+    for (auto it = index_.begin(); it != index_.end();) {
+        if (it->second.env.body_file && !body_present(it->second.env)) {
+            spdlog::error("spool: body file of id={} is missing or short; the message is dropped",
+                          it->first);
+            ++recovery_.corrupt;
+            it = index_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     for (const auto& [id, e] : index_) {
         segments_[e.msg_seg]->refs++;
         if (e.state_seg) segments_[e.state_seg]->refs++;
@@ -191,13 +212,14 @@ std::error_code Spool::recover() {
     for (auto& [id, e] : index_) {
         if (e.env.has_pending()) continue;
         e.removed = true;
-        finished.push_back(make_op(RecordType::done, id, id));
+        finished.push_back(make_done(id, e.env.body_file));
     }
     recovery_.finished = finished.size();
     if (!finished.empty()) append_and_commit(finished);
 
     if ((ec = import_v1())) return ec;
     retire_segments();
+    sweep_bodies();
     recovery_.loaded = index_.size();
     spdlog::info("spool: dir={} messages={} segments={} torn={} corrupt={} finished={} imported={}",
                  dir_.string(), recovery_.loaded, recovery_.segments, recovery_.torn,

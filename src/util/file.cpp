@@ -93,8 +93,16 @@ std::error_code read_file(const std::filesystem::path& path, std::string& out) {
 
 std::error_code ensure_directory(const std::filesystem::path& dir) {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return ec;
+    // Component by component with mkdir(2), so that every new directory is
+    // 0700 whatever the umask (create_directories would make them 0777 &
+    // ~umask, usually 0755). Existing ones are left as they are.
+    std::filesystem::path partial;
+    for (const auto& part : dir) {
+        partial /= part;
+        if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+            return std::error_code(errno, std::generic_category());
+        }
+    }
     if (!std::filesystem::is_directory(dir, ec)) {
         return ec ? ec : std::make_error_code(std::errc::not_a_directory);
     }

@@ -1,6 +1,8 @@
 // Any bytes through the line framer (command mode, then data mode, in random
 // chunk sizes) and the DATA reader: no crash, bounded memory, and a line
-// returned in data mode never contains a bare CR or LF without the flag.
+// returned in data mode never contains a bare CR or LF without the flag; a
+// refused message (too big, NUL, too many Received: fields, ...) holds no
+// bytes, and what the reader buffers is drained as a session does.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -17,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t chunk = 1 + data[1] % 17;
     std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
     LineFramer framer(max_line);
-    DataReader reader("", 512);
+    const unsigned max_received = data[1] % 4;
+    DataReader reader("", 512, max_received);
     bool in_data = false;
     for (std::size_t off = 0; off < input.size(); off += chunk) {
         framer.feed(input.substr(off, chunk));
@@ -31,11 +34,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     in_data = true;
                     framer.set_mode(LineFramer::Mode::data);
                 }
-            } else if (reader.add(*line)) {
+            } else {
+                bool end = reader.add(*line);
+                bool refused = reader.problem() != DataReader::Problem::none;
+                if (refused && reader.buffered() != 0) __builtin_trap();
+                if (!refused && reader.received_fields() > max_received) __builtin_trap();
+                if (reader.buffered() > 256) reader.take();  // drained as a session does
+                if (!end) continue;
                 in_data = false;
                 framer.set_mode(LineFramer::Mode::command);
                 std::string msg = reader.take();
-                reader = DataReader("", 512);
+                reader = DataReader("", 512, max_received);
             }
         }
     }

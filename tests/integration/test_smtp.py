@@ -36,10 +36,12 @@ def test_swaks_delivers_to_a_local_maildir(holdfast_factory):
     queue_id = r.stdout.split("queued as ")[1].split()[0]
     [msg] = wait_messages(h, "alice", 1)
     text = msg.decode()
-    assert text.startswith("Return-Path: <sender@ext.test>\r\n")
-    assert "Delivered-To: alice@example.test\r\n" in text
+    # Maildir files store LF line ends (as Postfix and Dovecot do).
+    assert text.startswith("Return-Path: <sender@ext.test>\n")
+    assert "Delivered-To: alice@example.test\n" in text
+    assert "\r" not in text
     assert f"by mx.example.test (Holdfast) with ESMTP id {queue_id}" in text
-    assert "Subject: hello from swaks\r\n" in text
+    assert "Subject: hello from swaks\n" in text
     assert "a body line from swaks" in text
     assert f"id={queue_id}" in h.log_text()
 
@@ -56,7 +58,7 @@ def test_smtplib_delivers_with_dot_stuffing_and_8bit(holdfast_factory):
         assert s.sendmail("x@ext.test", ["bob@example.test", "Postmaster"], body,
                           mail_options=["BODY=8BITMIME"]) == {}
     [msg] = wait_messages(h, "bob", 1)
-    assert b"\r\n.a line that starts with a dot\r\n" in msg
+    assert b"\n.a line that starts with a dot\n" in msg
     assert "caf\u00e9".encode() in msg
     wait_messages(h, "postmaster", 1)
 

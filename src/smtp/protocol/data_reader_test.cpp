@@ -45,3 +45,44 @@ TEST(DataReader, OverlongLineIsAProblem) {
     EXPECT_TRUE(run(r, std::string(2000, 'a') + "\r\n.\r\n"));
     EXPECT_EQ(r.problem(), DataReader::Problem::line_too_long);
 }
+
+TEST(DataReader, NulOctetIsAProblem) {
+    DataReader r("", 100000);
+    EXPECT_TRUE(run(r, std::string("Subject: a\r\n\r\nb\0c\r\n.\r\n", 22)));
+    EXPECT_EQ(r.problem(), DataReader::Problem::nul);
+    EXPECT_TRUE(r.take().empty());
+}
+
+TEST(DataReader, CountsReceivedFieldsInTheHeaderOnly) {
+    DataReader r("Received: ours\r\n", 100000, 2);
+    EXPECT_TRUE(run(r,
+                    "Received: from a\r\n\tby b\r\nRECEIVED : from c\r\nReceived-SPF: pass\r\n"
+                    "X-Received: x\r\n\r\nReceived: in the body\r\nReceived: again\r\n.\r\n"));
+    EXPECT_EQ(r.received_fields(), 2u);
+    EXPECT_EQ(r.problem(), DataReader::Problem::none);
+}
+
+TEST(DataReader, TooManyReceivedFieldsIsAProblem) {
+    DataReader r("", 100000, 2);
+    EXPECT_TRUE(run(r, "Received: 1\r\nreceived: 2\r\nReceived:3\r\n\r\nbody\r\n.\r\n"));
+    EXPECT_EQ(r.problem(), DataReader::Problem::too_many_hops);
+    EXPECT_TRUE(r.take().empty());
+}
+
+TEST(DataReader, TakeDrainsWhatWasCollectedSoFar) {
+    DataReader r("R: x\r\n", 100000);
+    LineFramer f(1000);
+    f.set_mode(LineFramer::Mode::data);
+    f.feed("a\r\nb\r\n");
+    std::string out;
+    while (auto l = f.next()) EXPECT_FALSE(r.add(*l));
+    out += r.take();
+    EXPECT_EQ(r.buffered(), 0u);
+    f.feed("..c\r\n.\r\n");
+    bool end = false;
+    while (auto l = f.next()) end = r.add(*l);
+    EXPECT_TRUE(end);
+    out += r.take();
+    EXPECT_EQ(out, "R: x\r\na\r\nb\r\n.c\r\n");
+    EXPECT_EQ(r.received(), 10u);
+}

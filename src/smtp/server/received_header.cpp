@@ -19,12 +19,18 @@ std::string received_header(const TraceInfo& t) {
         if (t.authenticated) with += "A";
     }
     // The HELO name is the client's claim: keep it printable so it cannot
-    // inject header lines.
-    std::string out =
-        fmt::format("Received: from {} ([{}])\r\n\tby {} (Holdfast) with {} id {}",
-                    util::printable(t.helo, 100), t.client_ip, t.hostname, with, t.queue_id);
+    // inject header lines. In SMTPUTF8 mail the header may carry UTF-8
+    // (RFC 6532), so well-formed UTF-8 stays as it is there.
+    auto shown = [&](std::string_view s, std::size_t max) {
+        return t.smtputf8 ? util::printable_utf8(s, max) : util::printable(s, max);
+    };
+    // RFC 5321 4.1.3: an IPv6 address literal is tagged "IPv6:".
+    std::string ip =
+        t.client_ip.find(':') != std::string::npos ? "IPv6:" + t.client_ip : t.client_ip;
+    std::string out = fmt::format("Received: from {} ([{}])\r\n\tby {} (Holdfast) with {} id {}",
+                                  shown(t.helo, 100), ip, t.hostname, with, t.queue_id);
     if (!t.single_recipient.empty()) {
-        out += fmt::format("\r\n\tfor <{}>", util::printable(t.single_recipient, 300));
+        out += fmt::format("\r\n\tfor <{}>", shown(t.single_recipient, 300));
     }
     out += "; " + rfc5322_date(t.when) + "\r\n";
     return out;

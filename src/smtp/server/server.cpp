@@ -12,6 +12,10 @@ namespace holdfast::smtp {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+namespace {
+constexpr auto kAcceptLogEvery = std::chrono::seconds(10);
+}  // namespace
+
 struct Server::Impl {
     asio::io_context& io;
     SessionContext& ctx;
@@ -37,6 +41,10 @@ struct Server::Impl {
     }
 
     asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::Listen& listen) {
+        // Failures are logged at most once per kAcceptLogEvery, with how many
+        // were not (out of descriptors, they come every 100 ms).
+        std::chrono::steady_clock::time_point last_log{};
+        unsigned unlogged = 0;
         for (;;) {
             auto strand = asio::make_strand(io);
             auto [ec, socket] =
@@ -44,8 +52,17 @@ struct Server::Impl {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: back off briefly instead of spinning.
-                spdlog::error("listener={} status=accept-failed reason=\"{}\"", listen.address,
-                              ec.message());
+                auto now = std::chrono::steady_clock::now();
+                if (last_log == std::chrono::steady_clock::time_point{} ||
+                    now - last_log >= kAcceptLogEvery) {
+                    spdlog::error(
+                        "listener={} status=accept-failed reason=\"{}\" failures_since_last_log={}",
+                        listen.address, ec.message(), unlogged);
+                    last_log = now;
+                    unlogged = 0;
+                } else {
+                    ++unlogged;
+                }
                 asio::steady_timer t(io, std::chrono::milliseconds(100));
                 co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
                 continue;

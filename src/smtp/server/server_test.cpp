@@ -63,3 +63,33 @@ TEST(ReceivedHeader, Format) {
     t.helo = "evil\r\nX-Injected: 1";
     EXPECT_EQ(smtp::received_header(t).find("\r\nX-Injected"), std::string::npos);
 }
+
+TEST(ReceivedHeader, Ipv6LiteralIsTagged) {
+    smtp::TraceInfo t{.helo = "client.test",
+                      .client_ip = "::1",
+                      .hostname = "mx.example.test",
+                      .queue_id = "ID1",
+                      .single_recipient = "",
+                      .when = std::chrono::system_clock::time_point(1'700'000'000s)};
+    EXPECT_EQ(smtp::received_header(t).rfind("Received: from client.test ([IPv6:::1])\r\n", 0), 0u)
+        << smtp::received_header(t);
+    t.client_ip = "2001:db8::25";
+    EXPECT_NE(smtp::received_header(t).find("([IPv6:2001:db8::25])"), std::string::npos);
+}
+
+TEST(ReceivedHeader, Utf8StaysUtf8InSmtputf8MailOnly) {
+    smtp::TraceInfo t{.helo = "client.test",
+                      .client_ip = "127.0.0.2",
+                      .hostname = "mx.example.test",
+                      .queue_id = "ID1",
+                      .smtputf8 = true,
+                      .single_recipient = "j\xc3\xb6rg@example.test",
+                      .when = std::chrono::system_clock::time_point(1'700'000'000s)};
+    EXPECT_NE(smtp::received_header(t).find("for <j\xc3\xb6rg@example.test>"), std::string::npos)
+        << smtp::received_header(t);
+    t.single_recipient = "j\xc3\xb6rg\r\nX: 1@example.test";
+    EXPECT_EQ(smtp::received_header(t).find("\r\nX: 1"), std::string::npos);
+    t.smtputf8 = false;
+    t.single_recipient = "j\xc3\xb6rg@example.test";
+    EXPECT_NE(smtp::received_header(t).find("for <j\\xc3\\xb6rg@example.test>"), std::string::npos);
+}

@@ -16,6 +16,7 @@
 #include "mail/address.hpp"
 #include "policy/recipient_policy.hpp"
 #include "queue/envelope.hpp"
+#include "queue/spool.hpp"
 #include "smtp/protocol/command.hpp"
 #include "smtp/protocol/line_framer.hpp"
 #include "smtp/protocol/reply.hpp"
@@ -67,7 +68,8 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<void> on_auth(const Command& c);
     boost::asio::awaitable<std::optional<std::string>> auth_prompt(std::string prompt);
     void abort_auth();
-    boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message);
+    boost::asio::awaitable<std::error_code> store(queue::Envelope env, std::string message,
+                                                  std::unique_ptr<queue::BodyFile> body);
     boost::asio::awaitable<void> answer_auth_failure(const std::string& user);
     // Backup domains (session_backup.cpp): whether a recipient the policy
     // placed at a backup domain exists, asked by on_rcpt with its one

@@ -4,7 +4,6 @@
 #include <boost/asio.hpp>
 #include <cerrno>
 
-#include "mail/hops.hpp"
 #include "mail/queue_id.hpp"
 #include "queue/spool.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -42,6 +41,13 @@ Reply data_problem_reply(DataReader::Problem p, const config::Limits& limits) {
             return Reply(550, "5.5.2",
                          "Message refused: a line is longer than " +
                              std::to_string(limits.line_length) + " octets (RFC 5321 4.5.3.1.6)");
+        case DataReader::Problem::nul:
+            return Reply(550, "5.6.0",
+                         "Message refused: NUL octet in message data (RFC 5321 2.3.8, RFC 6152)");
+        case DataReader::Problem::too_many_hops:
+            return Reply(554, "5.4.6",
+                         "Too many hops: more than " + std::to_string(limits.hops) +
+                             " Received: header fields, mail loop? (RFC 5321 6.3)");
         case DataReader::Problem::none:
             break;
     }
@@ -150,34 +156,40 @@ asio::awaitable<void> Session::on_data() {
         .smtputf8 = txn_->params.smtputf8,
         .single_recipient = txn_->recipients.size() == 1 ? txn_->recipients[0].address : "",
         .when = env.arrival};
-    DataReader reader(received_header(trace), ctx_.config.limits.message_size);
+    const config::Limits& limits = ctx_.config.limits;
+    // Ours is one of the `hops` Received: fields a message may carry.
+    DataReader reader(received_header(trace), limits.message_size, limits.hops - 1);
+    // A message larger than data_in_memory goes to a body file in the spool
+    // as it arrives: then at most one read is buffered here.
+    std::unique_ptr<queue::BodyFile> body;
+    std::error_code body_ec;
+    auto spill = [&] {
+        if (reader.problem() != DataReader::Problem::none) {
+            body.reset();  // refused: the file goes now, not at the end of a long transfer
+            return;
+        }
+        if (!body && !body_ec && reader.buffered() <= limits.data_in_memory) return;
+        if (!body && !body_ec) body = ctx_.spool.create_body(env.id, body_ec);
+        std::string bytes = reader.take();  // dropped when the file could not be made
+        if (body) body->write(bytes);       // an error is kept: 451 at the end
+    };
     framer_.set_mode(LineFramer::Mode::data);
     for (;;) {
         auto line = framer_.next();
         if (!line) {
+            spill();
             if (!co_await read_more()) co_return;  // the client left: nothing was accepted
             continue;
         }
         if (reader.add(*line)) break;
     }
     framer_.set_mode(LineFramer::Mode::command);
+    spill();
 
     Transaction txn = std::move(*txn_);
     txn_.reset();
     if (reader.problem() != DataReader::Problem::none) {
         Reply r = data_problem_reply(reader.problem(), ctx_.config.limits);
-        spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
-                     txn.sender.bracketed(), r.summary());
-        send(r);
-        co_return;
-    }
-    std::string message = reader.take();
-    // RFC 5321 6.3: too many hops (Received: fields, ours included) is a
-    // mail loop; refused here rather than sent round again.
-    if (auto hops = mail::count_received(message); hops > ctx_.config.limits.hops) {
-        Reply r(554, "5.4.6",
-                "Too many hops (" + std::to_string(hops) + " Received: headers, limit " +
-                    std::to_string(ctx_.config.limits.hops) + "): mail loop");
         spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
                      txn.sender.bracketed(), r.summary());
         send(r);
@@ -190,7 +202,8 @@ asio::awaitable<void> Session::on_data() {
     env.smtputf8 = txn.params.smtputf8;
     env.ret = txn.params.ret;
     env.envid = txn.params.envid;
-    std::error_code ec = co_await store(env, std::move(message));
+    std::error_code ec = body_ec;
+    if (!ec) ec = co_await store(env, reader.take(), std::move(body));
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
                       ec.message());
@@ -211,15 +224,21 @@ asio::awaitable<void> Session::on_data() {
 
 // Bridges the spool's callback (on its writer thread) back to this
 // session's strand.
-asio::awaitable<std::error_code> Session::store(queue::Envelope env, std::string message) {
+// With a body file the bytes are there and `message` is empty.
+asio::awaitable<std::error_code> Session::store(queue::Envelope env, std::string message,
+                                                std::unique_ptr<queue::BodyFile> body) {
     auto executor = stream_.socket().get_executor();
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::error_code)>(
         [&](auto handler) {
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            ctx_.spool.store(std::move(env), std::move(message),
-                             [shared, executor](std::error_code ec) {
-                                 asio::post(executor, [shared, ec]() mutable { (*shared)(ec); });
-                             });
+            auto done = [shared, executor](std::error_code ec) {
+                asio::post(executor, [shared, ec]() mutable { (*shared)(ec); });
+            };
+            if (body) {
+                ctx_.spool.store(std::move(env), std::move(body), std::move(done));
+            } else {
+                ctx_.spool.store(std::move(env), std::move(message), std::move(done));
+            }
         },
         asio::use_awaitable);
 }
