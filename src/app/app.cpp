@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "app/logging.hpp"
+#include "app/self_check.hpp"
+#include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
 #include "delivery/remote_courier.hpp"
@@ -15,8 +17,10 @@
 #include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
+#include "store/store.hpp"
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
+#include "watch/watcher.hpp"
 
 namespace holdfast::app {
 namespace asio = boost::asio;
@@ -80,7 +84,8 @@ std::optional<asio::ssl::context> make_tls(const config::Config& c) {
 }
 
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
-int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver) {
+int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver,
+                  const policy::CustomerDomains& customers) {
     queue::Spool& spool = admin.spool;
     auto flush_domain = admin.flush;  // ETRN
     // `holdfast queue ...` talks to us here instead of touching the spool.
@@ -107,7 +112,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     }
     smtp::SessionContext ctx{
         config,
-        policy::RecipientPolicy(config, load_recipient_files(config)),
+        policy::RecipientPolicy(config, load_recipient_files(config), &customers),
         spool,
         load_users(config),
         make_tls(config),
@@ -139,6 +144,24 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     return 0;
 }
 
+// Holdfast watches itself before it listens: the relay battery through the
+// live policy as an outside client. 0 when closed; 2 (after saying which
+// vector and which setting) when it would relay.
+int check_self(const config::Config& config, const policy::CustomerDomains& customers) {
+    policy::RecipientPolicy live(config, {}, &customers);
+    std::vector<std::string> domains;
+    for (const auto& [d, _] : *customers.snapshot()) domains.push_back(d);
+    auto failure = self_relay_check(
+        config, [&](const mail::Address& a, const policy::Client& c) { return live.decide(a, c); },
+        domains);
+    if (!failure) {
+        spdlog::info("self-check status=closed vectors=ok");
+        return 0;
+    }
+    spdlog::critical("{}", failure->str());
+    return 2;
+}
+
 }  // namespace
 
 int serve(const config::Config& config) {
@@ -153,7 +176,19 @@ int serve(const config::Config& config) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;
     }
+    std::unique_ptr<store::Store> store;
     try {
+        store = store::Store::open(config.store.url);
+    } catch (const store::Error& e) {
+        spdlog::critical("store {}: {}", config.store.url, e.what());
+        return 1;
+    }
+    try {
+        // The backup MX's customer domains, from the store; replaced when
+        // `holdfast customers ...` says they changed.
+        policy::CustomerDomains customers;
+        customers.replace(watch::customer_domains(*store));
+        if (auto failure = check_self(config, customers)) return failure;
         dns::Resolver resolver(dns::options_from(config.dns));
         // Both couriers start before the listeners: they pick up mail
         // accepted before a restart or a crash.
@@ -171,15 +206,35 @@ int serve(const config::Config& config) {
         } unhook{*spool};
         local.start();
         remote.start();
+        std::optional<watch::Watcher> watcher;
+        if (config.watch.enabled) {
+            watcher.emplace(*store, resolver, spool.get(), &customers,
+                            watch::watcher_settings_from(config));
+            watcher->start();
+            spdlog::info("watch status=started store={} mx_interval={}s", config.store.url,
+                         config.watch.mx_interval.count());
+        }
+        auto watch_requests = [&](const nlohmann::json& request) -> nlohmann::json {
+            if (watcher) return watcher->handle(request);
+            if (request.value("cmd", "") == "customers-changed") {
+                customers.replace(watch::customer_domains(*store));
+                return {{"ok", true}};
+            }
+            return control::error_response("this daemon runs no watch ([watch] enabled = false)");
+        };
         control::Admin admin{
-            *spool, delivery::notice_settings_from(config),
+            *spool,
+            delivery::notice_settings_from(config),
             [&remote](const std::string& domain) { remote.flush(domain); },
             [&local, &remote](const std::string& id) {
                 local.enqueue(id);
                 remote.enqueue(id);
             },
-            [&remote](const std::string& domain) { return remote.down_reason(domain); }};
-        return run_listeners(config, std::move(admin), resolver);
+            [&remote](const std::string& domain) { return remote.down_reason(domain); },
+            watch_requests};
+        int status = run_listeners(config, std::move(admin), resolver, customers);
+        if (watcher) watcher->stop();
+        return status;
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
         return 2;

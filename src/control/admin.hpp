@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "delivery/notice.hpp"
 #include "queue/spool.hpp"
 
@@ -21,6 +23,9 @@ struct Admin {
     std::function<void(const std::string& id)> reschedule;
     // Why a destination domain is down, "" if it is not (RemoteCourier).
     std::function<std::string(const std::string& domain)> down_reason;
+    // The watch's requests ("customers-changed", "watch-run-once",
+    // "watch-status"); empty when the daemon runs no watch.
+    std::function<nlohmann::json(const nlohmann::json& request)> watch;
 };
 
 }  // namespace holdfast::control

@@ -76,7 +76,7 @@ std::error_code run_requests(const std::filesystem::path& spool_dir,
     }
     auto spool = queue::Spool::open(spool_dir, ec);
     if (!spool) return ec;
-    Admin admin{*spool, notices, {}, {}, {}};
+    Admin admin{*spool, notices, {}, {}, {}, {}};
     for (const auto& req : requests) responses.push_back(handle_request(admin, req));
     return {};
 }

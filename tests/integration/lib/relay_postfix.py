@@ -11,6 +11,9 @@ delivered anywhere (every transport is discard:). Two personalities:
                 `smtpd_relay_restrictions = permit`: it insists on a working
                 reject_unauth_destination, and ignores one after a permit.)
 
+  closed        relays for nobody outside mynetworks (127.0.0.254/32):
+                the stock reject_unauth_destination -- the fixed server.
+
   routing       relays only recipients that route with '%' or '!' in the
                 local part (the percent hack and UUCP bang paths), refuses
                 plain third-party relay. Postfix's access maps cannot do this:
@@ -36,9 +39,9 @@ QUEUE_DIRS = ["active", "bounce", "corrupt", "defer", "deferred", "flush", "hold
               "private", "saved", "trace"]
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -84,11 +87,12 @@ class RoutingPolicy:
 
 
 class RelayPostfix:
-    def __init__(self, mode="open", hostname="relay.postfix.test"):
-        assert mode in ("open", "routing")
+    def __init__(self, mode="open", hostname="relay.postfix.test", host="127.0.0.1", port=None):
+        assert mode in ("open", "routing", "closed")
         self.mode = mode
         self.hostname = hostname
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port(host)
         # Postfix's daemons run as the postfix user: the tree must be
         # traversable by it, which pytest's 0700 tmp_path is not.
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="holdfast-postfix-"))
@@ -98,7 +102,7 @@ class RelayPostfix:
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def _main_cf(self):
         d = self.dir
@@ -108,7 +112,7 @@ class RelayPostfix:
             f"mydomain = {self.hostname}",
             "myorigin = $myhostname",
             "mydestination = $myhostname",
-            "inet_interfaces = 127.0.0.1",
+            f"inet_interfaces = {self.host}",
             "inet_protocols = ipv4",
             f"queue_directory = {d}/queue",
             f"data_directory = {d}/data",
@@ -135,6 +139,9 @@ class RelayPostfix:
         if self.mode == "open":
             lines += ["mynetworks = 0.0.0.0/0",
                       "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
+        elif self.mode == "closed":
+            lines += ["mynetworks = 127.0.0.254/32",
+                      "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
         else:
             lines += ["mynetworks = 127.0.0.254/32",
                       f"smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{self.policy.port},"
@@ -143,7 +150,7 @@ class RelayPostfix:
 
     def _master_cf(self):
         rows = [
-            f"127.0.0.1:{self.port} inet n - n - - smtpd",
+            f"{self.host}:{self.port} inet n - n - - smtpd",
             "pickup unix n - n 60 1 pickup",
             "cleanup unix n - n - 0 cleanup",
             "qmgr unix n - n 300 1 qmgr",
@@ -194,7 +201,7 @@ class RelayPostfix:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"postfix master exited: {self.log()[-2000:]}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with socket.create_connection((self.host, self.port), timeout=2) as s:
                     if s.recv(512).startswith(b"220"):
                         s.sendall(b"QUIT\r\n")
                         return
