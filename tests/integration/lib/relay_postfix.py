@@ -87,8 +87,13 @@ class RoutingPolicy:
 
 
 class RelayPostfix:
-    def __init__(self, mode="open", hostname="relay.postfix.test", host="127.0.0.1", port=None):
+    def __init__(self, mode="open", hostname="relay.postfix.test", host="127.0.0.1", port=None,
+                 no_penalties=False):
+        """no_penalties: no smtpd error sleeps or limits and no in_flow_delay
+        (1 s a refusal after ten, or a recipient once the flow-control
+        tokens are spent, would make repeated batteries take minutes)."""
         assert mode in ("open", "routing", "closed")
+        self.no_penalties = no_penalties or mode == "closed"
         self.mode = mode
         self.hostname = hostname
         self.host = host
@@ -112,7 +117,9 @@ class RelayPostfix:
             f"mydomain = {self.hostname}",
             "myorigin = $myhostname",
             "mydestination = $myhostname",
-            f"inet_interfaces = {self.host}",
+            # Postfix looks for an interface with exactly this address; lo
+            # has 127.0.0.1 only (as 127.0.0.1/8). master.cf binds host:port.
+            "inet_interfaces = " + ("127.0.0.1" if self.host == "127.0.0.1" else "all"),
             "inet_protocols = ipv4",
             f"queue_directory = {d}/queue",
             f"data_directory = {d}/data",
@@ -146,6 +153,12 @@ class RelayPostfix:
             lines += ["mynetworks = 127.0.0.254/32",
                       f"smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{self.policy.port},"
                       " reject_unauth_destination"]
+        if self.no_penalties:
+            lines += ["smtpd_error_sleep_time = 0", "smtpd_soft_error_limit = 1000",
+                      "smtpd_hard_error_limit = 1000", "smtpd_junk_command_limit = 1000",
+                      # Batteries reset before DATA: no message ever returns
+                      # the flow-control token, and smtpd would wait 1 s.
+                      "in_flow_delay = 0"]
         return "\n".join(lines) + "\n"
 
     def _master_cf(self):
