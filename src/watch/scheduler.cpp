@@ -18,6 +18,7 @@ void Scheduler::load(const std::vector<store::TargetState>& targets) {
     for (const auto& t : targets) {
         Target& x = targets_[t.target];
         x.state = t;
+        x.self = t.domain.empty();  // our own address (set_self)
         auto d = domains_.find(t.domain);
         if (d != domains_.end()) d->second.targets.insert(t.target);
     }
@@ -44,8 +45,23 @@ void Scheduler::set_domains(const std::map<std::string, std::string>& domain_to_
             }
         }
     }
-    std::erase_if(targets_,
-                  [&](const auto& kv) { return !domains_.contains(kv.second.state.domain); });
+    std::erase_if(targets_, [&](const auto& kv) {
+        return !kv.second.self && !domains_.contains(kv.second.state.domain);
+    });
+}
+
+void Scheduler::set_self(const std::vector<std::string>& addresses) {
+    std::erase_if(targets_, [&](const auto& kv) {
+        return kv.second.self &&
+               std::find(addresses.begin(), addresses.end(), kv.first) == addresses.end();
+    });
+    for (const auto& a : addresses) {
+        auto [it, added] = targets_.try_emplace(a);
+        it->second.self = true;
+        it->second.state.target = a;
+        it->second.state.customer = "";
+        it->second.state.domain = "";
+    }
 }
 
 std::vector<std::string> Scheduler::due_polls(TimePoint now, bool all) const {
@@ -93,7 +109,7 @@ void Scheduler::poll_failed(const std::string& domain, TimePoint now) {
 }
 
 std::optional<TimePoint> Scheduler::test_due(const Target& t) const {
-    if (t.testing) return std::nullopt;
+    if (t.testing || t.self) return std::nullopt;
     if (t.test_now || t.state.last_test == TimePoint{}) return TimePoint{};
     if (t.state.last_verdict == "inconclusive") {
         return t.state.last_test + settings_.retry_inconclusive;
@@ -184,7 +200,7 @@ std::optional<store::TargetState> Scheduler::state(const std::string& target) co
 std::vector<Scheduler::Current> Scheduler::targets_of(const std::string& customer) const {
     std::vector<Current> out;
     for (const auto& [name, t] : targets_) {
-        if (t.state.customer == customer) {
+        if (!t.self && t.state.customer == customer) {
             out.push_back({name, t.state.last_verdict, t.last_test_id});
         }
     }

@@ -65,6 +65,10 @@ class Scheduler {
 
     // The customer domains now: new ones are due at once, gone ones dropped.
     void set_domains(const std::map<std::string, std::string>& domain_to_customer, TimePoint now);
+    // Our own public addresses: blacklist-checked like a customer's MX
+    // addresses (customer ""), never relay-tested here (the self check at
+    // start-up covers that). Replaces the previous set.
+    void set_self(const std::vector<std::string>& addresses);
     // Domains whose poll is due (all of them when `all`).
     std::vector<std::string> due_polls(TimePoint now, bool all = false) const;
     // A poll's outcome: the domain's MX targets now (our own MX left out)
@@ -102,6 +106,7 @@ class Scheduler {
     struct Target {
         store::TargetState state;
         bool test_now = false;
+        bool self = false;
         bool testing = false, checking = false;
         std::int64_t last_test_id = 0;
     };

@@ -134,5 +134,27 @@ TEST(WatchScheduler, RemovedDomainDropsItsTargets) {
     EXPECT_EQ(s.counts(t0).targets, 0u);
 }
 
+TEST(WatchScheduler, OurOwnAddressesAreCheckedNeverTested) {
+    auto s = make();
+    s.set_domains({{"acme.test", "acme"}}, t0);
+    s.set_self({"192.0.2.25:25"});
+    EXPECT_TRUE(s.due_tests(t0).empty());
+    auto checks = s.due_checks(t0);
+    ASSERT_EQ(checks.size(), 1u);
+    EXPECT_EQ(checks[0].customer, "");
+    s.checked("192.0.2.25:25", {"bl.test"}, t0);
+    s.set_domains({{"acme.test", "acme"}}, t0);  // customers change: ours stay
+    EXPECT_EQ(s.state("192.0.2.25:25")->listed_zones, std::vector<std::string>{"bl.test"});
+    // After a restart, loaded from the store, still ours.
+    auto again = make();
+    again.load({*s.state("192.0.2.25:25")});
+    again.set_domains({}, t0);
+    again.set_self({"192.0.2.25:25"});
+    EXPECT_EQ(again.state("192.0.2.25:25")->listed_zones, std::vector<std::string>{"bl.test"});
+    EXPECT_TRUE(again.due_tests(t0).empty());
+    again.set_self({});
+    EXPECT_FALSE(again.state("192.0.2.25:25"));
+}
+
 }  // namespace
 }  // namespace holdfast::watch

@@ -90,6 +90,20 @@ WatcherSettings watcher_settings_from(const config::Config& c) {
     for (const auto& l : c.listen) {
         if (auto ip = util::parse_ip(l.host)) s.self_addresses.push_back(*ip);
     }
+    // [server] addresses are ours as the operator says; of the listeners,
+    // only the ones the world can reach.
+    s.public_addresses = c.server.addresses;
+    for (const auto& l : c.listen) {
+        auto ip = util::parse_ip(l.host);
+        if (!ip) continue;
+        bool local =
+            l.host.starts_with("127.") || l.host == "::1" || l.host == "0.0.0.0" || l.host == "::";
+        if (!local && std::find(s.public_addresses.begin(), s.public_addresses.end(), *ip) ==
+                          s.public_addresses.end()) {
+            s.public_addresses.push_back(*ip);
+        }
+    }
+    s.postmaster = "postmaster@" + (c.locals.empty() ? c.server.hostname : c.locals.front().domain);
     s.notice_from = c.watch.notice_from;
     s.hostname = c.server.hostname;
     for (const auto& l : c.locals) s.local_domains.push_back(l.domain);
@@ -120,6 +134,12 @@ Watcher::Watcher(store::Store& store, dns::Resolver& resolver, queue::Spool* spo
         for (const auto& d : c.domains) owners[d] = c.name;
     }
     scheduler_.set_domains(owners, settings_.clock());
+    std::vector<std::string> ours;
+    for (const auto& ip : settings_.public_addresses) {
+        ours.push_back((ip.is_v4() ? ip.str() : "[" + ip.str() + "]") + ":" +
+                       std::to_string(settings_.test_port));
+    }
+    scheduler_.set_self(ours);
     if (domains_) domains_->replace(customer_domains(store_));
 }
 
@@ -263,7 +283,10 @@ json Watcher::cycle(bool all) {
         std::vector<std::string> to;
         auto it = customers.find(customer);
         if (it != customers.end()) to = it->second.emails;
-        if (customer.empty()) to.push_back("postmaster@" + settings_.hostname);
+        if (customer.empty()) {
+            to.push_back(settings_.postmaster.empty() ? "postmaster@" + settings_.hostname
+                                                      : settings_.postmaster);
+        }
         if (to_abuse && !settings_.abuse.empty()) to.push_back(settings_.abuse);
         if (to.empty()) return std::string();
         auto now = settings_.clock();

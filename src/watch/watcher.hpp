@@ -42,6 +42,10 @@ struct WatcherSettings {
     std::uint16_t test_port = 25;
     std::string mx_name;                          // our backup MX's name in customers' MX sets
     std::vector<util::IpAddress> self_addresses;  // never tested as a customer's
+    // Our public addresses ([server] addresses, non-loopback listeners):
+    // blacklist-checked like a customer's, notices to `postmaster`.
+    std::vector<util::IpAddress> public_addresses;
+    std::string postmaster;  // default postmaster@<first local domain or hostname>
     std::string notice_from;
     std::string hostname;
     std::vector<std::string> local_domains;  // notices to these are delivered here

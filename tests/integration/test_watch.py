@@ -32,11 +32,12 @@ def store_url(request):
         yield pg.database("holdfast")
 
 
-def watch_config(dns, store_url, test_port=25, test_timeout="5s", extra=""):
+def watch_config(dns, store_url, test_port=25, test_timeout="5s", extra="", addresses=()):
     return f"""\
 [server]
 hostname = "mx.example.test"
 spool = "spool"
+addresses = [{", ".join(f'"{a}"' for a in addresses)}]
 
 [[listen]]
 address = "127.0.0.1:2525"
@@ -48,7 +49,7 @@ networks = ["127.0.0.1/32"]
 [[local]]
 domain = "example.test"
 maildir = "mail/%d/%u"
-recipients = ["alice", "abuse", "sender"]
+recipients = ["alice", "abuse", "sender", "postmaster"]
 
 [queue]
 retry_min = "1s"
@@ -177,8 +178,10 @@ def test_blacklisting_one_notice_per_listing_and_delisting(holdfast_factory, tmp
         dns.mx("acme.test", "mail.acme.test", 10).mx("acme.test", "mx.example.test", 20)
         dns.restart()
         # Relay tests are not the point here: a port nobody listens on (inconclusive).
+        # Our own public address (127.0.0.9 here) is checked too; its
+        # notices go to postmaster.
         h = holdfast_factory(watch_config(dns, store_url, test_port=free_port(CLOSED_IP),
-                                          test_timeout="1s"))
+                                          test_timeout="1s", addresses=["127.0.0.9"]))
         assert h.cli("customers", "add", "acme", "--email", "alice@example.test", "--domain",
                      "acme.test").returncode == 0
 
@@ -196,9 +199,12 @@ def test_blacklisting_one_notice_per_listing_and_delisting(holdfast_factory, tmp
         cycle()
         assert listing_notices() == []
         dns.a(f"6.0.0.127.bl.test", "127.0.0.2").txt("6.0.0.127.bl.test", "listed for testing")
+        dns.a(f"9.0.0.127.bl.test", "127.0.0.2")
         dns.restart()
         cycle()
         wait_until(lambda: len(listing_notices()) == 1, timeout=20)
+        wait_until(lambda: len([m for m in mails(h, ("mail", "example.test", "postmaster"))
+                                if "Subject: Blacklisted: 127.0.0.9" in m]) == 1, timeout=20)
         assert "127.0.0.6" in listing_notices()[0] and "bl.test" in listing_notices()[0]
         cycle()
         cycle()  # still listed: no second notice
