@@ -2,6 +2,8 @@
 // Through the running daemon's control socket; without a daemon, on the
 // store (and, for run-once, the spool: notices wait there for the next start).
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 
@@ -85,7 +87,11 @@ int run(const Command& cmd, const WatchArgs& a, bool once) {
             }
             return 0;
         }
-        // No daemon: the same work here.
+        // No daemon: the same work here; its log lines go to stderr.
+        auto logger = spdlog::stderr_logger_mt("holdfast-watch");
+        logger->set_pattern("holdfast: %v");
+        logger->set_level(spdlog::level::warn);
+        spdlog::set_default_logger(logger);
         dns::Resolver resolver(dns::options_from(config.dns));
         std::unique_ptr<queue::Spool> spool;
         if (once) {

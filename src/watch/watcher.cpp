@@ -436,8 +436,10 @@ json Watcher::cycle(bool all) {
                     known = problems;
                 }
                 if (problems.empty()) problems_.erase(domain);
-                for (const auto& t : targets) {
-                    if (auto st = scheduler_.state(t)) store_.save_target(*st);
+                if (changed) {
+                    for (const auto& t : targets) {
+                        if (auto st = scheduler_.state(t)) store_.save_target(*st);
+                    }
                 }
             }
             for (const auto& t : gone) store_.remove_target(t);
