@@ -637,7 +637,9 @@ json Watcher::cycle(bool all) {
     result["ok"] = true;
     result["started"] = rfc3339(started_wall);
     result["seconds"] = std::chrono::duration<double>(Clock::now() - started).count();
-    spdlog::info(
+    bool idle = out.polled + out.tested + out.checked + out.notices + out.errors == 0;
+    spdlog::log(
+        idle ? spdlog::level::debug : spdlog::level::info,
         "watch status=cycle polled={} changed={} tested={} violations={} resolved={} checked={} "
         "listed={} delisted={} notices={} seconds={:.3f}",
         out.polled, out.changed, out.tested, out.violations, out.resolved, out.checked, out.listed,

@@ -255,3 +255,27 @@ def test_customer_domains_served_without_restart_suspend_keeps_queue(holdfast_fa
         assert h.cli("customers", "suspend", "nobody").returncode == 1
         assert h.cli("customers", "remove", "beta").returncode == 0
         assert rcpt_reply(h.port, "bob@beta.test")[0] == 550
+
+
+def test_misconfigured_domains_are_reported(holdfast_factory, tmp_path, store_url):
+    with DnsServer(tmp_path / "dns", ttl=0) as dns:
+        dns.a("mx.example.test", "127.0.0.1").a("mail.gamma.test", "192.0.2.10")
+        # gamma.test: our backup MX before the primary, a host that does not
+        # resolve, the primary outside the customer's network.
+        dns.mx("gamma.test", "mail.gamma.test", 20).mx("gamma.test", "mx.example.test", 10)
+        dns.mx("gamma.test", "gone.gamma.test", 30)
+        # delta.test: our backup MX missing.
+        dns.mx("delta.test", "mail.gamma.test", 10)
+        dns.restart()
+        h = holdfast_factory(watch_config(dns, store_url, test_timeout="1s"))
+        assert h.cli("customers", "add", "gamma", "--email", "alice@example.test", "--domain",
+                     "gamma.test", "--domain", "delta.test", "--network",
+                     "198.51.100.0/24").returncode == 0
+        assert h.cli("watch", "run-once").returncode == 0
+        problems = cli_json(h, "watch", "status")["misconfigured"]
+        gamma = " | ".join(problems["gamma.test"])
+        assert "preference 10, not worse than the primary's 20" in gamma, gamma
+        assert "gone.gamma.test does not resolve" in gamma, gamma
+        assert "(192.0.2.10) is outside the customer's networks" in gamma, gamma
+        assert any("not among the domain's MX records" in p for p in problems["delta.test"])
+        assert "status=misconfigured" in h.log_text()
