@@ -11,7 +11,9 @@
 #include "app/fd_limit.hpp"
 #include "app/logging.hpp"
 #include "app/privileges.hpp"
+#include "app/self_check.hpp"
 #include "app/service_manager.hpp"
+#include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
 #include "delivery/remote_courier.hpp"
@@ -19,8 +21,10 @@
 #include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server/server.hpp"
+#include "store/store.hpp"
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
+#include "watch/watcher.hpp"
 
 namespace holdfast::app {
 namespace asio = boost::asio;
@@ -116,7 +120,8 @@ asio::awaitable<void> stop_when_drained(smtp::Server& server, asio::io_context& 
 
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
 int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver,
-                  const std::optional<RunAs>& run_as, const std::function<void()>& start_couriers) {
+                  const policy::CustomerDomains& customers, const std::optional<RunAs>& run_as,
+                  const std::function<void()>& start_background) {
     queue::Spool& spool = admin.spool;
     auto flush_domain = admin.flush;  // ETRN
     // `holdfast queue ...` talks to us here instead of touching the spool.
@@ -156,7 +161,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     }
     smtp::SessionContext ctx{
         config,
-        policy::RecipientPolicy(config, load_recipient_files(config)),
+        policy::RecipientPolicy(config, load_recipient_files(config), &customers),
         spool,
         load_users(config),
         make_tls(config),
@@ -179,6 +184,16 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
                              run_as->user, e.message());
             return 1;
         }
+        // A SQLite store was opened (perhaps created) as root too.
+        if (auto db = store::Store::sqlite_file(config.store.url); !db.empty()) {
+            for (const auto& f : {db, db + "-wal", db + "-shm"}) {
+                if (auto e = give_file(f, *run_as)) {
+                    spdlog::critical("store {}: cannot give it to {}: {}", f, run_as->user,
+                                     e.message());
+                    return 1;
+                }
+            }
+        }
         if (auto e = become(*run_as)) {
             spdlog::critical("cannot become {}: {}", run_as->user, e.message());
             return 1;
@@ -186,7 +201,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         spdlog::info("status=privileges-dropped user={} uid={} gid={}", run_as->user, run_as->uid,
                      run_as->gid);
     }
-    start_couriers();
+    start_background();
 
     // Stopping, in this order (docs/operations.md): no new connections;
     // sessions waiting for a command get 421, those in the middle of DATA
@@ -217,6 +232,24 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     return 0;
 }
 
+// Holdfast watches itself before it listens: the relay battery through the
+// live policy as an outside client. 0 when closed; 2 (after saying which
+// vector and which setting) when it would relay.
+int check_self(const config::Config& config, const policy::CustomerDomains& customers) {
+    policy::RecipientPolicy live(config, {}, &customers);
+    std::vector<std::string> domains;
+    for (const auto& [d, _] : *customers.snapshot()) domains.push_back(d);
+    auto failure = self_relay_check(
+        config, [&](const mail::Address& a, const policy::Client& c) { return live.decide(a, c); },
+        domains);
+    if (!failure) {
+        spdlog::info("self-check status=closed vectors=ok");
+        return 0;
+    }
+    spdlog::critical("{}", failure->str());
+    return 2;
+}
+
 }  // namespace
 
 int serve(const config::Config& config, bool allow_root) {
@@ -238,7 +271,19 @@ int serve(const config::Config& config, bool allow_root) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;
     }
+    std::unique_ptr<store::Store> store;
     try {
+        store = store::Store::open(config.store.url);
+    } catch (const store::Error& e) {
+        spdlog::critical("store {}: {}", config.store.url, e.what());
+        return 1;
+    }
+    try {
+        // The backup MX's customer domains, from the store; replaced when
+        // `holdfast customers ...` says they changed.
+        policy::CustomerDomains customers;
+        customers.replace(watch::customer_domains(*store));
+        if (auto failure = check_self(config, customers)) return failure;
         dns::Resolver resolver(dns::options_from(config.dns));
         // Both couriers start before anything is served (io runs only
         // later), after the switch to server.user: they pick up mail
@@ -255,6 +300,15 @@ int serve(const config::Config& config, bool allow_root) {
             queue::Spool& spool;
             ~Unhook() { spool.set_on_stored({}); }
         } unhook{*spool};
+        std::optional<watch::Watcher> watcher;
+        auto watch_requests = [&](const nlohmann::json& request) -> nlohmann::json {
+            if (watcher) return watcher->handle(request);
+            if (request.value("cmd", "") == "customers-changed") {
+                customers.replace(watch::customer_domains(*store));
+                return {{"ok", true}};
+            }
+            return control::error_response("this daemon runs no watch ([watch] enabled = false)");
+        };
         control::Admin admin{
             *spool,
             delivery::notice_settings_from(config),
@@ -265,11 +319,25 @@ int serve(const config::Config& config, bool allow_root) {
             },
             [&remote](const std::string& domain) { return remote.down_reason(domain); },
             [&remote](const std::string& domain) { return remote.next_probe(domain); },
-            [&remote](const std::string& id) { return remote.in_flight(id); }};
-        return run_listeners(config, std::move(admin), resolver, run_as, [&local, &remote] {
+            [&remote](const std::string& id) { return remote.in_flight(id); },
+            watch_requests};
+        // Started by run_listeners once it has dropped root: every file
+        // delivery and the watch write then belongs to server.user.
+        auto start_background = [&] {
             local.start();
             remote.start();
-        });
+            if (config.watch.enabled) {
+                watcher.emplace(*store, resolver, spool.get(), &customers,
+                                watch::watcher_settings_from(config));
+                watcher->start();
+                spdlog::info("watch status=started store={} mx_interval={}s", config.store.url,
+                             config.watch.mx_interval.count());
+            }
+        };
+        int status =
+            run_listeners(config, std::move(admin), resolver, customers, run_as, start_background);
+        if (watcher) watcher->stop();
+        return status;
     } catch (const ConfigError& e) {
         spdlog::critical("{}", e.what());
         return 2;

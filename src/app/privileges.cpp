@@ -81,6 +81,11 @@ std::error_code give_tree(const fs::path& dir, const RunAs& who) {
     return ec;
 }
 
+std::error_code give_file(const fs::path& file, const RunAs& who) {
+    if (::lchown(file.c_str(), who.uid, who.gid) != 0 && errno != ENOENT) return last_error();
+    return {};
+}
+
 std::error_code become(const RunAs& who) {
     // Supplementary groups first (root's would stay otherwise), then the
     // group, then the user: after setuid we could not change the others.

@@ -32,6 +32,9 @@ std::optional<RunAs> run_as_from(const config::Config& c, bool allow_root);
 // (an older spool, the control socket) stays usable after the switch.
 std::error_code give_tree(const std::filesystem::path& dir, const RunAs& who);
 
+// Gives one file to the user; a file that does not exist is no error.
+std::error_code give_file(const std::filesystem::path& file, const RunAs& who);
+
 // Becomes `who` for good. An error if any step fails or root can be regained.
 std::error_code become(const RunAs& who);
 

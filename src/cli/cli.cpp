@@ -19,6 +19,9 @@ int run(int argc, char** argv) {
     add_queue(app, cmd);
     add_relay_test(app, cmd);
     add_rbl(app, cmd);
+    add_customers(app, cmd);
+    add_violations(app, cmd);
+    add_watch(app, cmd);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -23,5 +23,8 @@ void add_serve(CLI::App& app, Command& cmd);
 void add_queue(CLI::App& app, Command& cmd);
 void add_relay_test(CLI::App& app, Command& cmd);
 void add_rbl(CLI::App& app, Command& cmd);
+void add_customers(CLI::App& app, Command& cmd);
+void add_violations(CLI::App& app, Command& cmd);
+void add_watch(CLI::App& app, Command& cmd);
 
 }  // namespace holdfast::cli

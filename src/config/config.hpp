@@ -147,6 +147,30 @@ struct Delivery {
     Seconds tls_timeout{60};          // the STARTTLS handshake
 };
 
+// The watch's store: customers, MX history, tests, violations.
+struct Store {
+    // "sqlite:PATH" or "postgresql://..."; default: holdfast.db beside the spool.
+    std::string url;
+};
+
+// The ISP's watch inside `holdfast serve` (docs/configuration.md [watch]).
+struct Watch {
+    bool enabled = false;
+    Seconds mx_interval{300};                // poll every customer domain's MX records
+    Seconds retest_interval{7 * 86400};      // re-test every MX address for open relay
+    Seconds rbl_interval{86400};             // blacklist-check every MX address
+    std::vector<long> charges{0, 100, 200};  // per violation of one customer; the last repeats
+    std::string abuse;                       // gets a copy of every notice
+    std::vector<std::string> zones;          // default: [dnsbl] zones
+    std::size_t concurrency = 4;             // relay tests at once (never two per host)
+    Seconds test_timeout{30};                // per reply in a relay test
+    Seconds test_pause{1};                   // between a relay test's sessions
+    std::uint16_t test_port = 25;            // where customers' MX hosts are tested
+    Seconds retry_inconclusive{3600};        // an inconclusive test is tried again after this
+    std::string mx_name;      // our backup MX as customers list it; default server.hostname
+    std::string notice_from;  // sender of notices; default postmaster@server.hostname
+};
+
 struct Config {
     std::string path;  // the file it came from
     Server server;
@@ -162,6 +186,8 @@ struct Config {
     Dns dns;
     Dnsbl dnsbl;
     Web web;
+    Store store;
+    Watch watch;
     std::string log_level = "info";
 };
 

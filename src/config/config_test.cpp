@@ -226,3 +226,39 @@ TEST(Config, MaildirOwnerAndMode) {
     EXPECT_NE(joined(r).find("no such user"), std::string::npos) << joined(r);
     EXPECT_NE(joined(r).find("maildir_mode"), std::string::npos) << joined(r);
 }
+
+TEST(Config, StoreAndWatchDefaultsAndKeys) {
+    LoadResult r = load("");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->store.url, "sqlite:var/holdfast.db");  // beside the default spool
+    EXPECT_FALSE(r.config->watch.enabled);
+    EXPECT_EQ(r.config->watch.charges, (std::vector<long>{0, 100, 200}));
+    EXPECT_EQ(r.config->watch.mx_interval, Seconds(300));
+    EXPECT_EQ(r.config->watch.mx_name, "mx.example.test");
+
+    r = load(R"(
+[dnsbl]
+zones = ["zen.spamhaus.org"]
+[store]
+url = "postgresql://holdfast@/holdfast?host=/run/postgresql"
+[watch]
+enabled = true
+mx_interval = "1m"
+retest_interval = "1d"
+rbl_interval = "6h"
+charges = [0, 50]
+abuse = "abuse@example.test"
+test_port = 2525
+)");
+    ASSERT_TRUE(r.config) << joined(r);
+    EXPECT_EQ(r.config->store.url, "postgresql://holdfast@/holdfast?host=/run/postgresql");
+    EXPECT_EQ(r.config->watch.zones, std::vector<std::string>{"zen.spamhaus.org"});
+    EXPECT_EQ(r.config->watch.charges, (std::vector<long>{0, 50}));
+    EXPECT_EQ(r.config->watch.rbl_interval, Seconds(6 * 3600));
+    EXPECT_EQ(r.config->watch.test_port, 2525);
+
+    r = load("[watch]\ncharges = []\nmx_interval = \"0s\"\n");
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("charges"), std::string::npos) << joined(r);
+    EXPECT_NE(joined(r).find("mx_interval"), std::string::npos) << joined(r);
+}

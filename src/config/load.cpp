@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -121,8 +122,8 @@ void with_table(const toml::table& root, std::string_view name, Diagnostics& dia
 
 void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
-        "server", "listen", "tls", "auth",  "relay", "queue", "local",
-        "backup", "limits", "dns", "dnsbl", "web",   "log",   "delivery"};
+        "server", "listen", "tls",   "auth", "relay", "queue", "local", "backup",
+        "limits", "dns",    "dnsbl", "web",  "log",   "store", "watch", "delivery"};
     bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
@@ -268,6 +269,36 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         }
     });
     with_table(root, "web", d, [&](TableReader& r) { r.string("address", c.web.address); });
+    with_table(root, "store", d, [&](TableReader& r) { r.string("url", c.store.url); });
+    with_table(root, "watch", d, [&](TableReader& r) {
+        Watch& w = c.watch;
+        r.boolean("enabled", w.enabled);
+        r.duration("mx_interval", w.mx_interval);
+        r.duration("retest_interval", w.retest_interval);
+        r.duration("rbl_interval", w.rbl_interval);
+        r.integers("charges", w.charges, 0, 1000000000);
+        r.string("abuse", w.abuse);
+        r.strings("zones", w.zones);
+        r.count("concurrency", w.concurrency, 1, 100);
+        r.duration("test_timeout", w.test_timeout);
+        r.duration("retry_inconclusive", w.retry_inconclusive);
+        r.duration("test_pause", w.test_pause);
+        unsigned port = w.test_port;
+        r.count("test_port", port, 1u, 65535u);
+        w.test_port = static_cast<std::uint16_t>(port);
+        r.string("mx_name", w.mx_name);
+        r.string("notice_from", w.notice_from);
+        w.mx_name = util::ascii_lower(w.mx_name);
+        for (auto* key : {"mx_interval", "retest_interval", "rbl_interval", "test_timeout",
+                          "retry_inconclusive"}) {
+            Seconds v = key == std::string_view("mx_interval")       ? w.mx_interval
+                        : key == std::string_view("retest_interval") ? w.retest_interval
+                        : key == std::string_view("rbl_interval")    ? w.rbl_interval
+                        : key == std::string_view("test_timeout")    ? w.test_timeout
+                                                                     : w.retry_inconclusive;
+            if (v.count() == 0) r.error(key, "must be longer than 0s");
+        }
+    });
     with_table(root, "log", d, [&](TableReader& r) { r.string("level", c.log_level); });
     if (!exempt_set) c.limits.exempt_networks = c.relay.networks;
 }
@@ -308,6 +339,13 @@ LoadResult load_string(const std::string& text, const std::string& name) {
     c.server.hostname = machine_hostname();
     c.relay.networks = {*util::parse_network("127.0.0.1"), *util::parse_network("::1")};
     read_all(root, c, diags);
+    if (c.store.url.empty()) {
+        std::filesystem::path beside = std::filesystem::path(c.server.spool).parent_path();
+        c.store.url = "sqlite:" + (beside / "holdfast.db").string();
+    }
+    if (c.watch.zones.empty()) c.watch.zones = c.dnsbl.zones;
+    if (c.watch.mx_name.empty()) c.watch.mx_name = c.server.hostname;
+    if (c.watch.notice_from.empty()) c.watch.notice_from = "postmaster@" + c.server.hostname;
     validate(root, c, diags);
     result.diagnostics = diags.take();
     if (result.diagnostics.empty()) result.config = std::move(c);

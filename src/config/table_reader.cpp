@@ -109,6 +109,27 @@ void TableReader::strings(std::string_view key, std::vector<std::string>& out) {
     }
 }
 
+void TableReader::integers(std::string_view key, std::vector<long>& out, long min, long max) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    const toml::array* arr = n->as_array();
+    if (!arr || arr->empty()) {
+        error(key, "expected a non-empty list of whole numbers, e.g. [0, 100, 200]");
+        return;
+    }
+    out.clear();
+    for (const toml::node& item : *arr) {
+        auto v = item.value<std::int64_t>();
+        if (v && *v >= min && *v <= max) {
+            out.push_back(static_cast<long>(*v));
+        } else {
+            diags_.add(item.source(), fmt::format("{} {}: every entry must be a whole number "
+                                                  "from {} to {}",
+                                                  section_, key, min, max));
+        }
+    }
+}
+
 void TableReader::networks(std::string_view key, std::vector<util::IpNetwork>& out) {
     std::vector<std::string> texts;
     if (!has(key)) {

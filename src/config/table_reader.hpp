@@ -37,6 +37,7 @@ class TableReader {
     void count(std::string_view key, unsigned& out, unsigned min, unsigned max);
     void number(std::string_view key, double& out);
     void strings(std::string_view key, std::vector<std::string>& out);
+    void integers(std::string_view key, std::vector<long>& out, long min, long max);
     void networks(std::string_view key, std::vector<util::IpNetwork>& out);
     // A sub-table read as key = number pairs (dnsbl weights).
     void number_map(std::string_view key, std::map<std::string, double>& out);

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "delivery/notice.hpp"
 #include "queue/spool.hpp"
 
@@ -28,6 +30,9 @@ struct Admin {
         next_probe{};
     // Whether a delivery attempt of the message is under way.
     std::function<bool(const std::string& id)> in_flight{};
+    // The watch's requests ("customers-changed", "watch-run-once",
+    // "watch-status"); empty when the daemon runs no watch.
+    std::function<nlohmann::json(const nlohmann::json& request)> watch{};
 };
 
 }  // namespace holdfast::control

@@ -101,13 +101,13 @@ TEST(ControlServer, ServesTheCliAndFallsBackWithoutDaemon) {
     auto spool = open_spool(spool_dir);
     std::string id = store(*spool, "m\r\n");
     {
-        ControlServer server(Admin{*spool, {}, {}, {}, {}});
+        ControlServer server(Admin{*spool, {}, {}, {}, {}, {}});
         ASSERT_FALSE(server.start());
         struct stat st {};
         ASSERT_EQ(::stat(server.path().c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 0777, 0600u);
         // A second daemon on the same socket is refused.
-        ControlServer second(Admin{*spool, {}, {}, {}, {}});
+        ControlServer second(Admin{*spool, {}, {}, {}, {}, {}});
         EXPECT_EQ(second.start(), std::errc::address_in_use);
 
         std::vector<json> responses;
@@ -147,7 +147,7 @@ TEST(ControlServer, ReplacesAStaleSocketFile) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     ::close(fd);
-    ControlServer server(Admin{*spool, {}, {}, {}, {}});
+    ControlServer server(Admin{*spool, {}, {}, {}, {}, {}});
     EXPECT_FALSE(server.start());
     json r;
     ASSERT_FALSE(call_daemon(server.path(), {{"cmd", "list"}}, r));
@@ -168,7 +168,7 @@ TEST(ControlAdmin, BounceFailsWhatIsPendingAndQueuesOneNoticeToTheSender) {
     TestDir dir;
     auto spool = open_spool(dir.path());
     std::string id = store(*spool, "Subject: stuck\r\n\r\nbody\r\n");
-    Admin admin{*spool, {"mx.example.test", {"example.test"}, {}}, {}, {}, {}};
+    Admin admin{*spool, {"mx.example.test", {"example.test"}, {}}, {}, {}, {}, {}};
     json r = handle_request(admin, {{"cmd", "bounce"}, {"id", id}});
     ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
     EXPECT_EQ(r["recipients"], 1);  // alice; done@ was delivered already
@@ -197,7 +197,7 @@ TEST(ControlAdmin, ExpireSaysExpiredAndNoticesNeverGoToTheNullSender) {
     TestDir dir;
     auto spool = open_spool(dir.path());
     std::string id = store(*spool, "Subject: x\r\n\r\nbody\r\n");
-    Admin admin{*spool, {"mx.example.test", {}, {}}, {}, {}, {}};
+    Admin admin{*spool, {"mx.example.test", {}, {}}, {}, {}, {}, {}};
     json r = handle_request(admin, {{"cmd", "expire"}, {"id", id}});
     ASSERT_TRUE(r["ok"].get<bool>());
     std::string text;
@@ -225,14 +225,14 @@ TEST(ControlAdmin, FlushCallsTheDaemonOrResetsTheNextAttempt) {
         spool->modify_recipients(id, [&](std::vector<queue::Recipient>&,
                                          std::chrono::system_clock::time_point& n) { n = later; }));
     std::vector<std::string> flushed;
-    Admin daemon{*spool, {}, [&](const std::string& d) { flushed.push_back(d); }, {}, {}};
+    Admin daemon{*spool, {}, [&](const std::string& d) { flushed.push_back(d); }, {}, {}, {}};
     json r = handle_request(daemon, {{"cmd", "flush"}, {"domain", "Example.TEST"}});
     EXPECT_EQ(r["messages"], 1);
     EXPECT_EQ(flushed, std::vector<std::string>{"example.test"});
     EXPECT_EQ(handle_request(daemon, {{"cmd", "flush"}, {"domain", "other.test"}})["messages"], 0);
     EXPECT_EQ(spool->get(id)->next_attempt, later) << "the daemon's scheduler decides";
 
-    Admin offline{*spool, {}, {}, {}, {}};
+    Admin offline{*spool, {}, {}, {}, {}, {}};
     EXPECT_EQ(handle_request(offline, {{"cmd", "flush"}})["messages"], 1);
     EXPECT_EQ(spool->get(id)->next_attempt, std::chrono::system_clock::time_point{});
     EXPECT_FALSE(handle_request(offline, {{"cmd", "flush"}, {"domain", 3}})["ok"].get<bool>());
@@ -282,9 +282,14 @@ TEST(ControlAdmin, ListShowsWhyMailWaitsBehindADownDestination) {
     std::promise<std::error_code> p;
     spool->store(e, "Subject: x\r\n\r\n", [&](std::error_code ec) { p.set_value(ec); });
     ASSERT_FALSE(p.get_future().get());
-    Admin admin{*spool, {}, {}, {}, [](const std::string& d) {
+    Admin admin{*spool,
+                {},
+                {},
+                {},
+                [](const std::string& d) {
                     return d == "customer.test" ? std::string("connect to mx: refused") : "";
-                }};
+                },
+                {}};
     json m = handle_request(admin, {{"cmd", "list"}})["messages"][0];
     EXPECT_EQ(m["last_error"], "delivery temporarily suspended: connect to mx: refused");
     EXPECT_EQ(m["recipient_details"][0]["last_error"],
@@ -297,7 +302,7 @@ TEST(ControlAdmin, HoldAndReleaseAreRecordedAndReleaseReschedules) {
     auto spool = open_spool(dir.path());
     std::string id = store(*spool, "Subject: x\r\n\r\nbody\r\n");
     std::vector<std::string> rescheduled;
-    Admin admin{*spool, {}, {}, [&](const std::string& i) { rescheduled.push_back(i); }, {}};
+    Admin admin{*spool, {}, {}, [&](const std::string& i) { rescheduled.push_back(i); }, {}, {}};
     ASSERT_TRUE(handle_request(admin, {{"cmd", "hold"}, {"id", id}})["ok"].get<bool>());
     EXPECT_TRUE(spool->get(id)->held);
     EXPECT_TRUE(rescheduled.empty());

@@ -14,6 +14,9 @@
 //   {"cmd":"release","id":ID}     -> {"ok":true}: due at once again
 //   {"cmd":"flush"[,"domain":D]}  -> {"ok":true,"messages":N}: try now
 //   {"cmd":"summary"}             -> {"ok":true,"summary":SUMMARY} (summary.hpp)
+//   {"cmd":"customers-changed"}   -> {"ok":true}: the store's customers changed
+//   {"cmd":"watch-run-once"}      -> {"ok":true,"cycle":CYCLE}: one watch cycle now
+//   {"cmd":"watch-status"}        -> {"ok":true,"status":STATUS} (watch/status.hpp)
 //   failures                      -> {"ok":false,"error":"...","not_found":bool}
 // MESSAGE is the `queue list --json` object of CONTRACT.md (id, sender,
 // recipients = the addresses still pending, size, arrival, next_attempt,

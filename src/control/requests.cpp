@@ -175,6 +175,10 @@ json handle_request(Admin& a, const json& request) {
     if (cmd_it == request.end() || !cmd_it->is_string())
         return error_response("request has no cmd");
     std::string cmd = cmd_it->get<std::string>();
+    if (cmd == "customers-changed" || cmd.starts_with("watch-")) {
+        if (!a.watch) return error_response("this daemon runs no watch ([watch] enabled = false)");
+        return a.watch(request);
+    }
     if (cmd == "list") {
         json messages = json::array();
         for (const auto& env : a.spool.list()) messages.push_back(with_courier_state(a, env));
@@ -204,7 +208,7 @@ json handle_request(Admin& a, const json& request) {
 }
 
 json handle_request(queue::Spool& spool, const json& request) {
-    Admin a{spool, {}, {}, {}, {}};
+    Admin a{spool, {}, {}, {}, {}, {}};
     return handle_request(a, request);
 }
 

@@ -58,8 +58,9 @@ const char* backup_check_name(BackupCheck c) {
     return "none";
 }
 
-RecipientPolicy::RecipientPolicy(const config::Config& config, RecipientFiles files)
-    : config_(config), files_(std::move(files)) {
+RecipientPolicy::RecipientPolicy(const config::Config& config, RecipientFiles files,
+                                 const CustomerDomains* customers)
+    : config_(config), files_(std::move(files)), customers_(customers) {
     // A file the caller did not load is loaded here: a recipients_file must
     // never silently mean "everyone exists". A bad one refuses everyone
     // until it is fixed (the app checks them at start and refuses to run).
@@ -94,10 +95,18 @@ const config::BackupDomain* RecipientPolicy::backup_domain(const std::string& do
     return nullptr;
 }
 
+std::optional<CustomerDomain> RecipientPolicy::customer_domain(const std::string& domain) const {
+    if (!customers_) return std::nullopt;
+    auto map = customers_->snapshot();
+    auto it = map->find(domain);
+    if (it == map->end()) return std::nullopt;
+    return it->second;
+}
+
 RecipientPolicy::DomainKind RecipientPolicy::kind_of(const std::string& domain,
                                                      const Client& client) const {
     if (local_domain(domain)) return DomainKind::local;
-    if (backup_domain(domain)) return DomainKind::backup;
+    if (backup_domain(domain) || customer_domain(domain)) return DomainKind::backup;
     if (domain.empty() || domain == config_.server.hostname || domain == "localhost") {
         return DomainKind::ours_by_name;
     }
@@ -145,9 +154,26 @@ RecipientDecision RecipientPolicy::decide_plain(const mail::Address& rcpt,
             return refuse(rcpt, unknown_user(rcpt));
         }
         case DomainKind::backup: {
+            const config::BackupDomain* configured = backup_domain(rcpt.domain);
+            if (!configured) {
+                // A customer's domain from the store: served while active;
+                // suspended, the sender's MTA is told to retry (nothing is
+                // lost, and mail queued before stays queued).
+                auto c = customer_domain(rcpt.domain);
+                if (c && c->suspended) {
+                    return refuse(rcpt, smtp::Reply(450, "4.7.1",
+                                                    rcpt.bracketed() +
+                                                        ": Recipient address rejected: backup "
+                                                        "service for this domain is suspended; "
+                                                        "try again later"));
+                }
+                RecipientDecision d = accept(Destination::backup, rcpt);
+                d.backup = is_postmaster(rcpt.local) ? BackupCheck::postmaster : BackupCheck::any;
+                return d;
+            }
             // Only recipients that exist are accepted: a backup MX that
             // takes everything bounces the rest later, to forged senders.
-            const config::BackupDomain& b = *backup_domain(rcpt.domain);
+            const config::BackupDomain& b = *configured;
             RecipientDecision d;
             auto file = files_.find(b.domain);
             if (is_postmaster(rcpt.local)) {

@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "mail/address.hpp"
+#include "policy/customer_domains.hpp"
 #include "policy/recipient_file.hpp"
 #include "smtp/protocol/reply.hpp"
 #include "util/net.hpp"
@@ -46,7 +47,10 @@ using RecipientFiles = std::map<std::string, std::shared_ptr<RecipientFile>>;
 
 class RecipientPolicy {
   public:
-    explicit RecipientPolicy(const config::Config& config, RecipientFiles files = {});
+    // `customers`: the watch's customer domains, served as backup domains
+    // (accepting every recipient) while active, 450 4.7.1 while suspended.
+    explicit RecipientPolicy(const config::Config& config, RecipientFiles files = {},
+                             const CustomerDomains* customers = nullptr);
 
     bool may_relay(const Client& client) const;
     RecipientDecision decide(const mail::Address& rcpt, const Client& client) const;
@@ -57,9 +61,11 @@ class RecipientPolicy {
     RecipientDecision decide_plain(const mail::Address& rcpt, const Client& client) const;
     const config::LocalDomain* local_domain(const std::string& domain) const;
     const config::BackupDomain* backup_domain(const std::string& domain) const;
+    std::optional<CustomerDomain> customer_domain(const std::string& domain) const;
 
     const config::Config& config_;
     RecipientFiles files_;
+    const CustomerDomains* customers_;
 };
 
 }  // namespace holdfast::policy

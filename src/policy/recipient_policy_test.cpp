@@ -173,3 +173,26 @@ TEST_F(RecipientPolicyTest, DeepNestingIsRefused) {
     EXPECT_EQ(d.destination, Destination::relay);
     EXPECT_EQ(d.address.str(), "a%b%c@h.test");
 }
+
+TEST(CustomerDomainsPolicy, ActiveServedSuspended450RoutingStillRefused) {
+    auto config = make_config();
+    policy::CustomerDomains customers;
+    policy::RecipientPolicy p(config, {}, &customers);
+    auto outside = client("192.0.2.9");
+    EXPECT_EQ(p.decide(rcpt("<x@acme.test>"), outside).destination, Destination::refused);
+    customers.replace({{"acme.test", {"acme", false}}});
+    auto d = p.decide(rcpt("<anyone@acme.test>"), outside);
+    EXPECT_EQ(d.destination, Destination::backup);
+    EXPECT_EQ(d.backup, policy::BackupCheck::any);
+    // Routing through a customer's domain is relaying, like any backup domain.
+    EXPECT_EQ(p.decide(rcpt("<u%ext.test@acme.test>"), outside).destination, Destination::refused);
+    EXPECT_EQ(p.decide(rcpt("<\"u@ext.test\"@acme.test>"), outside).destination,
+              Destination::refused);
+    customers.replace({{"acme.test", {"acme", true}}});
+    d = p.decide(rcpt("<anyone@acme.test>"), outside);
+    EXPECT_EQ(d.destination, Destination::refused);
+    EXPECT_EQ(d.reply.code, 450);
+    EXPECT_EQ(d.reply.enhanced, "4.7.1");
+    customers.replace({});
+    EXPECT_GE(p.decide(rcpt("<anyone@acme.test>"), outside).reply.code, 500);
+}

@@ -89,6 +89,13 @@ class DnsServer:
         self.records.append(f"--server=/{domain}/127.0.0.1#{s.getsockname()[1]}")
         return self
 
+    def forget(self, name):
+        """Drops every record declared for `name` (then restart())."""
+        self.records = [r for r in self.records
+                        if r.split("=", 1)[1].split(",", 1)[0] != name
+                        and not r.startswith(f"--address=/{name}/")]
+        return self
+
     # --- process -----------------------------------------------------------
     def command(self):
         return [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--user=root",

@@ -11,6 +11,9 @@ delivered anywhere (every transport is discard:). Two personalities:
                 `smtpd_relay_restrictions = permit`: it insists on a working
                 reject_unauth_destination, and ignores one after a permit.)
 
+  closed        relays for nobody outside mynetworks (127.0.0.254/32):
+                the stock reject_unauth_destination -- the fixed server.
+
   routing       relays only recipients that route with '%' or '!' in the
                 local part (the percent hack and UUCP bang paths), refuses
                 plain third-party relay. Postfix's access maps cannot do this:
@@ -54,9 +57,9 @@ QUEUE_DIRS = ["active", "bounce", "corrupt", "defer", "deferred", "flush", "hold
               "private", "saved", "trace"]
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -102,16 +105,22 @@ class RoutingPolicy:
 
 
 class RelayPostfix:
-    def __init__(self, mode="open", hostname="relay.postfix.test", error_sleep=True):
-        assert mode in ("open", "routing", "default", "relaydomain", "tlsonly")
+    def __init__(self, mode="open", hostname="relay.postfix.test", error_sleep=True,
+                 host="127.0.0.1", port=None, no_penalties=False):
+        """error_sleep: Postfix sleeps smtpd_error_sleep_time (1 s) before each
+        reply once a session has made smtpd_soft_error_limit (10) errors, and
+        hangs up at 20. Kept as shipped (the tester starts a fresh session
+        before that); error_sleep=False turns the sleep off.
+        no_penalties: no smtpd error sleeps or limits and no in_flow_delay
+        (1 s a refusal after ten, or a recipient once the flow-control
+        tokens are spent, would make repeated batteries take minutes)."""
+        assert mode in ("open", "routing", "default", "relaydomain", "tlsonly", "closed")
+        self.no_penalties = no_penalties or mode == "closed"
         self.mode = mode
         self.hostname = hostname
-        # Postfix sleeps smtpd_error_sleep_time (1 s) before each reply once
-        # a session has made smtpd_soft_error_limit (10) errors, and hangs up
-        # at 20. Kept as shipped (the tester starts a fresh session before
-        # that); error_sleep=False turns the sleep off.
         self.error_sleep = error_sleep
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port(host)
         # Postfix's daemons run as the postfix user: the tree must be
         # traversable by it, which pytest's 0700 tmp_path is not.
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="holdfast-postfix-"))
@@ -121,7 +130,7 @@ class RelayPostfix:
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def _main_cf(self):
         d = self.dir
@@ -131,7 +140,9 @@ class RelayPostfix:
             f"mydomain = {self.hostname}",
             "myorigin = $myhostname",
             "mydestination = $myhostname",
-            "inet_interfaces = 127.0.0.1",
+            # Postfix looks for an interface with exactly this address; lo
+            # has 127.0.0.1 only (as 127.0.0.1/8). master.cf binds host:port.
+            "inet_interfaces = " + ("127.0.0.1" if self.host == "127.0.0.1" else "all"),
             "inet_protocols = ipv4",
             f"queue_directory = {d}/queue",
             f"data_directory = {d}/data",
@@ -169,15 +180,24 @@ class RelayPostfix:
             if self.mode == "relaydomain":
                 parent = self.hostname.split(".", 1)[1]
                 lines += [f"relay_domains = {parent}", "allow_untrusted_routing = yes"]
+        elif self.mode == "closed":
+            lines += ["mynetworks = 127.0.0.254/32",
+                      "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"]
         else:
             lines += ["mynetworks = 127.0.0.254/32",
                       f"smtpd_relay_restrictions = check_policy_service inet:127.0.0.1:{self.policy.port},"
                       " reject_unauth_destination"]
+        if self.no_penalties:
+            lines += ["smtpd_error_sleep_time = 0", "smtpd_soft_error_limit = 1000",
+                      "smtpd_hard_error_limit = 1000", "smtpd_junk_command_limit = 1000",
+                      # Batteries reset before DATA: no message ever returns
+                      # the flow-control token, and smtpd would wait 1 s.
+                      "in_flow_delay = 0"]
         return "\n".join(lines) + "\n"
 
     def _master_cf(self):
         rows = [
-            f"127.0.0.1:{self.port} inet n - n - - smtpd",
+            f"{self.host}:{self.port} inet n - n - - smtpd",
             "pickup unix n - n 60 1 pickup",
             "cleanup unix n - n - 0 cleanup",
             "qmgr unix n - n 300 1 qmgr",
@@ -234,7 +254,7 @@ class RelayPostfix:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"postfix master exited: {self.log()[-2000:]}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with socket.create_connection((self.host, self.port), timeout=2) as s:
                     if s.recv(512).startswith(b"220"):
                         s.sendall(b"QUIT\r\n")
                         return
