@@ -61,7 +61,11 @@ def test_kill_9_with_a_dead_primary_makes_no_burst_at_start(holdfast_factory, dn
     # Without the daemon, `queue list` reads the same from the spool.
     assert h.stop() == 0
     offline = queue_list(h)
-    assert sum(e["last_error"].startswith("delivery temporarily suspended: ") for e in offline) >= 15
+    # Those never tried themselves carry the destination's down reason. Up to
+    # `concurrency` (10) may have been tried at once before the first
+    # refusal marked the destination down, so at least 10 of the 20.
+    suspended = sum(e["last_error"].startswith("delivery temporarily suspended: ") for e in offline)
+    assert suspended >= 10, offline
     assert not any(e["in_flight"] for e in offline)
 
 
