@@ -289,14 +289,14 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.string("mx_name", w.mx_name);
         r.string("notice_from", w.notice_from);
         w.mx_name = util::ascii_lower(w.mx_name);
-        for (auto* key : {"mx_interval", "retest_interval", "rbl_interval", "test_timeout",
-                          "retry_inconclusive"}) {
-            Seconds v = key == std::string_view("mx_interval")       ? w.mx_interval
-                        : key == std::string_view("retest_interval") ? w.retest_interval
-                        : key == std::string_view("rbl_interval")    ? w.rbl_interval
-                        : key == std::string_view("test_timeout")    ? w.test_timeout
-                                                                     : w.retry_inconclusive;
-            if (v.count() == 0) r.error(key, "must be longer than 0s");
+        const std::pair<const char*, Seconds> must_be_positive[] = {
+            {"mx_interval", w.mx_interval},
+            {"retest_interval", w.retest_interval},
+            {"rbl_interval", w.rbl_interval},
+            {"test_timeout", w.test_timeout},
+            {"retry_inconclusive", w.retry_inconclusive}};
+        for (const auto& [key, value] : must_be_positive) {
+            if (value.count() == 0) r.error(key, "must be longer than 0s");
         }
     });
     with_table(root, "log", d, [&](TableReader& r) { r.string("level", c.log_level); });
