@@ -57,7 +57,7 @@ asio::awaitable<void> Session::run() {
     if (!ctx_.connections.try_add(peer_)) {
         spdlog::warn("client=[{}] status=refused reason=\"too many connections\"", peer_.str());
         close_after(Reply(421, "4.7.0",
-                          ctx_.config.server.hostname + " Too many connections, try again later"));
+                          config().server.hostname + " Too many connections, try again later"));
         co_await flush();
         stream_.close();
         co_return;
@@ -72,7 +72,7 @@ asio::awaitable<void> Session::run() {
         ok = ctx_.tls && !(co_await stream_.start_tls(*ctx_.tls));
     }
     if (ok) {
-        send(Reply(220, "", ctx_.config.server.hostname + " ESMTP Holdfast"));
+        send(Reply(220, "", config().server.hostname + " ESMTP Holdfast"));
         while (!closing_) {
             if (stopping_) {
                 say_shutting_down();
@@ -123,13 +123,13 @@ void Session::cut() {
 
 void Session::say_shutting_down() {
     close_after(Reply(421, "4.3.2",
-                      ctx_.config.server.hostname + " Service shutting down, try again later"));
+                      config().server.hostname + " Service shutting down, try again later"));
 }
 
 asio::awaitable<void> Session::handle_line(const LineFramer::Line& line) {
     if (line.too_long) {
         send(Reply(500, "5.5.2",
-                   "Line too long (the limit is " + std::to_string(ctx_.config.limits.line_length) +
+                   "Line too long (the limit is " + std::to_string(config().limits.line_length) +
                        " octets with CRLF)"));
         co_return;
     }
@@ -193,7 +193,7 @@ asio::awaitable<void> Session::dispatch(Command& c) {
                 "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH ETRN"));
             break;
         case Verb::quit:
-            close_after(Reply(221, "2.0.0", ctx_.config.server.hostname + " Bye"));
+            close_after(Reply(221, "2.0.0", config().server.hostname + " Bye"));
             break;
     }
 }
@@ -204,16 +204,16 @@ Reply Session::on_hello(const Command& c) {
     esmtp_ = c.verb == Verb::ehlo;
     phase_ = Phase::ready;
     if (esmtp_) return ehlo_reply();
-    return Reply(250, "", ctx_.config.server.hostname);
+    return Reply(250, "", config().server.hostname);
 }
 
 Reply Session::ehlo_reply() const {
     Reply r;
     r.code = 250;
-    r.lines.push_back(ctx_.config.server.hostname + " Hello " + util::printable(helo_, 64) + " [" +
+    r.lines.push_back(config().server.hostname + " Hello " + util::printable(helo_, 64) + " [" +
                       peer_.str() + "]");
     r.lines.push_back("PIPELINING");
-    r.lines.push_back("SIZE " + std::to_string(ctx_.config.limits.message_size));
+    r.lines.push_back("SIZE " + std::to_string(config().limits.message_size));
     r.lines.push_back("8BITMIME");
     r.lines.push_back("ENHANCEDSTATUSCODES");
     r.lines.push_back("DSN");   // RFC 3461

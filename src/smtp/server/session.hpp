@@ -81,6 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
     void reset_transaction() { txn_.reset(); }
     void count_error(const Reply& r);
     std::string client_text() const;  // "helo [ip]" for logs
+    // The configuration this session runs under: taken when it starts and
+    // kept to its end, so a reload never changes the rules mid-session.
+    const config::Config& config() const { return ctx_.config; }
     policy::Client policy_client() const;
 
     SessionContext& ctx_;

@@ -70,10 +70,10 @@ asio::awaitable<void> Session::answer_auth_failure(const std::string& user) {
                  util::printable(user, 64), auth_failures_);
     asio::steady_timer t(stream_.socket().get_executor(), delay);
     co_await t.async_wait(asio::use_awaitable);
-    if (auth_failures_ >= ctx_.config.auth.max_failures) {
+    if (auth_failures_ >= config().auth.max_failures) {
         close_after(Reply(
             421, "4.7.0",
-            ctx_.config.server.hostname + " Too many authentication failures, closing connection"));
+            config().server.hostname + " Too many authentication failures, closing connection"));
     } else {
         send(Reply(535, "5.7.8", "Authentication credentials invalid"));
     }

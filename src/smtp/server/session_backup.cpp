@@ -51,7 +51,7 @@ asio::awaitable<std::optional<Reply>> Session::check_backup_rcpt(
         if (accepted) co_return std::nullopt;
         co_return d.reply;
     }
-    const config::BackupDomain* b = backup_for(ctx_.config, d.address.domain);
+    const config::BackupDomain* b = backup_for(config(), d.address.domain);
     verify::Answer a;
     if (ctx_.verifier) {
         a = co_await ctx_.verifier->check(d.address.str());
@@ -102,7 +102,7 @@ asio::awaitable<void> Session::on_etrn(const Command& c) {
         co_return;
     }
     domain = mail::normalize_domain(domain);
-    const config::BackupDomain* b = backup_for(ctx_.config, domain);
+    const config::BackupDomain* b = backup_for(config(), domain);
     auto refuse = [&](const std::string& why) {
         spdlog::info("client={} command=ETRN domain={} action=refuse reason=\"{}\"", client_text(),
                      domain, why);

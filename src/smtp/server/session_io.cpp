@@ -27,17 +27,17 @@ void Session::close_after(const Reply& r) {
 
 void Session::count_error(const Reply& r) {
     if (r.code < 400 || closing_) return;
-    if (++errors_ >= ctx_.config.limits.errors) {
+    if (++errors_ >= config().limits.errors) {
         spdlog::info("client={} status=disconnected reason=\"too many errors ({})\"", client_text(),
                      errors_);
         close_after(Reply(421, "4.7.0",
-                          ctx_.config.server.hostname + " Too many errors, closing connection"));
+                          config().server.hostname + " Too many errors, closing connection"));
     }
 }
 
 void Session::touch() {
-    auto idle = started_ + ctx_.config.limits.session_timeout;
-    deadline_ = std::min(std::chrono::steady_clock::now() + ctx_.config.limits.idle_timeout, idle);
+    auto idle = started_ + config().limits.session_timeout;
+    deadline_ = std::min(std::chrono::steady_clock::now() + config().limits.idle_timeout, idle);
 }
 
 asio::awaitable<void> Session::flush() {
@@ -59,7 +59,7 @@ asio::awaitable<bool> Session::read_more() {
             spdlog::info("client={} status=disconnected reason=timeout", client_text());
             out_.clear();
             close_after(
-                Reply(421, "4.4.2", ctx_.config.server.hostname + " Timeout, closing connection"));
+                Reply(421, "4.4.2", config().server.hostname + " Timeout, closing connection"));
             co_await flush();
         }
         closing_ = true;

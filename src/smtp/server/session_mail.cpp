@@ -61,9 +61,9 @@ Reply insufficient_storage() {
 }  // namespace
 
 bool Session::spool_has_room(std::uint64_t announced_size) const {
-    const auto free = util::available_bytes(ctx_.config.server.spool);
+    const auto free = util::available_bytes(config().server.spool);
     if (!free) return true;  // cannot tell: the write itself will say
-    return *free >= ctx_.config.limits.spool_reserve + announced_size + announced_size / 2;
+    return *free >= config().limits.spool_reserve + announced_size + announced_size / 2;
 }
 
 Reply Session::on_mail(const Command& c) {
@@ -80,10 +80,10 @@ Reply Session::on_mail(const Command& c) {
     if (c.address_has_utf8 && !c.mail.smtputf8) {
         return Reply(553, "5.6.7", "Non-ASCII address needs the SMTPUTF8 parameter");
     }
-    if (c.mail.size && *c.mail.size > ctx_.config.limits.message_size) {
+    if (c.mail.size && *c.mail.size > config().limits.message_size) {
         return Reply(552, "5.3.4",
                      "Message size exceeds fixed limit of " +
-                         std::to_string(ctx_.config.limits.message_size) + " octets");
+                         std::to_string(config().limits.message_size) + " octets");
     }
     if (!spool_has_room(c.mail.size.value_or(0))) {
         spdlog::warn("client={} status=reject reason=\"spool file system full\"", client_text());
@@ -99,7 +99,7 @@ asio::awaitable<Reply> Session::on_rcpt(const Command& c) {
     if (c.address_has_utf8 && !txn_->params.smtputf8) {
         co_return Reply(553, "5.6.7", "Non-ASCII address needs SMTPUTF8 in MAIL FROM");
     }
-    if (txn_->recipients.size() >= ctx_.config.limits.recipients) {
+    if (txn_->recipients.size() >= config().limits.recipients) {
         co_return Reply(452, "4.5.3", "Error: too many recipients");
     }
     // Listed clients are refused at RCPT, not at connect, so that the
@@ -148,7 +148,7 @@ asio::awaitable<void> Session::on_data() {
     TraceInfo trace{
         .helo = helo_,
         .client_ip = peer_.str(),
-        .hostname = ctx_.config.server.hostname,
+        .hostname = config().server.hostname,
         .queue_id = env.id,
         .esmtp = esmtp_,
         .tls = stream_.tls_active(),
@@ -156,7 +156,7 @@ asio::awaitable<void> Session::on_data() {
         .smtputf8 = txn_->params.smtputf8,
         .single_recipient = txn_->recipients.size() == 1 ? txn_->recipients[0].address : "",
         .when = env.arrival};
-    const config::Limits& limits = ctx_.config.limits;
+    const config::Limits& limits = config().limits;
     // Ours is one of the `hops` Received: fields a message may carry.
     DataReader reader(received_header(trace), limits.message_size, limits.hops - 1);
     // A message larger than data_in_memory goes to a body file in the spool
@@ -189,7 +189,7 @@ asio::awaitable<void> Session::on_data() {
     Transaction txn = std::move(*txn_);
     txn_.reset();
     if (reader.problem() != DataReader::Problem::none) {
-        Reply r = data_problem_reply(reader.problem(), ctx_.config.limits);
+        Reply r = data_problem_reply(reader.problem(), config().limits);
         spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
                      txn.sender.bracketed(), r.summary());
         send(r);
