@@ -24,6 +24,8 @@
 #include "store/store.hpp"
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
+#include "dkim/keyring.hpp"
+#include "dmarc/record.hpp"
 #include "watch/watcher.hpp"
 
 namespace holdfast::app {
@@ -172,7 +174,26 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
         smtp::AuthFailures(
             std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),
         verifier ? &*verifier : nullptr,
-        flush_domain};
+        flush_domain,
+        nullptr,     // dkim: loaded below
+        nullptr,     // resolver: set below
+        nullptr};    // psl: loaded below
+    try {
+        ctx.dkim = dkim::KeyRing::load(config.dkim);
+        ctx.resolver = &resolver;
+        if (config.checks.dmarc != config::DmarcAction::off) {
+            auto psl = dmarc::PublicSuffixList::load();
+            if (!psl) {
+                throw std::runtime_error(std::string("[checks] dmarc needs the Public Suffix List ") +
+                                         dmarc::PublicSuffixList::kDebianPath +
+                                         " (Debian package publicsuffix)");
+            }
+            ctx.psl = std::make_shared<const dmarc::PublicSuffixList>(std::move(*psl));
+        }  // before privileges go: keys may be root's
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 2;
+    }
     smtp::Server server(io, ctx);
     server.start();
     // Bound, keys and users read: from here on nothing needs root. Nothing

@@ -180,6 +180,16 @@ struct DkimKey {
     std::string type;      // "rsa" | "ed25519"; empty = whatever the file holds
 };
 
+// [checks]: SPF, DKIM and DMARC checks of mail arriving at the mx role from
+// clients that are neither in relay.networks nor authenticated
+// (docs/authentication.md). off: no checks, no Authentication-Results.
+enum class SpfAction { off, tag, reject_fail };  // "off" | "tag" | "reject-fail"
+enum class DmarcAction { off, tag, enforce };    // "off" | "tag" | "enforce"
+struct Checks {
+    SpfAction spf = SpfAction::off;
+    DmarcAction dmarc = DmarcAction::off;
+};
+
 struct Config {
     std::string path;  // the file it came from
     Server server;
@@ -191,6 +201,7 @@ struct Config {
     std::vector<LocalDomain> locals;
     std::vector<BackupDomain> backups;
     std::vector<DkimKey> dkim;
+    Checks checks;
     Limits limits;
     Delivery delivery;
     Dns dns;

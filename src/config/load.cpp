@@ -233,6 +233,25 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         k.domain = util::ascii_lower(k.domain);
         c.dkim.push_back(k);
     });
+    with_table(root, "checks", d, [&](TableReader& r) {
+        std::string spf = "off", dmarc = "off";
+        r.string("spf", spf);
+        r.string("dmarc", dmarc);
+        if (spf == "tag") {
+            c.checks.spf = SpfAction::tag;
+        } else if (spf == "reject-fail") {
+            c.checks.spf = SpfAction::reject_fail;
+        } else if (spf != "off") {
+            r.error("spf", "expected \"off\", \"tag\" or \"reject-fail\"");
+        }
+        if (dmarc == "tag") {
+            c.checks.dmarc = DmarcAction::tag;
+        } else if (dmarc == "enforce") {
+            c.checks.dmarc = DmarcAction::enforce;
+        } else if (dmarc != "off") {
+            r.error("dmarc", "expected \"off\", \"tag\" or \"enforce\"");
+        }
+    });
     with_table(root, "limits", d, [&](TableReader& r) {
         Limits& l = c.limits;
         r.count("line_length", l.line_length, 1000, 1 << 20);

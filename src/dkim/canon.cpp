@@ -96,4 +96,65 @@ void RelaxedBody::flush() {
     out_.clear();
 }
 
+void SimpleBody::feed(std::string_view bytes) {
+    for (char c : bytes) {
+        line_ += c;
+        if (c != '\n' || line_.size() < 2 || line_[line_.size() - 2] != '\r') continue;
+        if (line_.size() == 2) {
+            ++blank_lines_;
+        } else {
+            std::string out;
+            for (; blank_lines_ > 0; --blank_lines_) out += "\r\n";
+            out += line_;
+            sink_(out);
+            any_ = true;
+        }
+        line_.clear();
+    }
+}
+
+void SimpleBody::finish() {
+    std::string out;
+    if (!line_.empty()) {
+        for (; blank_lines_ > 0; --blank_lines_) out += "\r\n";
+        out += line_ + "\r\n";
+    } else if (!any_) {
+        out = "\r\n";  // an empty body is one CRLF
+    }
+    line_.clear();
+    if (!out.empty()) sink_(out);
+}
+
+std::string without_b_value(std::string_view field) {
+    std::string out;
+    std::size_t colon = field.find(':');
+    if (colon == std::string_view::npos) return std::string(field);
+    out.append(field.substr(0, colon + 1));
+    std::size_t pos = colon + 1;
+    while (pos <= field.size()) {
+        std::size_t semi = field.find(';', pos);
+        std::string_view spec =
+            field.substr(pos, semi == std::string_view::npos ? semi : semi - pos);
+        std::size_t eq = spec.find('=');
+        std::string_view name = spec.substr(0, eq);
+        while (!name.empty() &&
+               (is_wsp(name.front()) || name.front() == '\r' || name.front() == '\n')) {
+            name.remove_prefix(1);
+        }
+        while (!name.empty() &&
+               (is_wsp(name.back()) || name.back() == '\r' || name.back() == '\n')) {
+            name.remove_suffix(1);
+        }
+        if (eq != std::string_view::npos && name == "b") {
+            out.append(spec.substr(0, eq + 1));
+        } else {
+            out.append(spec);
+        }
+        if (semi == std::string_view::npos) break;
+        out += ';';
+        pos = semi + 1;
+    }
+    return out;
+}
+
 }  // namespace holdfast::dkim

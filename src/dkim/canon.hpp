@@ -37,4 +37,24 @@ class RelaxedBody {
     bool cr_ = false;  // a CR waiting to see whether LF follows
 };
 
+// The body in "simple" form (RFC 6376 3.4.3): as is, but empty lines at
+// the end go and an empty body is one CRLF.
+class SimpleBody {
+  public:
+    using Sink = std::function<void(std::string_view)>;
+    explicit SimpleBody(Sink sink) : sink_(std::move(sink)) {}
+    void feed(std::string_view bytes);
+    void finish();
+
+  private:
+    Sink sink_;
+    std::string line_;             // the current line, up to its CRLF
+    std::size_t blank_lines_ = 0;  // empty lines seen, written only if content follows
+    bool any_ = false;             // something was written
+};
+
+// The field with the value of its b= tag removed (RFC 6376 3.7: the
+// signature is computed over its own field with "b=" empty).
+std::string without_b_value(std::string_view field);
+
 }  // namespace holdfast::dkim

@@ -50,16 +50,19 @@ std::string MessageHasher::body_hash() const {
 }
 
 std::string header_hash_input(const HeaderSection& headers, const std::vector<std::string>& h,
-                              std::string_view signature_field) {
+                              std::string_view signature_field, bool relaxed) {
+    auto canon = [relaxed](std::string_view f) {
+        return relaxed ? relaxed_header(f) : std::string(f) + "\r\n";
+    };
     std::string data;
     std::map<std::string, std::size_t, std::less<>> used;  // instances taken so far, per name
     for (const auto& name : h) {
         auto list = instances_bottom_up(headers.fields(), name);
         std::size_t& n = used[name];
-        if (n < list.size()) data += relaxed_header(list[n]->raw);
+        if (n < list.size()) data += canon(list[n]->raw);
         ++n;
     }
-    std::string sig = relaxed_header(signature_field);
+    std::string sig = canon(signature_field);
     sig.resize(sig.size() - 2);  // without its CRLF (RFC 6376 3.7)
     return data + sig;
 }

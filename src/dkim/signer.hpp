@@ -59,7 +59,8 @@ std::string from_domain(const HeaderSection& headers);
 // The header hash input of RFC 6376 3.7: the fields named in `h` (bottom-up
 // for repeats, absent ones contribute nothing) in relaxed form, then the
 // DKIM-Signature field itself with b= emptied and without its final CRLF.
+// relaxed = false: "simple" header canonicalisation (the fields as they are).
 std::string header_hash_input(const HeaderSection& headers, const std::vector<std::string>& h,
-                              std::string_view signature_field);
+                              std::string_view signature_field, bool relaxed = true);
 
 }  // namespace holdfast::dkim

@@ -22,6 +22,15 @@ class Checker;
 namespace holdfast::verify {
 class Verifier;
 }
+namespace holdfast::dkim {
+class KeyRing;
+}
+namespace holdfast::dns {
+class Resolver;
+}
+namespace holdfast::dmarc {
+class PublicSuffixList;
+}
 
 namespace holdfast::smtp {
 
@@ -38,6 +47,10 @@ struct SessionContext {
     verify::Verifier* verifier = nullptr;  // null: RCPT verification and ETRN's primary check off
     // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
     std::function<void(const std::string& domain)> flush_domain;
+    // [[dkim]] keys (docs/authentication.md); null or empty: nothing is signed.
+    std::shared_ptr<const dkim::KeyRing> dkim;
+    dns::Resolver* resolver = nullptr;  // [checks]: SPF, DKIM keys, DMARC records
+    std::shared_ptr<const dmarc::PublicSuffixList> psl;  // [checks] dmarc: organizational domains
 };
 
 }  // namespace holdfast::smtp
