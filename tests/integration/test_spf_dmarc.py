@@ -113,3 +113,79 @@ def test_relay_clients_are_not_checked(holdfast_factory, dns):
     h = holdfast_factory(config(dns, spf="reject-fail"))
     assert send("a@fail.test", source="127.0.0.1")[0] == 250
     assert auth_results(delivered(h, 1)[0]) == []
+
+
+# --- DMARC ------------------------------------------------------------------
+
+def signed(tmp_path, dns, domain="signed.test", selector="k1", tamper=False):
+    """A message From: domain, DKIM-signed by dkimpy (relaxed/simple) with a
+    key that `holdfast dkim keygen` made and the test DNS publishes."""
+    import subprocess
+    import dkim
+    from conftest import HOLDFAST_BIN
+    key = tmp_path / f"{selector}.private"
+    r = subprocess.run([HOLDFAST_BIN, "dkim", "keygen", domain, selector, "--out", str(key)],
+                       capture_output=True, text=True, check=True)
+    dns.txt(f"{selector}._domainkey.{domain}", *r.stdout.split('"')[1::2])
+    dns.restart()
+    msg = (f"From: Bob <bob@{domain}>\r\nTo: alice@example.test\r\nSubject: signed\r\n"
+           f"Date: Mon, 30 Nov 2026 12:00:00 +0000\r\n\r\nsigned body\r\n").encode()
+    sig = dkim.sign(msg, selector.encode(), domain.encode(), key.read_bytes(),
+                    canonicalize=(b"relaxed", b"simple"),
+                    include_headers=[b"from", b"to", b"subject", b"date"])
+    out = sig + msg
+    if tamper:
+        out = out.replace(b"signed body", b"changed body")
+    return out.decode()
+
+
+@pytest.fixture
+def dmarc_dns(dns):
+    dns.txt("_dmarc.pass.test", "v=DMARC1; p=reject")
+    dns.txt("_dmarc.fail.test", "v=DMARC1; p=reject")
+    dns.txt("_dmarc.soft.test", "v=DMARC1; p=quarantine")
+    dns.txt("_dmarc.signed.test", "v=DMARC1; p=reject; adkim=s")
+    dns.txt("_dmarc.neutral.test", "v=DMARC1; p=none")
+    dns.restart()
+    return dns
+
+
+def message_from(sender_domain):
+    return f"From: x@{sender_domain}\r\nSubject: hi\r\n\r\nhello\r\n"
+
+
+def test_dmarc_tag_and_enforce(holdfast_factory, dmarc_dns, tmp_path):
+    h = holdfast_factory(config(dmarc_dns, spf="tag", dmarc="enforce"))
+    # SPF pass, aligned: DMARC pass.
+    assert send("a@pass.test", body=message_from("pass.test"))[0] == 250
+    # SPF fail, p=reject: refused at the end of data.
+    code, text = send("a@fail.test", body=message_from("fail.test"))
+    assert code == 550 and text.startswith("5.7.1") and "DMARC" in text, text
+    # SPF softfail, p=quarantine: accepted, marked.
+    assert send("a@soft.test", body=message_from("soft.test"))[0] == 250
+    # p=none: accepted, dmarc=fail noted.
+    assert send("a@neutral.test", body=message_from("neutral.test"))[0] == 250
+    got = [auth_results(m)[0] for m in delivered(h, 3)]
+    assert any("dmarc=pass header.from=pass.test" in r for r in got), got
+    assert any("dmarc=fail (p=quarantine) policy.dmarc=quarantine header.from=soft.test" in r
+               for r in got), got
+    assert any("dmarc=fail (p=none) policy.dmarc=none header.from=neutral.test" in r
+               for r in got), got
+    assert all("dkim=none" in r for r in got)
+
+
+def test_dmarc_passes_on_an_aligned_dkim_signature(holdfast_factory, dmarc_dns, tmp_path):
+    good = signed(tmp_path, dmarc_dns)
+    h = holdfast_factory(config(dmarc_dns, spf="tag", dmarc="enforce"))
+    # The envelope sender's domain has no SPF record: only DKIM can align.
+    code, text = send("bounce@none.test", body=good)
+    assert code == 250, text
+    r = auth_results(delivered(h, 1)[0])[0]
+    assert "spf=none smtp.mailfrom=bounce@none.test" in r
+    assert "dkim=pass header.d=signed.test header.s=k1 header.a=rsa-sha256" in r
+    assert "dmarc=pass header.from=signed.test" in r
+    # The same message changed in transit: dkim=fail, and p=reject refuses it.
+    bad = good.replace("signed body", "changed body")
+    code, text = send("bounce@none.test", body=bad)
+    assert code == 550 and text.startswith("5.7.1"), text
+    assert "dkim=fail d=signed.test s=k1" in h.log_text()
