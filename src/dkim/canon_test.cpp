@@ -47,3 +47,18 @@ TEST(RelaxedBody, EmptyAndBlankBodies) {
 
 }  // namespace
 }  // namespace holdfast::dkim
+
+namespace holdfast::dkim {
+namespace {
+
+TEST(WithoutBValue, EmptiesOnlyTheBTag) {
+    EXPECT_EQ(without_b_value("DKIM-Signature: v=1; bh=abc; b=xy\r\n\t z; d=x"),
+              "DKIM-Signature: v=1; bh=abc; b=; d=x");
+    EXPECT_EQ(without_b_value("DKIM-Signature: b = xyz"), "DKIM-Signature: b =");
+    EXPECT_EQ(without_b_value("DKIM-Signature: bh=1;\r\n b=2"), "DKIM-Signature: bh=1;\r\n b=");
+    EXPECT_EQ(without_b_value("no colon"), "no colon");
+    EXPECT_EQ(without_b_value("X:;;b"), "X:;;b");
+}
+
+}  // namespace
+}  // namespace holdfast::dkim
