@@ -42,6 +42,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# [checks] dmarc reads the Public Suffix List from Debian's package.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "publicsuffix")
 # An MTA: it provides mail-transport-agent and conflicts with the others.
 set(CPACK_DEBIAN_PACKAGE_PROVIDES "mail-transport-agent")
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS "mail-transport-agent")

@@ -134,6 +134,7 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
         std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay));
     ctx.verifier = verifier ? &*verifier : nullptr;
     ctx.flush_domain = flush_domain;
+    ctx.resolver = &resolver;
     smtp::Server server(io, ctx);
     server.start();
     // Bound, keys and users read: from here on nothing needs root. Nothing

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/ssl/context.hpp>
 
+#include "dkim/keyring.hpp"
+#include "dmarc/record.hpp"
 #include "dnsbl/checker.hpp"
 #include "policy/customer_domains.hpp"
 #include "policy/recipient_file.hpp"
@@ -68,6 +70,26 @@ std::shared_ptr<asio::ssl::context> make_tls(const config::Config& c) {
     return ctx;
 }
 
+// [[dkim]] keys: read now, as root at start (keys may be root's), as
+// server.user at a reload.
+std::shared_ptr<const dkim::KeyRing> load_dkim(const config::Config& c) {
+    try {
+        return dkim::KeyRing::load(c.dkim);
+    } catch (const std::runtime_error& e) {
+        throw ConfigError(e.what());
+    }
+}
+
+std::shared_ptr<const dmarc::PublicSuffixList> load_psl(const config::Config& c) {
+    if (c.checks.dmarc == config::DmarcAction::off) return nullptr;
+    auto psl = dmarc::PublicSuffixList::load();
+    if (!psl) {
+        throw ConfigError(std::string("[checks] dmarc needs the Public Suffix List ") +
+                          dmarc::PublicSuffixList::kDebianPath + " (Debian package publicsuffix)");
+    }
+    return std::make_shared<const dmarc::PublicSuffixList>(std::move(*psl));
+}
+
 }  // namespace
 
 std::shared_ptr<const smtp::SessionSettings> make_session_settings(
@@ -83,7 +105,8 @@ std::shared_ptr<const smtp::SessionSettings> make_session_settings(
     auto tls = make_tls(c);
     return std::make_shared<const smtp::SessionSettings>(
         smtp::SessionSettings{config, policy::RecipientPolicy(c, std::move(files), &customers),
-                              std::move(users), std::move(tls), std::move(dnsbl)});
+                              std::move(users), std::move(tls), std::move(dnsbl), load_dkim(c),
+                              load_psl(c)});
 }
 
 smtp::ConnectionCounter::Limits connection_limits(const config::Config& config,

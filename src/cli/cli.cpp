@@ -23,6 +23,7 @@ int run(int argc, char** argv) {
     add_violations(app, cmd);
     add_watch(app, cmd);
     add_reload(app, cmd);
+    add_dkim(app, cmd);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

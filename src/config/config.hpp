@@ -171,6 +171,25 @@ struct Watch {
     std::string notice_from;  // sender of notices; default postmaster@server.hostname
 };
 
+// [[dkim]]: a key that signs mail relayed for relay.networks clients and
+// authenticated users whose From: is in `domain` (docs/authentication.md).
+struct DkimKey {
+    std::string domain;    // lower case
+    std::string selector;  // the key record is SELECTOR._domainkey.DOMAIN
+    std::string key;       // PEM private key file, RSA or Ed25519
+    std::string type;      // "rsa" | "ed25519"; empty = whatever the file holds
+};
+
+// [checks]: SPF, DKIM and DMARC checks of mail arriving at the mx role from
+// clients that are neither in relay.networks nor authenticated
+// (docs/authentication.md). off: no checks, no Authentication-Results.
+enum class SpfAction { off, tag, reject_fail };  // "off" | "tag" | "reject-fail"
+enum class DmarcAction { off, tag, enforce };    // "off" | "tag" | "enforce"
+struct Checks {
+    SpfAction spf = SpfAction::off;
+    DmarcAction dmarc = DmarcAction::off;
+};
+
 struct Config {
     std::string path;  // the file it came from
     Server server;
@@ -181,6 +200,8 @@ struct Config {
     QueuePolicy queue;
     std::vector<LocalDomain> locals;
     std::vector<BackupDomain> backups;
+    std::vector<DkimKey> dkim;
+    Checks checks;
     Limits limits;
     Delivery delivery;
     Dns dns;

@@ -123,7 +123,8 @@ void with_table(const toml::table& root, std::string_view name, Diagnostics& dia
 void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
         "server", "listen", "tls",   "auth", "relay", "queue", "local", "backup",
-        "limits", "dns",    "dnsbl", "web",  "log",   "store", "watch", "delivery"};
+        "limits", "dns",    "dnsbl", "web",  "log",   "store", "watch", "delivery",
+        "dkim",   "checks"};
     bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
@@ -222,6 +223,34 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         b.recipients = lowered(b.recipients);
         b.domain = util::ascii_lower(b.domain);
         c.backups.push_back(b);
+    });
+    each_table(root, "dkim", d, [&](TableReader& r) {
+        DkimKey k;
+        r.string("domain", k.domain);
+        r.string("selector", k.selector);
+        r.string("key", k.key);
+        r.string("type", k.type);
+        k.domain = util::ascii_lower(k.domain);
+        c.dkim.push_back(k);
+    });
+    with_table(root, "checks", d, [&](TableReader& r) {
+        std::string spf = "off", dmarc = "off";
+        r.string("spf", spf);
+        r.string("dmarc", dmarc);
+        if (spf == "tag") {
+            c.checks.spf = SpfAction::tag;
+        } else if (spf == "reject-fail") {
+            c.checks.spf = SpfAction::reject_fail;
+        } else if (spf != "off") {
+            r.error("spf", "expected \"off\", \"tag\" or \"reject-fail\"");
+        }
+        if (dmarc == "tag") {
+            c.checks.dmarc = DmarcAction::tag;
+        } else if (dmarc == "enforce") {
+            c.checks.dmarc = DmarcAction::enforce;
+        } else if (dmarc != "off") {
+            r.error("dmarc", "expected \"off\", \"tag\" or \"enforce\"");
+        }
     });
     with_table(root, "limits", d, [&](TableReader& r) {
         Limits& l = c.limits;

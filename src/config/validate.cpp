@@ -151,6 +151,7 @@ void validate(const toml::table& root, const Config& c, Diagnostics& d) {
     check_relay_networks(root, c, d);
     check_listeners(root, c, d);
     check_domains(root, c, d);
+    check_mail_auth(root, c, d);
     if (!mail::is_valid_domain(c.server.hostname)) {
         d.add(line_at(root, "server.hostname"),
               fmt::format("server.hostname \"{}\" is not a fully qualified host name",

@@ -9,6 +9,8 @@ namespace holdfast::config {
 // Checks that span several keys or touch the file system, and above all
 // refuses any configuration that would make Holdfast an open relay.
 void validate(const toml::table& root, const Config& c, Diagnostics& diags);
+// [[dkim]] keys and [checks] (validate_mailauth.cpp).
+void check_mail_auth(const toml::table& root, const Config& c, Diagnostics& diags);
 
 // The widest relay network we accept: a typo like 0.0.0.0/0 or 10.0.0.0/1
 // must never open the relay.

@@ -115,10 +115,9 @@ std::error_code Spool::read_message(const std::string& id, std::string& out) con
 
 std::error_code Spool::read_message(const std::string& id, std::uint64_t from, std::size_t max,
                                     std::string& out) const {
-    std::shared_ptr<Segment> seg;
-    std::uint64_t offset = 0;
     std::size_t size = 0;
     bool body_file = false;
+    std::uint64_t head = 0, seq = 0, start = 0;
     {
         std::lock_guard lock(index_mu_);
         auto it = index_.find(id);
@@ -127,22 +126,37 @@ std::error_code Spool::read_message(const std::string& id, std::uint64_t from, s
         size = from >= total ? 0
                              : static_cast<std::size_t>(std::min<std::uint64_t>(max, total - from));
         body_file = it->second.env.body_file;
+        head = body_file ? it->second.head_in_record : total;
+        seq = it->second.msg_seg;
+        start = it->second.body_offset;
     }
-    if (body_file) {
-        // Read without the index lock. The file stays until the message's D
-        // record is durable: missing now, it was finished meanwhile.
-        std::error_code ec = read_body(id, from, size, out);
-        if (ec == Errc::corrupt && !get(id)) return Errc::no_such_message;
-        return ec;
+    // The first `head` octets are in the M record (all of them without a
+    // body file), the rest in body/<ID>.
+    out.clear();
+    if (from < head) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, head - from));
+        if (auto ec = read_record_bytes(seq, start + from, n, out)) return ec;
+        size -= n;
+        from += n;
     }
+    if (size == 0) return {};
+    // Read without the index lock. The file stays until the message's D
+    // record is durable: missing now, it was finished meanwhile.
+    std::string rest;
+    std::error_code ec = read_body(id, from - head, size, out.empty() ? out : rest);
+    if (ec == Errc::corrupt && !get(id)) return Errc::no_such_message;
+    out += rest;
+    return ec;
+}
+
+std::error_code Spool::read_record_bytes(std::uint64_t seq, std::uint64_t offset, std::size_t size,
+                                         std::string& out) const {
+    std::shared_ptr<Segment> seg;
     {
         std::lock_guard lock(index_mu_);
-        auto it = index_.find(id);
-        if (it == index_.end() || it->second.removed) return Errc::no_such_message;
-        auto s = segments_.find(it->second.msg_seg);
+        auto s = segments_.find(seq);
         if (s == segments_.end()) return Errc::no_such_message;
         seg = s->second;
-        offset = it->second.body_offset + from;
     }
     out.resize(size);
     std::size_t got = 0;

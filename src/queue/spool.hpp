@@ -43,6 +43,10 @@ class BodyFile {
     // returns it (the session reads on to the end of data, then answers 451).
     std::error_code write(std::string_view bytes);
     std::size_t size() const { return size_; }
+    // Octets that go before everything written: kept in the message's log
+    // record instead of the file, so that a header field made at the end of
+    // data (a DKIM-Signature) is added without copying the file.
+    void prepend(std::string bytes) { head_ = std::move(bytes) + head_; }
 
   private:
     friend class Spool;
@@ -52,6 +56,7 @@ class BodyFile {
     posix::UniqueFd fd_;
     std::size_t size_ = 0;
     std::error_code ec_;
+    std::string head_;   // prepend()
     bool kept_ = false;  // stored: the spool owns the file now
 };
 
@@ -186,8 +191,11 @@ class Spool {
         Envelope env;
         std::uint64_t msg_seg = 0;      // segment of the M record
         std::uint64_t body_offset = 0;  // where the message bytes start there
-        std::uint64_t state_seg = 0;    // segment of the newest S record; 0: none
-        bool removed = false;           // D record queued: invisible to callers
+        // With a body file: how many of the message's first octets are in
+        // the M record (BodyFile::prepend); the file holds the rest.
+        std::uint64_t head_in_record = 0;
+        std::uint64_t state_seg = 0;  // segment of the newest S record; 0: none
+        bool removed = false;         // D record queued: invisible to callers
     };
 
     Spool(std::filesystem::path dir, int lock_fd);
@@ -199,7 +207,12 @@ class Spool {
     std::error_code read_body(const std::string& id, std::uint64_t offset, std::size_t size,
                               std::string& out) const;
     void remove_body(const std::string& id);
-    bool body_present(const Envelope& env) const;                // body/<ID> holds env.size octets
+    // body/<ID> holds env.size octets less those kept in the M record.
+    bool body_present(const Envelope& env, std::uint64_t head_in_record) const;
+    // [offset, offset + size) of the message bytes kept in segment `seq`
+    // from `start` on.
+    std::error_code read_record_bytes(std::uint64_t seq, std::uint64_t start, std::size_t size,
+                                      std::string& out) const;
     static Op make_done(const std::string& id, bool body_file);  // a D record
     static Op make_op(segment::RecordType type, std::string id, std::string head,
                       std::string message = {}, std::function<void(std::error_code)> done = {});

@@ -98,15 +98,15 @@ void Spool::body_loop() {
             }
             b.body->kept_ = true;  // from here a refused record leaves an orphan for sweep_bodies
             b.body->fd_.reset();
-            b.env.size = b.body->size();
+            b.env.size = b.body->head_.size() + b.body->size();
             b.env.body_file = true;
             b.env.next_attempt = {};
             b.env.warned = b.env.held = false;
             std::string head = record::envelope_json(b.env);
             head += '\n';
             std::string id = b.env.id;
-            Op op =
-                make_op(RecordType::message, std::move(id), std::move(head), {}, std::move(b.done));
+            Op op = make_op(RecordType::message, std::move(id), std::move(head),
+                            std::move(b.body->head_), std::move(b.done));
             op.env = std::move(b.env);
             enqueue(std::move(op));
         }

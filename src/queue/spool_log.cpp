@@ -248,6 +248,7 @@ void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offse
             e.env = op.env;
             e.msg_seg = seq;
             e.body_offset = payload_offset + op.head.size();
+            if (op.env.body_file) e.head_in_record = op.message.size();
             if (index_.emplace(op.id, std::move(e)).second) ref(seq, +1);
             break;
         }

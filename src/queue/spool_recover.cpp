@@ -77,10 +77,10 @@ std::error_code truncate_to(const fs::path& path, std::uint64_t size) {
 
 }  // namespace
 
-bool Spool::body_present(const Envelope& env) const {
+bool Spool::body_present(const Envelope& env, std::uint64_t head_in_record) const {
     struct stat st {};
     return ::stat((body_dir() / env.id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           static_cast<std::uint64_t>(st.st_size) == env.size;
+           static_cast<std::uint64_t>(st.st_size) + head_in_record == env.size;
 }
 
 std::error_code Spool::recover() {
@@ -130,13 +130,15 @@ std::error_code Spool::recover() {
                     if (nl == std::string_view::npos ||
                         record::parse_envelope_json(rec->payload.substr(0, nl), e.env) ||
                         !mail::is_valid_queue_id(e.env.id) ||
-                        rec->payload.size() - nl - 1 != (e.env.body_file ? 0 : e.env.size)) {
+                        (e.env.body_file ? rec->payload.size() - nl - 1 > e.env.size
+                                         : rec->payload.size() - nl - 1 != e.env.size)) {
                         bad_record("message", "?");
                         break;
                     }
 
                     e.msg_seg = seq;
                     e.body_offset = rec->payload_offset + nl + 1;
+                    if (e.env.body_file) e.head_in_record = rec->payload.size() - nl - 1;
                     std::string id = e.env.id;
                     index_.emplace(std::move(id), std::move(e));
                     break;
@@ -192,7 +194,7 @@ std::error_code Spool::recover() {
     // disk. (A finished message's file is removed after its D record is
     // durable, so only messages still queued are checked.)
     for (auto it = index_.begin(); it != index_.end();) {
-        if (it->second.env.body_file && !body_present(it->second.env)) {
+        if (it->second.env.body_file && !body_present(it->second.env, it->second.head_in_record)) {
             spdlog::error("spool: body file of id={} is missing or short; the message is dropped",
                           it->first);
             ++recovery_.corrupt;

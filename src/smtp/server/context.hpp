@@ -26,6 +26,24 @@ class Checker;
 namespace holdfast::verify {
 class Verifier;
 }
+namespace holdfast::dkim {
+class KeyRing;
+}
+namespace holdfast::dmarc {
+class PublicSuffixList;
+}
+namespace holdfast::dns {
+class Resolver;
+}
+namespace holdfast::dkim {
+class KeyRing;
+}
+namespace holdfast::dns {
+class Resolver;
+}
+namespace holdfast::dmarc {
+class PublicSuffixList;
+}
 
 namespace holdfast::smtp {
 
@@ -40,6 +58,10 @@ struct SessionSettings {
     std::shared_ptr<const auth::UsersFile> users;    // null: AUTH not offered
     std::shared_ptr<boost::asio::ssl::context> tls;  // null: no STARTTLS / submissions
     std::shared_ptr<const dnsbl::Checker> dnsbl;     // null: no [dnsbl] zones
+    // [[dkim]] keys (docs/authentication.md); null or empty: nothing is signed.
+    std::shared_ptr<const dkim::KeyRing> dkim;
+    // [checks] dmarc: organizational domains; null when DMARC is off.
+    std::shared_ptr<const dmarc::PublicSuffixList> psl;
 };
 
 class SessionContext {
@@ -68,6 +90,7 @@ class SessionContext {
     verify::Verifier* verifier = nullptr;  // null: RCPT verification and ETRN's primary check off
     // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
     std::function<void(const std::string& domain)> flush_domain;
+    dns::Resolver* resolver = nullptr;  // [checks]: SPF, DKIM keys, DMARC records
 
   private:
     mutable std::mutex mu_;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "dkim/signer.hpp"
+#include "dkim/verifier.hpp"
 #include "dnsbl/checker.hpp"
 #include "mail/address.hpp"
 #include "policy/recipient_policy.hpp"
@@ -22,6 +24,7 @@
 #include "smtp/protocol/reply.hpp"
 #include "smtp/server/context.hpp"
 #include "smtp/server/stream.hpp"
+#include "spf/check.hpp"
 
 namespace holdfast::smtp {
 
@@ -42,6 +45,7 @@ class Session : public std::enable_shared_from_this<Session> {
         mail::Address sender;
         MailParams params;
         std::vector<queue::Recipient> recipients;
+        std::optional<spf::Outcome> spf;  // [checks]: asked at the first RCPT
     };
 
     // I/O (session_io.cpp)
@@ -77,6 +81,26 @@ class Session : public std::enable_shared_from_this<Session> {
     boost::asio::awaitable<std::optional<Reply>> check_backup_rcpt(
         const policy::RecipientDecision& d);
     boost::asio::awaitable<void> on_etrn(const Command& c);
+    // DKIM signing (session_dkim.cpp): whether this client's mail is signed
+    // (relay.networks or authenticated), and the DKIM-Signature fields for a
+    // message that streamed through `hasher` ("" when none applies).
+    bool dkim_signs() const;
+    std::string dkim_signatures(dkim::MessageHasher& hasher, const std::string& id) const;
+    // [checks] (session_checks.cpp): whether they apply to this client (mx
+    // role, not relay.networks, not authenticated), SPF at the first RCPT
+    // (a reply: refused or deferred), the Authentication-Results field.
+    bool checks_apply() const;
+    boost::asio::awaitable<std::optional<Reply>> check_spf();
+    // At the end of data: DKIM verification and DMARC for the message that
+    // streamed through `verifier` (null: DMARC off); the
+    // Authentication-Results field, or a refusal (DMARC enforce, p=reject).
+    struct CheckResults {
+        std::string header;
+        std::optional<Reply> refusal;
+    };
+    boost::asio::awaitable<CheckResults> finish_checks(const Transaction& txn,
+                                                       dkim::MessageVerifier* verifier,
+                                                       const std::string& id);
     Reply ehlo_reply() const;
     void reset_transaction() { txn_.reset(); }
     void count_error(const Reply& r);

@@ -89,7 +89,7 @@ Reply Session::on_mail(const Command& c) {
         spdlog::warn("client={} status=reject reason=\"spool file system full\"", client_text());
         return insufficient_storage();
     }
-    txn_ = Transaction{c.address, c.mail, {}};
+    txn_ = Transaction{c.address, c.mail, {}, {}};
     return Reply(250, "2.1.0", "Ok");
 }
 
@@ -105,6 +105,11 @@ asio::awaitable<Reply> Session::on_rcpt(const Command& c) {
     // Listed clients are refused at RCPT, not at connect, so that the
     // sender's admin sees the list's reason in the bounce. Authenticated
     // users are exempt (a dynamic-IP policy list is not about them).
+    if (auto r = co_await check_spf()) {
+        spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
+                     txn_->sender.bracketed(), c.address.bracketed(), r->summary());
+        co_return *r;
+    }
     if (dnsbl_ && dnsbl_->reject && auth_user_.empty()) {
         Reply r(554, "5.7.1", dnsbl_->reply_text(peer_));
         spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
@@ -163,6 +168,14 @@ asio::awaitable<void> Session::on_data() {
     // as it arrives: then at most one read is buffered here.
     std::unique_ptr<queue::BodyFile> body;
     std::error_code body_ec;
+    // Mail to be DKIM-signed streams through the hasher once, as it arrives.
+    std::unique_ptr<dkim::MessageHasher> hasher;
+    if (dkim_signs()) hasher = std::make_unique<dkim::MessageHasher>();
+    // Mail checked for DMARC streams through a DKIM verifier the same way.
+    std::unique_ptr<dkim::MessageVerifier> verifier;
+    if (checks_apply() && config().checks.dmarc != config::DmarcAction::off && settings_->psl) {
+        verifier = std::make_unique<dkim::MessageVerifier>();
+    }
     auto spill = [&] {
         if (reader.problem() != DataReader::Problem::none) {
             body.reset();  // refused: the file goes now, not at the end of a long transfer
@@ -171,7 +184,9 @@ asio::awaitable<void> Session::on_data() {
         if (!body && !body_ec && reader.buffered() <= limits.data_in_memory) return;
         if (!body && !body_ec) body = ctx_.spool.create_body(env.id, body_ec);
         std::string bytes = reader.take();  // dropped when the file could not be made
-        if (body) body->write(bytes);       // an error is kept: 451 at the end
+        if (hasher) hasher->feed(bytes);
+        if (verifier) verifier->feed(bytes);
+        if (body) body->write(bytes);  // an error is kept: 451 at the end
     };
     framer_.set_mode(LineFramer::Mode::data);
     for (;;) {
@@ -202,8 +217,36 @@ asio::awaitable<void> Session::on_data() {
     env.smtputf8 = txn.params.smtputf8;
     env.ret = txn.params.ret;
     env.envid = txn.params.envid;
+    std::string message = reader.take();
+    if (hasher) {
+        hasher->feed(message);
+        // Signed before the spool: the stored message carries the signature.
+        // With a body file it goes into the log record, before the file's bytes.
+        std::string signatures = dkim_signatures(*hasher, env.id);
+        if (body) {
+            body->prepend(std::move(signatures));
+        } else {
+            message.insert(0, signatures);
+        }
+    }
+    if (checks_apply()) {
+        if (verifier) verifier->feed(message);
+        CheckResults checked = co_await finish_checks(txn, verifier.get(), env.id);
+        if (checked.refusal) {
+            spdlog::info("id={} client={} status=reject from={} reply=\"{}\"", env.id,
+                         client_text(), txn.sender.bracketed(), checked.refusal->summary());
+            send(*checked.refusal);
+            co_return;  // a body file goes with `body`
+        }
+        std::string results = std::move(checked.header);
+        if (body) {
+            body->prepend(std::move(results));
+        } else {
+            message.insert(0, results);
+        }
+    }
     std::error_code ec = body_ec;
-    if (!ec) ec = co_await store(env, reader.take(), std::move(body));
+    if (!ec) ec = co_await store(env, std::move(message), std::move(body));
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
                       ec.message());
