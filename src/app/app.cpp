@@ -20,6 +20,7 @@
 #include "dns/resolver.hpp"
 #include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
+#include "scan/scanner.hpp"
 #include "smtp/server/server.hpp"
 #include "store/store.hpp"
 #include "util/file.hpp"
@@ -159,6 +160,9 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
                           settings.cache_file.string(), e.message());
         }
     }
+    // Content scanning ([scan], src/scan/): made even while [scan] is unset,
+    // so a reload that sets it needs no restart; it costs nothing idle.
+    scan::Scanner scanner(io.get_executor(), config.scan.connections, &customers);
     smtp::SessionContext ctx{
         config,
         policy::RecipientPolicy(config, load_recipient_files(config), &customers),
@@ -173,6 +177,7 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
             std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),
         verifier ? &*verifier : nullptr,
         flush_domain};
+    ctx.scanner = &scanner;
     smtp::Server server(io, ctx);
     server.start();
     // Bound, keys and users read: from here on nothing needs root. Nothing

@@ -43,6 +43,14 @@ class BodyFile {
     // returns it (the session reads on to the end of data, then answers 451).
     std::error_code write(std::string_view bytes);
     std::size_t size() const { return size_; }
+    // What was written so far, piece by piece (content scanning reads it
+    // back in chunks): at most `max` octets from `offset` into `out`.
+    std::error_code read(std::uint64_t offset, std::size_t max, std::string& out) const;
+    // Replaces the first `old_length` octets with `head` (headers added by
+    // a content scanner). The rest is copied file to file in the kernel
+    // (copy_file_range), never through memory, into a new file renamed over
+    // this one: the spool's fdatasync and directory fsync still cover it.
+    std::error_code replace_head(std::size_t old_length, std::string_view head);
 
   private:
     friend class Spool;

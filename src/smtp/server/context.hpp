@@ -22,6 +22,9 @@ class Checker;
 namespace holdfast::verify {
 class Verifier;
 }
+namespace holdfast::scan {
+class Scanner;
+}
 
 namespace holdfast::smtp {
 
@@ -36,6 +39,7 @@ struct SessionContext {
     ConnectionCounter connections;
     AuthFailures auth_failures;
     verify::Verifier* verifier = nullptr;  // null: RCPT verification and ETRN's primary check off
+    scan::Scanner* scanner = nullptr;      // null: no content scanning ([scan] unset)
     // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
     std::function<void(const std::string& domain)> flush_domain;
 };

@@ -6,6 +6,7 @@
 
 #include "mail/queue_id.hpp"
 #include "queue/spool.hpp"
+#include "scan/scanner.hpp"
 #include "smtp/protocol/data_reader.hpp"
 #include "smtp/server/received_header.hpp"
 #include "smtp/server/session.hpp"
@@ -202,8 +203,17 @@ asio::awaitable<void> Session::on_data() {
     env.smtputf8 = txn.params.smtputf8;
     env.ret = txn.params.ret;
     env.envid = txn.params.envid;
+    std::string message = reader.take();  // empty when the bytes are in `body`
+    if (ctx_.scanner && !body_ec) {
+        // Virus and spam scanning (src/scan/): a refusal ends it here, nothing queued.
+        scan::Request req{env.id, peer_.str(), helo_, auth_user_, env.sender, env.recipients};
+        if (auto refusal = co_await ctx_.scanner->scan(config(), req, message, body.get())) {
+            send(*refusal);
+            co_return;
+        }
+    }
     std::error_code ec = body_ec;
-    if (!ec) ec = co_await store(env, reader.take(), std::move(body));
+    if (!ec) ec = co_await store(env, std::move(message), std::move(body));
     if (ec) {
         spdlog::error("id={} client={} status=failed reason=\"spool: {}\"", env.id, client_text(),
                       ec.message());
