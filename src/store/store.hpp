@@ -144,7 +144,8 @@ class Store {
     std::vector<Customer> customers();
     std::optional<Customer> customer(const std::string& name);
     bool set_status(const std::string& name, Status s);
-    bool remove_customer(const std::string& name);  // history stays
+    bool set_scan(const std::string& name, bool scan);  // the content scanning option
+    bool remove_customer(const std::string& name);      // history stays
     std::vector<ServedDomain> served_domains();
 
     // --- MX sets -------------------------------------------------------------
