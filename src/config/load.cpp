@@ -96,13 +96,17 @@ void read_scan(TableReader& r, Scan& s) {
     } else if (on_error != "tempfail") {
         r.error("on_error", "expected \"tempfail\" or \"accept\"");
     }
+    // An IP address, not a name: a scanner is asked for every message and
+    // must not wait for DNS.
+    auto ip_port = [](const std::string& v) {
+        auto hp = util::parse_host_port(v);
+        return hp && util::parse_ip(hp->host);
+    };
     const bool unix_socket = s.clamd.starts_with("unix:") && s.clamd.size() > 5;
-    if (!s.clamd.empty() && !unix_socket && !util::parse_host_port(s.clamd)) {
-        r.error("clamd", "expected \"unix:/path\" or \"host:port\"");
+    if (!s.clamd.empty() && !unix_socket && !ip_port(s.clamd)) {
+        r.error("clamd", "expected \"unix:/path\" or \"ip:port\"");
     }
-    if (!s.rspamd.empty() && !util::parse_host_port(s.rspamd)) {
-        r.error("rspamd", "expected \"host:port\"");
-    }
+    if (!s.rspamd.empty() && !ip_port(s.rspamd)) r.error("rspamd", "expected \"ip:port\"");
     for (const char* key : {"clamd_timeout", "rspamd_timeout"}) {
         if ((key[0] == 'c' ? s.clamd_timeout : s.rspamd_timeout).count() == 0) {
             r.error(key, "must be longer than 0s");

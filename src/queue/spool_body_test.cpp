@@ -201,7 +201,7 @@ TEST(SpoolBody, ReadBackAndReplaceHead) {
     EXPECT_EQ(body->size(), want.size());
     ASSERT_FALSE(body->write("tail"));  // appends after the edit
     want += "tail";
-    EXPECT_EQ(count(dir.path() / "body"), 1u);  // no .edit file left
+    EXPECT_EQ(count(dir.path() / "body"), 1u);              // no .edit file left
     EXPECT_TRUE(body->replace_head(want.size() + 1, "x"));  // past the end: refused
     std::promise<std::error_code> p;
     s->store(env, std::move(body), [&](std::error_code e) { p.set_value(e); });
