@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <array>
+
 #include "scan/clients.hpp"
 
 namespace holdfast::scan {
