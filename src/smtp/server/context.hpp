@@ -39,9 +39,9 @@ struct SessionContext {
     ConnectionCounter connections;
     AuthFailures auth_failures;
     verify::Verifier* verifier = nullptr;  // null: RCPT verification and ETRN's primary check off
-    scan::Scanner* scanner = nullptr;      // null: no content scanning ([scan] unset)
     // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
     std::function<void(const std::string& domain)> flush_domain;
+    scan::Scanner* scanner = nullptr;  // null: no content scanning (src/scan/)
 };
 
 }  // namespace holdfast::smtp
