@@ -76,11 +76,17 @@ asio::awaitable<std::optional<smtp::Reply>> Scanner::scan(const config::Config& 
     for (const auto& r : req.recipients) env.recipients.push_back(r.address);
 
     auto started = std::chrono::steady_clock::now();
-    auto [virus, spam] = co_await (
-        (sc.clamd.empty() ? no_virus_scan()
-                          : impl_->clamd.scan(sc.clamd, sc.clamd_timeout, source)) &&
-        (sc.rspamd.empty() ? no_spam_scan()
-                           : impl_->rspamd.scan(sc.rspamd, sc.rspamd_timeout, source, env)));
+    // Named first: GCC 12 destroys temporaries of a conditional inside a
+    // co_await expression twice.
+    asio::awaitable<VirusResult> virus_scan =
+        sc.clamd.empty() ? no_virus_scan() : impl_->clamd.scan(sc.clamd, sc.clamd_timeout, source);
+    asio::awaitable<SpamResult> spam_scan =
+        sc.rspamd.empty() ? no_spam_scan()
+                          : impl_->rspamd.scan(sc.rspamd, sc.rspamd_timeout, source, env);
+    std::tuple<VirusResult, SpamResult> both =
+        co_await (std::move(virus_scan) && std::move(spam_scan));
+    const VirusResult& virus = std::get<0>(both);
+    const SpamResult& spam = std::get<1>(both);
     Decision d = decide(virus, spam, sc.on_error);
     std::string edit_error;
     if (d.accept && (!d.headers.empty() || d.subject)) {
