@@ -202,10 +202,12 @@ def test_clamd_down_accept_accepts_and_logs(holdfast_factory, tmp_path):
     assert "scan=error-accepted" in line and "decision=accept" in line
 
 
-def test_hanging_or_garbage_scanner_is_an_error_not_a_stuck_session(holdfast_factory):
+@pytest.mark.parametrize("hanging", ["clamd", "rspamd"])
+def test_hanging_or_garbage_scanner_is_an_error_not_a_stuck_session(holdfast_factory, hanging):
     hang, garbage = Hang(13310), Garbage(13311)
     try:
-        h = holdfast_factory(scan_config(clamd=hang.address, rspamd=garbage.address,
+        clamd, rspamd = (hang, garbage) if hanging == "clamd" else (garbage, hang)
+        h = holdfast_factory(scan_config(clamd=clamd.address, rspamd=rspamd.address,
                                          timeout="1s"))
         started = time.monotonic()
         code, text = send(message("hello", "hi"))
@@ -213,8 +215,9 @@ def test_hanging_or_garbage_scanner_is_an_error_not_a_stuck_session(holdfast_fac
         assert code == 451 and "4.7.1" in text
         assert took < 5, took
         [line] = scan_lines(h)
-        assert 'clamd_error="timeout after 1s"' in line, line
-        assert "rspamd_error=" in line, line
+        other = "rspamd" if hanging == "clamd" else "clamd"
+        assert f'{hanging}_error="timeout after 1s"' in line, line
+        assert f"{other}_error=" in line, line
         assert queue_empty(h)
     finally:
         hang.stop()
