@@ -18,15 +18,23 @@ std::optional<Endpoint> endpoint_of(const std::string& target) {
 
 Limiter::Limiter(asio::any_io_executor ex, std::size_t n) : tokens_(ex, n) {
     for (std::size_t i = 0; i < n; ++i) tokens_.try_send(boost::system::error_code{});
+    shared_->tokens = &tokens_;
+}
+
+Limiter::~Limiter() {
+    std::lock_guard lock(shared_->mu);
+    shared_->tokens = nullptr;
 }
 
 asio::awaitable<Limiter::Permit> Limiter::acquire() {
     co_await tokens_.async_receive(asio::use_awaitable);
-    co_return Permit(this);
+    co_return Permit(shared_);
 }
 
-void Limiter::release() {
-    tokens_.try_send(boost::system::error_code{});
+Limiter::Permit::~Permit() {
+    if (!s_) return;  // moved from
+    std::lock_guard lock(s_->mu);
+    if (s_->tokens) s_->tokens->try_send(boost::system::error_code{});
 }
 
 }  // namespace holdfast::scan

@@ -7,6 +7,8 @@
 #include <boost/asio/experimental/concurrent_channel.hpp>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -21,27 +23,37 @@ using Endpoint = asio::generic::stream_protocol::endpoint;
 std::optional<Endpoint> endpoint_of(const std::string& target);
 
 // At most N connections to one scanner at once: a session past that waits
-// (within its scanner's timeout) for one to be given back. Thread-safe.
+// (within its scanner's timeout) for one to be given back. Thread-safe. A
+// permit may outlive the Limiter (a session's frame destroyed with the
+// io_context at shutdown): it then gives nothing back.
 class Limiter {
+    using Channel = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
+    struct Shared {
+        std::mutex mu;
+        Channel* tokens = nullptr;  // null once the Limiter is gone
+    };
+
   public:
     Limiter(asio::any_io_executor ex, std::size_t n);
+    ~Limiter();
+    Limiter(const Limiter&) = delete;
+    Limiter& operator=(const Limiter&) = delete;
+
     class Permit {
       public:
-        explicit Permit(Limiter* l) : l_(l) {}
-        Permit(Permit&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+        explicit Permit(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+        Permit(Permit&& o) noexcept = default;
         Permit& operator=(Permit&&) = delete;
-        ~Permit() {
-            if (l_) l_->release();
-        }
+        ~Permit();
 
       private:
-        Limiter* l_;
+        std::shared_ptr<Shared> s_;
     };
     asio::awaitable<Permit> acquire();
 
   private:
-    void release();
-    asio::experimental::concurrent_channel<void(boost::system::error_code)> tokens_;
+    Channel tokens_;
+    std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
 // Runs `op` with a deadline: its result, or nullopt when the time ran out
