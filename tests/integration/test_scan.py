@@ -15,7 +15,8 @@ from scanners import (Clamd, Garbage, GTUBE, GTUBE_ADD_HEADER, GTUBE_REWRITE_SUB
 PORT = 2525
 
 
-def scan_config(clamd="", rspamd="", on_error="tempfail", timeout="10s", extra=""):
+def scan_config(clamd="", rspamd="", on_error="tempfail", timeout="10s", extra="",
+                max_size=41943040):
     return f"""
 [server]
 hostname = "mx.example.test"
@@ -45,7 +46,7 @@ rspamd = "{rspamd}"
 on_error = "{on_error}"
 clamd_timeout = "{timeout}"
 rspamd_timeout = "{timeout}"
-max_size = 41943040
+max_size = {max_size}
 {extra}
 """
 
@@ -272,3 +273,28 @@ def test_store_customer_scan_flag(holdfast_factory, rspamd):
     assert code == 250, (code, text)
     assert h.cli("customers", "scan", "nobody", "on").returncode == 1
     assert h.cli("customers", "scan", "acme", "maybe").returncode == 2
+
+
+def test_relayed_mail_scanned_for_the_senders_domain(holdfast_factory, rspamd):
+    """The LAN's outgoing mail (a relay recipient) is scanned when the
+    sender's domain has the option; inbound mail claiming such a sender
+    for a domain without it is not."""
+    h = holdfast_factory(scan_config(rspamd=rspamd.address))
+    code, text = send(message("buy now", GTUBE), rcpt="someone@far.test",
+                      sender="alice@scanned.test")
+    assert code == 550, (code, text)
+    code, text = send(message("buy now", GTUBE), rcpt="bob@plain.test",
+                      sender="alice@scanned.test")
+    assert code == 250, (code, text)
+    [line] = scan_lines(h)
+    assert "reason=sender:scanned.test" in line
+
+
+def test_larger_than_max_size_passes_unscanned(holdfast_factory, rspamd):
+    h = holdfast_factory(scan_config(rspamd=rspamd.address, max_size=2000))
+    code, text = send(message("buy now", GTUBE, pad=4000))
+    assert code == 250, (code, text)
+    [line] = scan_lines(h)
+    assert 'scan=skipped reason="larger than max_size"' in line and "max_size=2000" in line
+    [mail] = delivered(h, "scanned.test", "alice")
+    assert b"X-Spam" not in mail
