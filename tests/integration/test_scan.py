@@ -298,3 +298,14 @@ def test_larger_than_max_size_passes_unscanned(holdfast_factory, rspamd):
     assert 'scan=skipped reason="larger than max_size"' in line and "max_size=2000" in line
     [mail] = delivered(h, "scanned.test", "alice")
     assert b"X-Spam" not in mail
+
+
+def test_reload_turns_scanning_on(holdfast_factory, rspamd):
+    """[scan] and the domains' scan keys take effect at a reload."""
+    h = holdfast_factory(scan_config())
+    assert send(message("buy now", GTUBE))[0] == 250
+    h.config.write_text(scan_config(rspamd=rspamd.address))
+    r = h.cli("reload")
+    assert r.returncode == 0, r.stdout + r.stderr
+    code, text = send(message("buy now", GTUBE))
+    assert code == 550 and "Spam message rejected" in text, (code, text)
