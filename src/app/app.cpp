@@ -22,6 +22,7 @@
 #include "dns/resolver.hpp"
 #include "dnsbl/checker.hpp"
 #include "queue/spool.hpp"
+#include "scan/scanner.hpp"
 #include "smtp/server/server.hpp"
 #include "store/store.hpp"
 #include "util/file.hpp"
@@ -128,6 +129,9 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
                           settings.cache_file.string(), e.message());
         }
     }
+    // Content scanning ([scan], src/scan/): made even while [scan] is unset,
+    // so a reload that sets it needs no restart; it costs nothing idle.
+    scan::Scanner scanner(io.get_executor(), config.scan.connections, &customers);
     smtp::SessionContext ctx(
         make_session_settings(initial, customers, resolver), spool, blocking,
         connection_limits(config, max_connections_for(config)),
@@ -135,6 +139,7 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
     ctx.verifier = verifier ? &*verifier : nullptr;
     ctx.flush_domain = flush_domain;
     ctx.resolver = &resolver;
+    ctx.scanner = &scanner;
     smtp::Server server(io, ctx);
     server.start();
     // Bound, keys and users read: from here on nothing needs root. Nothing

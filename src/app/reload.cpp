@@ -84,6 +84,7 @@ std::vector<std::string> restart_needed(const config::Config& a, const config::C
     if (!same_watch(a.watch, b.watch)) out.emplace_back("[watch]");
     note(out, "[[backup]] verify", verified_domains(a), verified_domains(b));
     note(out, "log_level", a.log_level, b.log_level);
+    note(out, "[scan] connections", a.scan.connections, b.scan.connections);
     return out;
 }
 

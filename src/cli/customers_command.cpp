@@ -1,6 +1,7 @@
 // holdfast customers add NAME --email ADDR... --domain D... [--network CIDR...] [--notes TEXT]
-//                    list [--json] | show NAME [--json] | suspend NAME | unsuspend NAME |
-//                    remove NAME
+//                        [--scan]
+//                    scan NAME on|off | list [--json] | show NAME [--json] | suspend NAME |
+//                    unsuspend NAME | remove NAME
 // The CLI works on the store itself (SQLite in WAL mode and PostgreSQL both
 // take a second writer), then tells a running daemon that the customers
 // changed, so a new domain is served at once.
@@ -23,22 +24,22 @@ struct CustomerArgs {
     std::string name, notes;
     std::vector<std::string> emails, domains, networks;
     bool json_output = false;
+    bool scan = false;
+    std::string on_off;  // customers scan NAME on|off
 };
 
 json customer_json(const store::Customer& c) {
-    return {{"name", c.name},
-            {"status", store::status_name(c.status)},
-            {"emails", c.emails},
-            {"domains", c.domains},
-            {"networks", c.networks},
-            {"notes", c.notes},
-            {"created", rfc3339(c.created)}};
+    return {{"name", c.name},         {"status", store::status_name(c.status)},
+            {"emails", c.emails},     {"domains", c.domains},
+            {"networks", c.networks}, {"notes", c.notes},
+            {"scan", c.scan},         {"created", rfc3339(c.created)}};
 }
 
 int add(const Command& cmd, CustomerArgs& a) {
     store::Customer c;
     c.name = a.name;
     c.notes = a.notes;
+    c.scan = a.scan;
     c.emails = a.emails;
     for (const auto& e : a.emails) {
         auto addr = mail::parse_mailbox(e);
@@ -160,6 +161,22 @@ int set_status(const Command& cmd, const CustomerArgs& a, store::Status st) {
     });
 }
 
+int set_scan(const Command& cmd, const CustomerArgs& a) {
+    if (a.on_off != "on" && a.on_off != "off") {
+        print_error("expected on or off, not \"" + a.on_off + "\"");
+        return 2;
+    }
+    return with_store(cmd, [&](store::Store& s, const config::Config& config) {
+        if (!s.set_scan(a.name, a.on_off == "on")) {
+            print_error("no such customer: " + a.name);
+            return 1;
+        }
+        tell_daemon(config);
+        std::cout << "customer " << a.name << " scan " << a.on_off << "\n";
+        return 0;
+    });
+}
+
 int remove(const Command& cmd, const CustomerArgs& a) {
     return with_store(cmd, [&](store::Store& s, const config::Config& config) {
         if (!s.remove_customer(a.name)) {
@@ -189,6 +206,7 @@ void add_customers(CLI::App& app, Command& cmd) {
         ->required();
     a->add_option("--network", args->networks, "The customer's network, CIDR (repeatable)");
     a->add_option("--notes", args->notes, "Free text");
+    a->add_flag("--scan", args->scan, "Scan mail for its domains for viruses and spam ([scan])");
     a->callback([&cmd, args] { cmd.action = [&cmd, args] { return add(cmd, *args); }; });
 
     CLI::App* l = sub->add_subcommand("list", "List customers");
@@ -214,6 +232,11 @@ void add_customers(CLI::App& app, Command& cmd) {
             cmd.action = [&cmd, args, st] { return set_status(cmd, *args, st); };
         });
     }
+    CLI::App* sc = sub->add_subcommand("scan", "Turn content scanning on or off for a customer");
+    config_opt(sc);
+    sc->add_option("name", args->name)->required();
+    sc->add_option("state", args->on_off, "on or off")->required();
+    sc->callback([&cmd, args] { cmd.action = [&cmd, args] { return set_scan(cmd, *args); }; });
     CLI::App* r = sub->add_subcommand("remove", "Remove a customer (history is kept)");
     config_opt(r);
     r->add_option("name", args->name)->required();

@@ -71,6 +71,7 @@ struct LocalDomain {
     std::string maildir_user, maildir_group;
     std::int64_t maildir_uid = -1, maildir_gid = -1;  // resolved from the names; -1 = own
     unsigned maildir_mode = 0600;                     // 0600 or 0660
+    bool scan = false;  // [scan]: virus and spam scanning at DATA (docs/scanning.md)
 };
 
 enum class UnknownWhileDown { defer, accept };
@@ -85,6 +86,7 @@ struct BackupDomain {
     Seconds verify_bad_for{3 * 86400};    // how long a "no such recipient" answer is trusted
     UnknownWhileDown unknown_while_down = UnknownWhileDown::defer;
     QueuePolicy queue;  // inherits [queue], then per-domain overrides
+    bool scan = false;  // [scan]: virus and spam scanning at DATA (docs/scanning.md)
 };
 
 struct Limits {
@@ -190,6 +192,20 @@ struct Checks {
     DmarcAction dmarc = DmarcAction::off;
 };
 
+// Content scanning at DATA (docs/scanning.md): clamd and rspamd, for the
+// domains that have scan = true (or a store customer's scan flag).
+enum class ScanOnError { tempfail, accept };
+struct Scan {
+    std::string clamd;   // "unix:/path" or "host:port"; empty = no virus scanning
+    std::string rspamd;  // "host:port"; empty = no spam scanning
+    std::size_t max_size = 25 * 1024 * 1024;  // larger messages pass unscanned (logged)
+    Seconds clamd_timeout{30};                // the whole exchange with one scanner
+    Seconds rspamd_timeout{30};
+    std::size_t connections = 16;  // per scanner, at once; more sessions wait their turn
+    ScanOnError on_error = ScanOnError::tempfail;  // a scanner down, slow or talking nonsense
+    bool enabled() const { return !clamd.empty() || !rspamd.empty(); }
+};
+
 struct Config {
     std::string path;  // the file it came from
     Server server;
@@ -209,6 +225,7 @@ struct Config {
     Web web;
     Store store;
     Watch watch;
+    Scan scan;
     std::string log_level = "info";
 };
 

@@ -262,3 +262,44 @@ test_port = 2525
     EXPECT_NE(joined(r).find("charges"), std::string::npos) << joined(r);
     EXPECT_NE(joined(r).find("mx_interval"), std::string::npos) << joined(r);
 }
+
+TEST(Config, ScanKeysAndPerDomainOption) {
+    LoadResult r = load(R"(
+[[local]]
+domain = "example.test"
+scan = true
+[[backup]]
+domain = "customer.test"
+scan = true
+[scan]
+clamd = "unix:/run/clamav/clamd.ctl"
+rspamd = "127.0.0.1:11333"
+max_size = 1048576
+clamd_timeout = "5s"
+on_error = "accept"
+)");
+    ASSERT_TRUE(r.config) << joined(r);
+    const Config& c = *r.config;
+    EXPECT_TRUE(c.locals.at(0).scan);
+    EXPECT_TRUE(c.backups.at(0).scan);
+    EXPECT_TRUE(c.scan.enabled());
+    EXPECT_EQ(c.scan.max_size, 1048576u);
+    EXPECT_EQ(c.scan.clamd_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(c.scan.rspamd_timeout, std::chrono::seconds(30));
+    EXPECT_EQ(c.scan.on_error, ScanOnError::accept);
+    EXPECT_FALSE(load("").config->scan.enabled());
+
+    LoadResult bad = load(R"(
+[scan]
+clamd = "/run/clamd.ctl"
+rspamd = "localhost"
+on_error = "maybe"
+rspamd_timeout = "0s"
+)");
+    ASSERT_FALSE(bad.config);
+    std::string all = joined(bad);
+    EXPECT_NE(all.find("test.toml:8: [scan] clamd"), std::string::npos) << all;
+    EXPECT_NE(all.find("rspamd"), std::string::npos) << all;
+    EXPECT_NE(all.find("on_error"), std::string::npos) << all;
+    EXPECT_NE(all.find("rspamd_timeout"), std::string::npos) << all;
+}

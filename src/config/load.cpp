@@ -81,6 +81,39 @@ std::vector<std::string> lowered(const std::vector<std::string>& in) {
     return out;
 }
 
+// [scan] (docs/scanning.md); the addresses' form is checked here.
+void read_scan(TableReader& r, Scan& s) {
+    r.string("clamd", s.clamd);
+    r.string("rspamd", s.rspamd);
+    r.count("max_size", s.max_size, 0, std::size_t{1} << 32);
+    r.duration("clamd_timeout", s.clamd_timeout);
+    r.duration("rspamd_timeout", s.rspamd_timeout);
+    r.count("connections", s.connections, 1, 10000);
+    std::string on_error = "tempfail";
+    r.string("on_error", on_error);
+    if (on_error == "accept") {
+        s.on_error = ScanOnError::accept;
+    } else if (on_error != "tempfail") {
+        r.error("on_error", "expected \"tempfail\" or \"accept\"");
+    }
+    // An IP address, not a name: a scanner is asked for every message and
+    // must not wait for DNS.
+    auto ip_port = [](const std::string& v) {
+        auto hp = util::parse_host_port(v);
+        return hp && util::parse_ip(hp->host);
+    };
+    const bool unix_socket = s.clamd.starts_with("unix:") && s.clamd.size() > 5;
+    if (!s.clamd.empty() && !unix_socket && !ip_port(s.clamd)) {
+        r.error("clamd", "expected \"unix:/path\" or \"ip:port\"");
+    }
+    if (!s.rspamd.empty() && !ip_port(s.rspamd)) r.error("rspamd", "expected \"ip:port\"");
+    for (const char* key : {"clamd_timeout", "rspamd_timeout"}) {
+        if ((key[0] == 'c' ? s.clamd_timeout : s.rspamd_timeout).count() == 0) {
+            r.error(key, "must be longer than 0s");
+        }
+    }
+}
+
 // Calls fn(reader, index) for each table of an array of tables [[name]].
 template <typename Fn>
 void each_table(const toml::table& root, std::string_view name, Diagnostics& diags, Fn fn) {
@@ -124,7 +157,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
         "server", "listen", "tls",   "auth", "relay", "queue", "local", "backup",
         "limits", "dns",    "dnsbl", "web",  "log",   "store", "watch", "delivery",
-        "dkim",   "checks"};
+        "dkim",   "checks", "scan"};
     bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {
@@ -199,6 +232,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         l.recipients = lowered(l.recipients);
         l.domain = util::ascii_lower(l.domain);
         read_maildir_owner(r, l);
+        r.boolean("scan", l.scan);
         c.locals.push_back(l);
     });
     // Backup domains inherit [queue]; read them after it whatever the file order.
@@ -215,6 +249,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.duration("verify_bad_for", b.verify_bad_for);
         r.string("unknown_while_down", unknown);
         read_queue_keys(r, b.queue);
+        r.boolean("scan", b.scan);
         if (unknown == "accept") {
             b.unknown_while_down = UnknownWhileDown::accept;
         } else if (unknown != "defer") {
@@ -328,6 +363,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
             if (value.count() == 0) r.error(key, "must be longer than 0s");
         }
     });
+    with_table(root, "scan", d, [&](TableReader& r) { read_scan(r, c.scan); });
     with_table(root, "log", d, [&](TableReader& r) { r.string("level", c.log_level); });
     if (!exempt_set) c.limits.exempt_networks = c.relay.networks;
 }

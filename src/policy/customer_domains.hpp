@@ -14,6 +14,7 @@ namespace holdfast::policy {
 struct CustomerDomain {
     std::string customer;
     bool suspended = false;  // the backup MX answers 450 4.7.1 for it
+    bool scan = false;       // the customer bought content scanning (src/scan/)
 };
 using CustomerDomainMap = std::map<std::string, CustomerDomain>;  // by lower-case domain
 

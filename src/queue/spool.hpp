@@ -47,6 +47,14 @@ class BodyFile {
     // record instead of the file, so that a header field made at the end of
     // data (a DKIM-Signature) is added without copying the file.
     void prepend(std::string bytes) { head_ = std::move(bytes) + head_; }
+    // What was written so far, piece by piece (content scanning reads it
+    // back in chunks): at most `max` octets from `offset` into `out`.
+    std::error_code read(std::uint64_t offset, std::size_t max, std::string& out) const;
+    // Replaces the first `old_length` octets with `head` (headers added by
+    // a content scanner). The rest is copied file to file in the kernel
+    // (copy_file_range), never through memory, into a new file renamed over
+    // this one: the spool's fdatasync and directory fsync still cover it.
+    std::error_code replace_head(std::size_t old_length, std::string_view head);
 
   private:
     friend class Spool;

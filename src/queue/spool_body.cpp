@@ -31,6 +31,50 @@ std::error_code BodyFile::write(std::string_view bytes) {
     return {};
 }
 
+std::error_code BodyFile::read(std::uint64_t offset, std::size_t max, std::string& out) const {
+    out.clear();
+    if (offset >= size_) return {};
+    out.resize(std::min<std::uint64_t>(max, size_ - offset));
+    std::size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n = ::pread(fd_.get(), out.data() + got, out.size() - got,
+                            static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return posix::last_error();
+        if (n == 0) return Errc::corrupt;
+        got += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+std::error_code BodyFile::replace_head(std::size_t old_length, std::string_view head) {
+    if (ec_) return ec_;
+    if (old_length > size_) return Errc::corrupt;
+    fs::path next = path_;
+    next += ".edit";  // not a queue id: recovery's sweep removes one a crash left
+    posix::UniqueFd fd(::open(next.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) return posix::last_error();
+    auto fail = [&](std::error_code e) {
+        ::unlink(next.c_str());
+        return e;
+    };
+    if (auto e = posix::write_all(fd.get(), head)) return fail(e);
+    loff_t from = static_cast<loff_t>(old_length);
+    std::size_t left = size_ - old_length;
+    while (left > 0) {
+        ssize_t n = ::copy_file_range(fd_.get(), &from, fd.get(), nullptr, left, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(posix::last_error());
+        if (n == 0) return fail(Errc::corrupt);
+        left -= static_cast<std::size_t>(n);
+    }
+    if (::rename(next.c_str(), path_.c_str()) != 0) return fail(posix::last_error());
+    size_ = size_ - old_length + head.size();
+    fd_ = std::move(fd);
+    if (::lseek(fd_.get(), 0, SEEK_END) < 0) return ec_ = posix::last_error();
+    return {};
+}
+
 std::unique_ptr<BodyFile> Spool::create_body(const std::string& id, std::error_code& ec) {
     ec.clear();
     if (!mail::is_valid_queue_id(id)) {
@@ -38,7 +82,7 @@ std::unique_ptr<BodyFile> Spool::create_body(const std::string& id, std::error_c
         return nullptr;
     }
     fs::path path = body_dir() / id;
-    posix::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    posix::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) {
         ec = posix::last_error();
         return nullptr;

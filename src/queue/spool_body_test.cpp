@@ -214,3 +214,39 @@ TEST(SpoolBody, PrependedOctetsComeFirst) {
     EXPECT_EQ(s->recovery().corrupt, 0u);
     check(*s);
 }
+
+// Content scanning reads a body file back in pieces and replaces its head
+// (added headers) without reading the rest into memory; what is stored is
+// the edited message.
+TEST(SpoolBody, ReadBackAndReplaceHead) {
+    TestDir dir;
+    auto s = open_ok(dir.path());
+    Envelope env = envelope();
+    std::error_code ec;
+    auto body = s->create_body(env.id, ec);
+    ASSERT_FALSE(ec);
+    std::string msg = "Received: x\r\nSubject: hi\r\n\r\n" + std::string(300000, 'b') + "\r\n";
+    ASSERT_FALSE(body->write(msg));
+    std::string piece;
+    ASSERT_FALSE(body->read(13, 13, piece));
+    EXPECT_EQ(piece, "Subject: hi\r\n");
+    ASSERT_FALSE(body->read(msg.size() - 2, 100, piece));
+    EXPECT_EQ(piece, "\r\n");
+    ASSERT_FALSE(body->read(msg.size(), 100, piece));
+    EXPECT_EQ(piece, "");
+
+    const std::string head = "X-Spam-Score: 7.00\r\nReceived: x\r\nSubject: [SPAM] hi\r\n";
+    ASSERT_FALSE(body->replace_head(26, head));
+    std::string want = head + msg.substr(26);
+    EXPECT_EQ(body->size(), want.size());
+    ASSERT_FALSE(body->write("tail"));  // appends after the edit
+    want += "tail";
+    EXPECT_EQ(count(dir.path() / "body"), 1u);              // no .edit file left
+    EXPECT_TRUE(body->replace_head(want.size() + 1, "x"));  // past the end: refused
+    std::promise<std::error_code> p;
+    s->store(env, std::move(body), [&](std::error_code e) { p.set_value(e); });
+    ASSERT_FALSE(p.get_future().get());
+    std::string out;
+    ASSERT_FALSE(s->read_message(env.id, out));
+    EXPECT_EQ(out, want);
+}

@@ -103,6 +103,10 @@ CREATE TABLE notices (
     queue_id TEXT NOT NULL
 );
 )sql",
+        // 2: a customer's content scanning option (src/scan/).
+        R"sql(
+ALTER TABLE customers ADD COLUMN scan INTEGER NOT NULL DEFAULT 0;
+)sql",
     };
     return all;
 }

@@ -157,9 +157,10 @@ bool Store::add_customer(const Customer& c, TimePoint now, std::string* why) {
             return false;
         }
     }
-    std::int64_t id =
-        insert(*db_, "INSERT INTO customers (name, notes, status, created) VALUES (?, ?, ?, ?)",
-               {c.name, c.notes, std::string(status_name(c.status)), secs(now)});
+    std::int64_t id = insert(
+        *db_, "INSERT INTO customers (name, notes, status, created, scan) VALUES (?, ?, ?, ?, ?)",
+        {c.name, c.notes, std::string(status_name(c.status)), secs(now),
+         std::int64_t{c.scan ? 1 : 0}});
     std::int64_t pos = 0;
     for (const auto& e : c.emails) {
         db_->query("INSERT INTO customer_emails (customer_id, position, email) VALUES (?, ?, ?)",
@@ -185,12 +186,13 @@ std::vector<Customer> Store::customers() {
     std::vector<Customer> out;
     std::vector<std::int64_t> ids;
     for (const auto& r :
-         db_->query("SELECT id, name, notes, status, created FROM customers ORDER BY name")) {
+         db_->query("SELECT id, name, notes, status, created, scan FROM customers ORDER BY name")) {
         Customer c;
         c.name = text(r[1]);
         c.notes = text(r[2]);
         c.status = text(r[3]) == "suspended" ? Status::suspended : Status::active;
         c.created = from_secs(num(r[4]));
+        c.scan = num(r[5]) != 0;
         ids.push_back(num(r[0]));
         out.push_back(std::move(c));
     }
@@ -228,6 +230,18 @@ bool Store::set_status(const std::string& name, Status s) {
     return found;
 }
 
+bool Store::set_scan(const std::string& name, bool scan) {
+    std::lock_guard lock(mu_);
+    Transaction t(*db_);
+    bool found = !db_->query("SELECT 1 FROM customers WHERE name = ?", {name}).empty();
+    if (found) {
+        db_->query("UPDATE customers SET scan = ? WHERE name = ?",
+                   {std::int64_t{scan ? 1 : 0}, name});
+    }
+    t.commit();
+    return found;
+}
+
 bool Store::remove_customer(const std::string& name) {
     std::lock_guard lock(mu_);
     Transaction t(*db_);
@@ -249,10 +263,11 @@ std::vector<ServedDomain> Store::served_domains() {
     std::lock_guard lock(mu_);
     std::vector<ServedDomain> out;
     for (const auto& r :
-         db_->query("SELECT d.domain, c.name, c.status FROM customer_domains d JOIN customers c ON "
-                    "c.id = d.customer_id ORDER BY d.domain")) {
+         db_->query("SELECT d.domain, c.name, c.status, c.scan FROM customer_domains d JOIN "
+                    "customers c ON c.id = d.customer_id ORDER BY d.domain")) {
         out.push_back({text(r[0]), text(r[1]),
-                       text(r[2]) == "suspended" ? Status::suspended : Status::active});
+                       text(r[2]) == "suspended" ? Status::suspended : Status::active,
+                       num(r[3]) != 0});
     }
     return out;
 }

@@ -39,6 +39,7 @@ struct Customer {
     std::string notes;
     Status status = Status::active;
     TimePoint created{};
+    bool scan = false;  // bought content scanning: mail for its domains is scanned (src/scan/)
 };
 
 // One MX record as last seen, with the addresses its host resolved to.
@@ -60,6 +61,7 @@ struct ServedDomain {
     std::string domain;
     std::string customer;
     Status status = Status::active;
+    bool scan = false;  // the customer's scan flag
 };
 
 struct RelayTest {
@@ -142,7 +144,8 @@ class Store {
     std::vector<Customer> customers();
     std::optional<Customer> customer(const std::string& name);
     bool set_status(const std::string& name, Status s);
-    bool remove_customer(const std::string& name);  // history stays
+    bool set_scan(const std::string& name, bool scan);  // the content scanning option
+    bool remove_customer(const std::string& name);      // history stays
     std::vector<ServedDomain> served_domains();
 
     // --- MX sets -------------------------------------------------------------

@@ -57,11 +57,11 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreTest, MigratesToTheNewestVersionOnceAndReopens) {
-    EXPECT_EQ(store_->schema_version(), 1);
+    EXPECT_EQ(store_->schema_version(), 2);
     ASSERT_TRUE(store_->add_customer(acme(), t0));
     store_.reset();
     store_ = Store::open(url_);  // migrations not run twice, data kept
-    EXPECT_EQ(store_->schema_version(), 1);
+    EXPECT_EQ(store_->schema_version(), 2);
     EXPECT_EQ(store_->customers().size(), 1u);
 }
 
@@ -90,6 +90,14 @@ TEST_P(StoreTest, CustomersAddListSuspendRemove) {
     ASSERT_EQ(served.size(), 2u);
     EXPECT_EQ(served[0].domain, "acme-mail.test");
     EXPECT_EQ(served[0].status, Status::suspended);
+
+    // The content scanning option (migration 2): off by default.
+    EXPECT_FALSE(store_->customer("acme")->scan);
+    EXPECT_FALSE(served[0].scan);
+    EXPECT_TRUE(store_->set_scan("acme", true));
+    EXPECT_FALSE(store_->set_scan("nobody", true));
+    EXPECT_TRUE(store_->customer("acme")->scan);
+    EXPECT_TRUE(store_->served_domains()[1].scan);
 
     EXPECT_TRUE(store_->remove_customer("acme"));
     EXPECT_FALSE(store_->remove_customer("acme"));

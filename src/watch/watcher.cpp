@@ -113,7 +113,7 @@ WatcherSettings watcher_settings_from(const config::Config& c) {
 policy::CustomerDomainMap customer_domains(store::Store& store) {
     policy::CustomerDomainMap m;
     for (const auto& d : store.served_domains()) {
-        m[d.domain] = {d.customer, d.status == store::Status::suspended};
+        m[d.domain] = {d.customer, d.status == store::Status::suspended, d.scan};
     }
     return m;
 }

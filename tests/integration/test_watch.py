@@ -110,7 +110,8 @@ def test_mx_moves_to_an_open_relay_charges_and_resolutions(holdfast_factory, tmp
         assert cli_json(h, "customers", "list") == [
             {"name": "acme", "status": "active", "emails": ["alice@example.test"],
              "domains": ["acme.test"], "networks": ["127.0.0.0/8"],
-             "notes": "", "created": cli_json(h, "customers", "list")[0]["created"]}]
+             "notes": "", "scan": False,
+             "created": cli_json(h, "customers", "list")[0]["created"]}]
 
         wait_until(lambda: f"target={CLOSED_IP}:{port} customer=acme trigger=mx-change "
                            "verdict=closed" in h.log_text(), timeout=30)

@@ -35,14 +35,8 @@ class PublicSuffixList;
 namespace holdfast::dns {
 class Resolver;
 }
-namespace holdfast::dkim {
-class KeyRing;
-}
-namespace holdfast::dns {
-class Resolver;
-}
-namespace holdfast::dmarc {
-class PublicSuffixList;
+namespace holdfast::scan {
+class Scanner;
 }
 
 namespace holdfast::smtp {
@@ -91,6 +85,7 @@ class SessionContext {
     // Starts delivery of a backup domain's queue now (ETRN); empty: ETRN answers 458.
     std::function<void(const std::string& domain)> flush_domain;
     dns::Resolver* resolver = nullptr;  // [checks]: SPF, DKIM keys, DMARC records
+    scan::Scanner* scanner = nullptr;   // null: no content scanning (src/scan/)
 
   private:
     mutable std::mutex mu_;

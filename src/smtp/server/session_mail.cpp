@@ -6,6 +6,7 @@
 
 #include "mail/queue_id.hpp"
 #include "queue/spool.hpp"
+#include "scan/scanner.hpp"
 #include "smtp/protocol/data_reader.hpp"
 #include "smtp/server/received_header.hpp"
 #include "smtp/server/session.hpp"
@@ -217,18 +218,13 @@ asio::awaitable<void> Session::on_data() {
     env.smtputf8 = txn.params.smtputf8;
     env.ret = txn.params.ret;
     env.envid = txn.params.envid;
-    std::string message = reader.take();
-    if (hasher) {
-        hasher->feed(message);
-        // Signed before the spool: the stored message carries the signature.
-        // With a body file it goes into the log record, before the file's bytes.
-        std::string signatures = dkim_signatures(*hasher, env.id);
-        if (body) {
-            body->prepend(std::move(signatures));
-        } else {
-            message.insert(0, signatures);
-        }
-    }
+    std::string message = reader.take();  // empty when the bytes are in `body`
+    // In this order: what the client sent is hashed (DKIM signing) and
+    // verified (DKIM for DMARC) as it is, before anything is added; checks
+    // that may refuse run before the costlier scanners; the signature is
+    // made last, over the headers the message will leave with.
+    if (hasher) hasher->feed(message);
+    std::string auth_results;
     if (checks_apply()) {
         if (verifier) verifier->feed(message);
         CheckResults checked = co_await finish_checks(txn, verifier.get(), env.id);
@@ -238,11 +234,29 @@ asio::awaitable<void> Session::on_data() {
             send(*checked.refusal);
             co_return;  // a body file goes with `body`
         }
-        std::string results = std::move(checked.header);
+        auth_results = std::move(checked.header);
+    }
+    if (ctx_.scanner && !body_ec) {
+        // Virus and spam scanning (src/scan/): a refusal ends it here, nothing queued.
+        // Mail we sign keeps its Subject (it is signed): spam is marked by
+        // the X-Spam headers only.
+        scan::Request req{env.id,         peer_.str(),      helo_, auth_user_, env.sender,
+                          env.recipients, hasher != nullptr};
+        if (auto refusal = co_await ctx_.scanner->scan(config(), req, message, body.get())) {
+            send(*refusal);
+            co_return;
+        }
+    }
+    // Signed before the spool: the stored message carries the signature.
+    // With a body file, added fields go into the log record before the
+    // file's bytes.
+    std::string added = hasher ? dkim_signatures(*hasher, env.id) : "";
+    added.insert(0, auth_results);
+    if (!added.empty()) {
         if (body) {
-            body->prepend(std::move(results));
+            body->prepend(std::move(added));
         } else {
-            message.insert(0, results);
+            message.insert(0, added);
         }
     }
     std::error_code ec = body_ec;
