@@ -6,8 +6,10 @@
 #include <boost/asio/ssl.hpp>
 
 #include <functional>
+#include <set>
 #include <thread>
 
+#include "app/daemon_metrics.hpp"
 #include "app/fd_limit.hpp"
 #include "app/logging.hpp"
 #include "app/privileges.hpp"
@@ -24,6 +26,7 @@
 #include "store/store.hpp"
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
+#include "watch/queue_sampler.hpp"
 #include "watch/watcher.hpp"
 
 namespace holdfast::app {
@@ -321,11 +324,32 @@ int serve(const config::Config& config, bool allow_root) {
             [&remote](const std::string& domain) { return remote.next_probe(domain); },
             [&remote](const std::string& id) { return remote.in_flight(id); },
             watch_requests};
+        // /metrics: the event counters and the gauges of the queue per backup
+        // domain (daemon_metrics.hpp). admin.metrics_text answers the control
+        // socket's {"cmd":"metrics"}; the web server serves the same text.
+        auto backup_domains = [&config, &customers] {
+            std::set<std::string> d;
+            for (const auto& b : config.backups) d.insert(b.domain);
+            for (const auto& [c, _] : *customers.snapshot()) d.insert(c);
+            return std::vector<std::string>(d.begin(), d.end());
+        };
+        metrics::Registry metrics_registry;
+        describe_daemon(metrics_registry, {*spool, backup_domains, [&remote](const std::string& d) {
+                                               return remote.down_reason(d);
+                                           }});
+        admin.metrics_text = [&metrics_registry] { return metrics_registry.text(); };
+        // The same domains' queue into the store every [watch] sample_interval
+        // (the admin pages' pictures); stopped before the store and spool go.
+        watch::SamplerSettings sampling;
+        sampling.interval = config.watch.sample_interval;
+        sampling.domains = backup_domains;
+        watch::QueueSampler sampler(*store, *spool, sampling);
         // Started by run_listeners once it has dropped root: every file
         // delivery and the watch write then belongs to server.user.
         auto start_background = [&] {
             local.start();
             remote.start();
+            sampler.start();
             if (config.watch.enabled) {
                 watcher.emplace(*store, resolver, spool.get(), &customers,
                                 watch::watcher_settings_from(config));

@@ -5,6 +5,7 @@
 #include "control/protocol.hpp"
 #include "control/summary.hpp"
 #include "mail/address.hpp"
+#include "metrics/events.hpp"
 #include "util/base64.hpp"
 
 namespace holdfast::control {
@@ -63,6 +64,7 @@ json return_to_sender(Admin& a, const std::string& id, const std::string& status
         });
     if (ec) return failure(id, ec);
     for (const auto& r : report) {
+        metrics::count_delivery("bounced");
         spdlog::warn("id={} from=<{}> to=<{}> status=bounced dsn={} reason=\"{}\"", id, env->sender,
                      r.final_recipient, status, why);
     }
@@ -178,6 +180,10 @@ json handle_request(Admin& a, const json& request) {
     if (cmd == "customers-changed" || cmd.starts_with("watch-")) {
         if (!a.watch) return error_response("this daemon runs no watch ([watch] enabled = false)");
         return a.watch(request);
+    }
+    if (cmd == "metrics") {
+        if (!a.metrics_text) return error_response("metrics live in the daemon: it is not running");
+        return {{"ok", true}, {"text", a.metrics_text()}};
     }
     if (cmd == "list") {
         json messages = json::array();

@@ -28,7 +28,7 @@ void describe_events(Registry& r, const Events& e) {
               "Messages accepted with 250 after DATA (stored and fsync'd in the spool).",
               e.messages_received);
     r.counter("holdfast_messages_rejected_total",
-              "Messages refused at the end of DATA (too big, too many hops, bad line endings).",
+              "Messages refused at the end of DATA (too big, too many hops, bad lines).",
               e.messages_rejected);
     r.counter("holdfast_relay_denied_total", "Recipients refused with 550 5.7.1 relaying denied.",
               e.relay_denied);
