@@ -129,6 +129,24 @@ TEST(Registry, RendersEverythingInOrder) {
               "# HELP broken Throws.\n# TYPE broken gauge\n");
 }
 
+TEST(Registry, SeveralFamiliesFromOneCollector) {
+    Registry r;
+    Counter c;
+    r.counter("a_total", "A.", c);
+    int calls = 0;
+    r.families([&] {
+        ++calls;
+        return std::vector<Family>{{"q_messages", "Q.", Type::gauge, {{"", {{"domain", "d"}}, 2}}},
+                                   {"q_up", "U.", Type::gauge, {{"", {{"domain", "d"}}, 1}}}};
+    });
+    r.families([]() -> std::vector<Family> { throw std::runtime_error("the queue is gone"); });
+    EXPECT_EQ(r.text(),
+              "# HELP a_total A.\n# TYPE a_total counter\na_total 0\n"
+              "# HELP q_messages Q.\n# TYPE q_messages gauge\nq_messages{domain=\"d\"} 2\n"
+              "# HELP q_up U.\n# TYPE q_up gauge\nq_up{domain=\"d\"} 1\n");
+    EXPECT_EQ(calls, 1) << "one look per scrape";
+}
+
 TEST(Registry, RefusesBadAndDuplicateNames) {
     Counter c;
     Registry r;

@@ -38,25 +38,37 @@ void Registry::gauge(std::string name, std::string help, Collect collect) {
 void Registry::add(std::string name, std::string help, Type type, Collect collect) {
     if (!valid_metric_name(name)) throw std::invalid_argument("bad metric name: " + name);
     std::lock_guard lock(mu_);
-    for (const auto& e : entries_) {
-        if (e.name == name) throw std::invalid_argument("metric registered twice: " + name);
+    for (const auto& n : names_) {
+        if (n == name) throw std::invalid_argument("metric registered twice: " + name);
     }
-    entries_.push_back({std::move(name), std::move(help), type, std::move(collect)});
+    names_.push_back(name);
+    entries_.push_back(
+        [name = std::move(name), help = std::move(help), type, collect = std::move(collect)] {
+            Family f{name, help, type, {}};
+            try {
+                f.samples = collect();
+            } catch (const std::exception&) {
+                // A gauge whose source failed this time: shown without values
+                // rather than failing the whole scrape.
+            }
+            return std::vector<Family>{std::move(f)};
+        });
+}
+
+void Registry::families(std::function<std::vector<Family>()> collect) {
+    std::lock_guard lock(mu_);
+    entries_.push_back(std::move(collect));
 }
 
 std::vector<Family> Registry::collect() const {
     std::lock_guard lock(mu_);
     std::vector<Family> out;
-    out.reserve(entries_.size());
     for (const auto& e : entries_) {
-        Family f{e.name, e.help, e.type, {}};
         try {
-            f.samples = e.collect();
+            for (auto& f : e()) out.push_back(std::move(f));
         } catch (const std::exception&) {
-            // A gauge whose source failed this time: shown without values
-            // rather than failing the whole scrape.
+            // Left out of this scrape; the others still answer.
         }
-        out.push_back(std::move(f));
     }
     return out;
 }

@@ -39,20 +39,20 @@ class Registry {
     void histogram(std::string name, std::string help, const Histogram& h);
     // Asked at every scrape; an exception leaves the family without samples.
     void gauge(std::string name, std::string help, Collect collect);
+    // Several families from one look at their source (one pass over the
+    // queue for all the queue gauges), asked at every scrape; an exception
+    // leaves them out of that scrape.
+    void families(std::function<std::vector<Family>()> collect);
 
     std::vector<Family> collect() const;
     std::string text() const { return render(collect()); }
 
   private:
-    struct Entry {
-        std::string name, help;
-        Type type;
-        Collect collect;
-    };
     void add(std::string name, std::string help, Type type, Collect collect);
 
     mutable std::mutex mu_;
-    std::vector<Entry> entries_;
+    std::vector<std::string> names_;  // of the single families, to refuse duplicates
+    std::vector<std::function<std::vector<Family>()>> entries_;  // in registration order
 };
 
 }  // namespace holdfast::metrics

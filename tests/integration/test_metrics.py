@@ -67,6 +67,8 @@ def relay_attempt(port, rcpts, source="127.0.0.2"):
 def test_counts_follow_what_happened(holdfast_factory, tmp_path):
     with backup_dns(tmp_path / "dns") as dns:
         h = holdfast_factory(backup_config(dns))
+        # The fixture's own connection (waiting for the port) is counted first.
+        wait_until(lambda: Scrape(h)("holdfast_smtp_connections_total") >= 1, timeout=5)
         before = Scrape(h)
         for name, kind in FAMILIES.items():
             assert before.families[name].type == kind, name
