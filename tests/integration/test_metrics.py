@@ -4,6 +4,7 @@ smtp-sink after the primary comes back, and a watch relay test against a
 real closed Postfix; the text is parsed with prometheus_client's own parser
 and every counter must have moved by exactly what the test did."""
 import smtplib
+import sqlite3
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -204,3 +205,24 @@ zones = []
         # A customer's domain is a backup domain: it has its series now.
         assert after("holdfast_queue_messages", domain="acme.test") == 0
         assert after("holdfast_primary_up", domain="acme.test") == 1
+
+
+def test_queue_is_sampled_into_the_store(holdfast_factory, tmp_path):
+    """[watch] sample_interval: one row per backup domain at start and then
+    every interval, with what waits (the primary is down here)."""
+    with backup_dns(tmp_path / "dns") as dns:
+        h = holdfast_factory(backup_config(dns, extra='\n[watch]\nsample_interval = "1s"\n'))
+        for seq in range(2):
+            send(h.port, SENDER, ["alice@customer.test"], message(seq, "alice@customer.test"))
+
+        def samples():
+            with sqlite3.connect(h.dir / "holdfast.db") as db:
+                return db.execute("SELECT at, messages, bytes FROM queue_samples "
+                                  "WHERE domain = 'customer.test' ORDER BY at").fetchall()
+        wait_until(lambda: any(m == 2 for _, m, _ in samples()), timeout=10)
+        rows = samples()
+        assert rows[0][1] in (0, 1, 2), rows  # the first, taken at start
+        full = [r for r in rows if r[1] == 2]
+        assert full[0][2] > 2 * 900, "octets of both messages"
+        assert all(abs(at - time.time()) < 60 for at, _, _ in rows)
+        assert [at for at, _, _ in rows] == sorted(at for at, _, _ in rows)
