@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <set>
 
+#include "mail/address.hpp"
 #include "metrics/events.hpp"
 #include "queue/domain_stats.hpp"
 
@@ -59,6 +61,23 @@ std::vector<Family> queue_families(const MetricsSources& s) {
 }
 
 }  // namespace
+
+void BackupDomains::set_configured(const std::vector<config::BackupDomain>& configured) {
+    std::vector<std::string> domains;
+    for (const auto& b : configured) domains.push_back(mail::normalize_domain(b.domain));
+    std::lock_guard lock(mu_);
+    configured_ = std::move(domains);
+}
+
+std::vector<std::string> BackupDomains::now() const {
+    std::set<std::string> all;
+    {
+        std::lock_guard lock(mu_);
+        all.insert(configured_.begin(), configured_.end());
+    }
+    for (const auto& [d, _] : *customers_.snapshot()) all.insert(d);
+    return {all.begin(), all.end()};
+}
 
 void describe_daemon(metrics::Registry& r, MetricsSources sources) {
     metrics::describe_events(r);

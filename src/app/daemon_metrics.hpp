@@ -7,13 +7,36 @@
 //   holdfast_spool_messages (everything queued).
 // docs/metrics.md describes each.
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "metrics/registry.hpp"
+#include "policy/customer_domains.hpp"
 #include "queue/spool.hpp"
 
 namespace holdfast::app {
+
+// The backup domains now, sorted: the [[backup]] domains of the config in
+// force (set again on a reload) and the watch's customers' domains.
+// Thread-safe.
+class BackupDomains {
+  public:
+    BackupDomains(const std::vector<config::BackupDomain>& configured,
+                  const policy::CustomerDomains& customers)
+        : customers_(customers) {
+        set_configured(configured);
+    }
+    void set_configured(const std::vector<config::BackupDomain>& configured);
+    std::vector<std::string> now() const;
+
+  private:
+    const policy::CustomerDomains& customers_;
+    mutable std::mutex mu_;
+    std::vector<std::string> configured_;  // under mu_
+};
 
 struct MetricsSources {
     const queue::Spool& spool;

@@ -181,6 +181,10 @@ json handle_request(Admin& a, const json& request) {
         if (!a.watch) return error_response("this daemon runs no watch ([watch] enabled = false)");
         return a.watch(request);
     }
+    if (cmd == "reload") {
+        if (!a.reload) return error_response("no daemon to reload");
+        return a.reload();
+    }
     if (cmd == "metrics") {
         if (!a.metrics_text) return error_response("metrics live in the daemon: it is not running");
         return {{"ok", true}, {"text", a.metrics_text()}};
