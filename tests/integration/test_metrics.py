@@ -142,6 +142,9 @@ def test_counts_follow_what_happened(holdfast_factory, tmp_path):
         # At least one flush per acknowledged message (each waited for its own).
         assert count - before("holdfast_spool_fsync_seconds_count") >= 4
         assert after("holdfast_spool_fsync_seconds_sum") > 0
+        print(f"\nspool fsync: {count:.0f} flushes, mean "
+              f"{after('holdfast_spool_fsync_seconds_sum') / count * 1000:.2f} ms, "
+              f"<= 1 ms: {dict(buckets)['0.001']:.0f}, <= 10 ms: {dict(buckets)['0.01']:.0f}")
 
         h.stop()
         r = h.cli("metrics")
