@@ -229,3 +229,17 @@ def test_queue_is_sampled_into_the_store(holdfast_factory, tmp_path):
         assert full[0][2] > 2 * 900, "octets of both messages"
         assert all(abs(at - time.time()) < 60 for at, _, _ in rows)
         assert [at for at, _, _ in rows] == sorted(at for at, _, _ in rows)
+
+
+def test_a_reload_brings_a_new_backup_domains_series(holdfast_factory, tmp_path):
+    with backup_dns(tmp_path / "dns") as dns:
+        h = holdfast_factory(backup_config(dns))
+        key = ("holdfast_primary_up", frozenset({("domain", "new.test")}))
+        assert key not in Scrape(h).samples
+        h.config.write_text(h.config.read_text() + '\n[[backup]]\ndomain = "new.test"\n')
+        r = h.cli("reload")
+        assert r.returncode == 0, r.stdout + r.stderr
+        m = Scrape(h)
+        assert m("holdfast_primary_up", domain="new.test") == 1
+        assert m("holdfast_queue_messages", domain="new.test") == 0
+        assert m("holdfast_queue_messages", domain="customer.test") == 0
