@@ -8,6 +8,7 @@
 #include <functional>
 #include <thread>
 
+#include "app/daemon_metrics.hpp"
 #include "app/fd_limit.hpp"
 #include "app/logging.hpp"
 #include "app/privileges.hpp"
@@ -27,6 +28,7 @@
 #include "store/store.hpp"
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
+#include "watch/queue_sampler.hpp"
 #include "watch/watcher.hpp"
 
 namespace holdfast::app {
@@ -317,11 +319,28 @@ int serve(const config::Config& config, bool allow_root) {
             [&remote](const std::string& domain) { return remote.next_probe(domain); },
             [&remote](const std::string& id) { return remote.in_flight(id); },
             watch_requests};
+        // /metrics: the event counters and the gauges of the queue per backup
+        // domain (daemon_metrics.hpp). admin.metrics_text answers the control
+        // socket's {"cmd":"metrics"}; the web server serves the same text.
+        BackupDomains backups(config.backups, customers);
+        auto backup_domains = [&backups] { return backups.now(); };
+        metrics::Registry metrics_registry;
+        describe_daemon(metrics_registry, {*spool, backup_domains, [&remote](const std::string& d) {
+                                               return remote.down_reason(d);
+                                           }});
+        admin.metrics_text = [&metrics_registry] { return metrics_registry.text(); };
+        // The same domains' queue into the store every [watch] sample_interval
+        // (the admin pages' pictures); stopped before the store and spool go.
+        watch::SamplerSettings sampling;
+        sampling.interval = config.watch.sample_interval;
+        sampling.domains = backup_domains;
+        watch::QueueSampler sampler(*store, *spool, sampling);
         // Started by run_listeners once it has dropped root: every file
         // delivery and the watch write then belongs to server.user.
         auto start_background = [&] {
             local.start();
             remote.start();
+            sampler.start();
             if (config.watch.enabled) {
                 watcher.emplace(*store, resolver, spool.get(), &customers,
                                 watch::watcher_settings_from(config));
@@ -330,9 +349,10 @@ int serve(const config::Config& config, bool allow_root) {
                              config.watch.mx_interval.count());
             }
         };
-        auto reconfigure_delivery = [&local, &remote](const config::Config& c) {
+        auto reconfigure_delivery = [&local, &remote, &backups](const config::Config& c) {
             local.set_domains(c.locals);
             remote.set_backups(c.backups);
+            backups.set_configured(c.backups);
         };
         int status =
             run_listeners(std::make_shared<const config::Config>(config), std::move(admin),

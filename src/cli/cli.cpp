@@ -24,6 +24,7 @@ int run(int argc, char** argv) {
     add_watch(app, cmd);
     add_reload(app, cmd);
     add_dkim(app, cmd);
+    add_metrics(app, cmd);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -28,5 +28,6 @@ void add_violations(CLI::App& app, Command& cmd);
 void add_watch(CLI::App& app, Command& cmd);
 void add_reload(CLI::App& app, Command& cmd);
 void add_dkim(CLI::App& app, Command& cmd);
+void add_metrics(CLI::App& app, Command& cmd);
 
 }  // namespace holdfast::cli

@@ -171,6 +171,9 @@ struct Watch {
     Seconds retry_inconclusive{3600};        // an inconclusive test is tried again after this
     std::string mx_name;      // our backup MX as customers list it; default server.hostname
     std::string notice_from;  // sender of notices; default postmaster@server.hostname
+    // The backup queue per domain is sampled into the store this often (the
+    // admin pages' pictures); 0 = never. Whether or not the watch is enabled.
+    Seconds sample_interval{300};
 };
 
 // [[dkim]]: a key that signs mail relayed for relay.networks clients and

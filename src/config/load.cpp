@@ -340,6 +340,7 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
         r.duration("mx_interval", w.mx_interval);
         r.duration("retest_interval", w.retest_interval);
         r.duration("rbl_interval", w.rbl_interval);
+        r.duration("sample_interval", w.sample_interval);
         r.integers("charges", w.charges, 0, 1000000000);
         r.string("abuse", w.abuse);
         r.strings("zones", w.zones);

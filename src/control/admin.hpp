@@ -36,6 +36,9 @@ struct Admin {
     // Re-reads the config (as SIGHUP): {"ok", "error", "restart_needed"};
     // empty without a daemon.
     std::function<nlohmann::json()> reload{};
+    // The daemon's metrics in the Prometheus text format (metrics::Registry::text()),
+    // for {"cmd":"metrics"} and the web server's /metrics; empty without a daemon.
+    std::function<std::string()> metrics_text{};
 };
 
 }  // namespace holdfast::control

@@ -238,6 +238,20 @@ TEST(ControlAdmin, FlushCallsTheDaemonOrResetsTheNextAttempt) {
     EXPECT_FALSE(handle_request(offline, {{"cmd", "flush"}, {"domain", 3}})["ok"].get<bool>());
 }
 
+TEST(ControlAdmin, MetricsComeFromTheDaemonOnly) {
+    TestDir dir;
+    auto spool = open_spool(dir.path());
+    Admin offline{*spool, {}, {}, {}, {}, {}};
+    json r = handle_request(offline, {{"cmd", "metrics"}});
+    EXPECT_FALSE(r["ok"].get<bool>());
+    EXPECT_NE(r["error"].get<std::string>().find("not running"), std::string::npos);
+    Admin daemon{*spool, {}, {}, {}, {}, {}};
+    daemon.metrics_text = [] { return std::string("# HELP x X.\n# TYPE x counter\nx 1\n"); };
+    r = handle_request(daemon, {{"cmd", "metrics"}});
+    EXPECT_TRUE(r["ok"].get<bool>());
+    EXPECT_EQ(r["text"], "# HELP x X.\n# TYPE x counter\nx 1\n");
+}
+
 TEST(ControlAdmin, SummaryCountsPerDomainAndAge) {
     using std::chrono::minutes;
     auto now = std::chrono::system_clock::now();

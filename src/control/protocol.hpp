@@ -17,6 +17,7 @@
 //   {"cmd":"customers-changed"}   -> {"ok":true}: the store's customers changed
 //   {"cmd":"watch-run-once"}      -> {"ok":true,"cycle":CYCLE}: one watch cycle now
 //   {"cmd":"watch-status"}        -> {"ok":true,"status":STATUS} (watch/status.hpp)
+//   {"cmd":"metrics"}             -> {"ok":true,"text":"# HELP ..."} (Prometheus text)
 //   failures                      -> {"ok":false,"error":"...","not_found":bool}
 // MESSAGE is the `queue list --json` object of CONTRACT.md (id, sender,
 // recipients = the addresses still pending, size, arrival, next_attempt,

@@ -5,6 +5,7 @@
 #include "control/protocol.hpp"
 #include "control/summary.hpp"
 #include "mail/address.hpp"
+#include "metrics/events.hpp"
 #include "util/base64.hpp"
 
 namespace holdfast::control {
@@ -63,6 +64,7 @@ json return_to_sender(Admin& a, const std::string& id, const std::string& status
         });
     if (ec) return failure(id, ec);
     for (const auto& r : report) {
+        metrics::count_delivery("bounced");
         spdlog::warn("id={} from=<{}> to=<{}> status=bounced dsn={} reason=\"{}\"", id, env->sender,
                      r.final_recipient, status, why);
     }
@@ -182,6 +184,10 @@ json handle_request(Admin& a, const json& request) {
     if (cmd == "reload") {
         if (!a.reload) return error_response("no daemon to reload");
         return a.reload();
+    }
+    if (cmd == "metrics") {
+        if (!a.metrics_text) return error_response("metrics live in the daemon: it is not running");
+        return {{"ok", true}, {"text", a.metrics_text()}};
     }
     if (cmd == "list") {
         json messages = json::array();

@@ -7,6 +7,7 @@
 
 #include "delivery/maildir.hpp"
 #include "mail/address.hpp"
+#include "metrics/events.hpp"
 #include "util/strings.hpp"
 
 namespace holdfast::delivery {
@@ -207,6 +208,7 @@ bool LocalCourier::deliver(const std::string& id) {
                     id, env->sender, r.address, o.target.empty() ? "" : " maildir=" + o.target,
                     status, o.dsn, seconds_since(env->arrival),
                     o.error.empty() ? "" : " error=\"" + o.error + "\"");
+        metrics::count_delivery(status);
         outcomes.emplace(r.address, std::move(o));
     }
     auto ec = spool_.modify_recipients(

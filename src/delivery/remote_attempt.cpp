@@ -12,6 +12,7 @@
 #include "delivery/next_hop_lookup.hpp"
 #include "delivery/remote_courier_impl.hpp"
 #include "mail/hops.hpp"
+#include "metrics/events.hpp"
 #include "smtp/client/session.hpp"
 
 namespace holdfast::delivery {
@@ -245,6 +246,7 @@ void RemoteCourier::Impl::record(const queue::Task& t, const queue::Envelope& en
             "reply=\"{}\"",
             t.id, env.sender, address, o.remote.empty() ? "none" : o.remote, status,
             o.status.enhanced, delay, o.tls ? "yes" : "no", o.status.text);
+        metrics::count_delivery(status);
         if (o.status.outcome != Outcome::failed) continue;
         dsn::RecipientStatus rs;
         rs.final_recipient = address;

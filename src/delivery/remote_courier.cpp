@@ -11,6 +11,7 @@
 #include "delivery/remote_courier_impl.hpp"
 #include "dns/resolver.hpp"
 #include "mail/address.hpp"
+#include "metrics/events.hpp"
 #include "util/file.hpp"
 
 namespace holdfast::delivery {
@@ -151,6 +152,7 @@ void RemoteCourier::Impl::expire(const queue::Task& t) {
                         (last[a].empty() ? std::string("none recorded") : last[a]);
         rs.last_attempt = t_now;
         report.push_back(rs);
+        metrics::count_delivery("bounced");
         spdlog::warn("id={} from=<{}> to=<{}> status=bounced dsn=4.4.7 reason=expired", t.id,
                      env->sender, a);
     }

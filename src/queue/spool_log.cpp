@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mail/queue_id.hpp"
+#include "metrics/events.hpp"
 #include "queue/record.hpp"
 #include "queue/segment.hpp"
 #include "queue/spool.hpp"
@@ -168,7 +169,10 @@ void Spool::commit(std::vector<Op>& batch) {
         if (op.ec || (op.type == RecordType::done && !op.body_file)) continue;
         if (flushed.count(op.seg.get())) continue;
         std::error_code ec;
-        if (::fdatasync(op.seg->fd.get()) != 0) ec = posix::last_error();
+        auto fd = op.seg->fd.get();
+        auto& histogram = metrics::events().spool_fsync_seconds;
+        if (metrics::timed(histogram, [fd] { return ::fdatasync(fd); }) != 0)
+            ec = posix::last_error();
         flushed[op.seg.get()] = ec;
     }
     for (auto& [seg, ec] : flushed) {

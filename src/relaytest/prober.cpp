@@ -9,6 +9,7 @@
 #include <random>
 
 #include "mail/address.hpp"
+#include "metrics/events.hpp"
 #include "relaytest/connection.hpp"
 #include "relaytest/probe.hpp"
 #include "relaytest/relaytest.hpp"
@@ -314,6 +315,7 @@ asio::awaitable<Report> Prober::run() {
     deadline_ = Clock::now() + o_.time_limit;
     auto finish = [&](Decision d) {
         report_.verdict = d.verdict;
+        metrics::events().relay_tests.inc(to_string(d.verdict));
         report_.reason = std::move(d.reason);
         report_.notes.insert(report_.notes.end(), d.notes.begin(), d.notes.end());
         report_.sessions = static_cast<std::size_t>(sessions_);

@@ -107,6 +107,17 @@ CREATE TABLE notices (
         R"sql(
 ALTER TABLE customers ADD COLUMN scan INTEGER NOT NULL DEFAULT 0;
 )sql",
+        // 3: the backup queue per domain over time, for the admin's pictures
+        // (store/queue_samples.cpp). Additive: nothing before it changes.
+        R"sql(
+CREATE TABLE queue_samples (
+    domain TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    messages BIGINT NOT NULL,
+    bytes BIGINT NOT NULL
+);
+CREATE INDEX queue_samples_domain ON queue_samples(domain, at);
+)sql",
     };
     return all;
 }

@@ -111,6 +111,15 @@ struct TargetState {
     std::vector<std::string> listed_zones;  // as of the last complete check
 };
 
+// How much waited for a backup domain at one moment (the watch samples
+// every [watch] sample_interval).
+struct QueueSample {
+    std::string domain;
+    TimePoint at{};
+    std::uint64_t messages = 0;
+    std::uint64_t bytes = 0;
+};
+
 struct Notice {
     TimePoint at{};
     std::string kind;  // violation | resolved | listed | delisted | misconfigured
@@ -178,6 +187,14 @@ class Store {
 
     void add_notice(const Notice& n);
     std::vector<Notice> notices(const std::string& customer = "");
+
+    // --- queue samples (queue_samples.cpp) -----------------------------------
+    void add_queue_sample(const std::string& domain, std::uint64_t messages, std::uint64_t bytes,
+                          TimePoint at);
+    // The samples of `domain` taken at or after `since`, oldest first.
+    std::vector<QueueSample> queue_samples(const std::string& domain, TimePoint since);
+    // Forgets the samples taken before `before` (they would grow without end).
+    void prune_queue_samples(TimePoint before);
 
   private:
     std::mutex mu_;

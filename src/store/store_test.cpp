@@ -57,11 +57,11 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreTest, MigratesToTheNewestVersionOnceAndReopens) {
-    EXPECT_EQ(store_->schema_version(), 2);
+    EXPECT_EQ(store_->schema_version(), 3);
     ASSERT_TRUE(store_->add_customer(acme(), t0));
     store_.reset();
     store_ = Store::open(url_);  // migrations not run twice, data kept
-    EXPECT_EQ(store_->schema_version(), 2);
+    EXPECT_EQ(store_->schema_version(), 3);
     EXPECT_EQ(store_->customers().size(), 1u);
 }
 
@@ -183,6 +183,57 @@ TEST_P(StoreTest, WatchStateSurvivesAReopen) {
     EXPECT_EQ(store_->notices("acme").at(0).queue_id, "Q1");
     store_->remove_target("192.0.2.1:25");
     EXPECT_TRUE(store_->targets().empty());
+}
+
+TEST_P(StoreTest, QueueSamplesByDomainSinceATime) {
+    EXPECT_TRUE(store_->queue_samples("customer.test", t0).empty());
+    store_->add_queue_sample("customer.test", 3, 4500, t0);
+    store_->add_queue_sample("other.test", 1, 10, t0 + 60s);
+    store_->add_queue_sample("customer.test", 0, 0, t0 + 600s);
+    store_->add_queue_sample("customer.test", 7, 9000, t0 + 300s);
+    auto all = store_->queue_samples("customer.test", t0);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].at, t0);
+    EXPECT_EQ(all[0].messages, 3u);
+    EXPECT_EQ(all[0].bytes, 4500u);
+    EXPECT_EQ(all[1].at, t0 + 300s);  // oldest first, whatever the order written
+    EXPECT_EQ(all[1].messages, 7u);
+    EXPECT_EQ(all[2].domain, "customer.test");
+    auto recent = store_->queue_samples("customer.test", t0 + 1s);
+    ASSERT_EQ(recent.size(), 2u);
+    EXPECT_EQ(recent[0].at, t0 + 300s);
+    store_->prune_queue_samples(t0 + 301s);
+    ASSERT_EQ(store_->queue_samples("customer.test", t0).size(), 1u);
+    EXPECT_EQ(store_->queue_samples("other.test", t0).size(), 0u);
+    store_->add_queue_sample("customer.test", UINT64_MAX, 1, t0 + 900s);  // clamped, not wrapped
+    EXPECT_EQ(store_->queue_samples("customer.test", t0 + 900s).at(0).messages,
+              static_cast<std::uint64_t>(INT64_MAX));
+}
+
+// A version-1 database (as shipped before the samples) gains the table
+// and keeps its data.
+TEST(StoreSqlite, MigratesAVersionOneDatabase) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("holdfast-store-v1-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::string path = (dir / "holdfast.db").string();
+    {
+        auto c = open_sqlite(path);
+        c->script("CREATE TABLE schema_version (version INTEGER NOT NULL);"
+                  "INSERT INTO schema_version VALUES (1);"
+                  "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+                  "INSERT INTO customers (name) VALUES ('kept');");
+    }
+    auto s = Store::open("sqlite:" + path);
+    EXPECT_EQ(s->schema_version(), 3);
+    s->add_queue_sample("customer.test", 1, 2, t0);
+    EXPECT_EQ(s->queue_samples("customer.test", t0).size(), 1u);
+    s.reset();
+    auto c = open_sqlite(path);
+    EXPECT_EQ(c->query("SELECT name FROM customers")[0][0].value_or(""), "kept");
+    c.reset();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(StoreUrl, RefusesWhatItCannotOpen) {

@@ -1,4 +1,5 @@
 #include "smtp/server/server.hpp"
+#include "metrics/events.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
@@ -110,6 +111,7 @@ struct Server::Impl {
             // Replies go out in one write per pipelined group; do not let
             // Nagle hold the last one back.
             socket.set_option(tcp::no_delay(true), ec);
+            metrics::events().smtp_connections.inc();
             auto session =
                 std::make_shared<Session>(std::move(socket), ctx, settings_of(*listener));
             track(session);

@@ -1,6 +1,7 @@
 // Session lifecycle, line handling and the small verbs. MAIL/RCPT/DATA live
 // in session_mail.cpp, STARTTLS and AUTH in session_auth.cpp.
 #include "smtp/server/session.hpp"
+#include "metrics/events.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
@@ -57,6 +58,7 @@ asio::awaitable<void> Session::run() {
     std::optional<ConnectionSlot> slot;
     bool per_ip = false;
     if (!ctx_.connections.try_add(peer_, &per_ip)) {
+        metrics::events().smtp_connections_refused.inc();
         spdlog::warn("client=[{}] status=refused reason=\"too many connections\"", peer_.str());
         close_after(Reply(421, "4.7.0",
                           config().server.hostname + " Too many connections, try again later"));

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 
+#include "metrics/events.hpp"
 #include "smtp/server/session.hpp"
 
 namespace holdfast::smtp {
@@ -17,6 +18,7 @@ void Session::start_dnsbl_check() {
     asio::co_spawn(stream_.socket().get_executor(), settings_->dnsbl->check(peer_),
                    [self](std::exception_ptr error, dnsbl::Verdict v) {
                        if (error) v = dnsbl::Verdict{};  // fail open, never block on our own bug
+                       if (!v.listings.empty()) metrics::events().dnsbl_hits.inc();
                        self->dnsbl_ = std::move(v);
                        self->dnsbl_pending_ = false;
                        self->dnsbl_wait_.cancel();

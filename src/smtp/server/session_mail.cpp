@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "mail/queue_id.hpp"
+#include "metrics/events.hpp"
 #include "queue/spool.hpp"
 #include "scan/scanner.hpp"
 #include "smtp/protocol/data_reader.hpp"
@@ -121,6 +122,8 @@ asio::awaitable<Reply> Session::on_rcpt(const Command& c) {
     // Backup domains: only recipients that exist (session_backup.cpp).
     if (auto r = co_await check_backup_rcpt(d)) co_return *r;
     if (d.destination == policy::Destination::refused) {
+        if (d.reply.code == 550 && d.reply.enhanced == "5.7.1")
+            metrics::events().relay_denied.inc();
         spdlog::info("client={} status=reject from={} to={} reply=\"{}\"", client_text(),
                      txn_->sender.bracketed(), c.address.bracketed(), d.reply.summary());
         co_return d.reply;
@@ -206,6 +209,7 @@ asio::awaitable<void> Session::on_data() {
     txn_.reset();
     if (reader.problem() != DataReader::Problem::none) {
         Reply r = data_problem_reply(reader.problem(), config().limits);
+        metrics::events().messages_rejected.inc();
         spdlog::info("client={} status=reject from={} reply=\"{}\"", client_text(),
                      txn.sender.bracketed(), r.summary());
         send(r);
@@ -276,6 +280,7 @@ asio::awaitable<void> Session::on_data() {
     spdlog::info("id={} client={} from=<{}> to={} size={} auth={} status=queued", env.id,
                  client_text(), env.sender, to, reader.received(),
                  auth_user_.empty() ? "-" : auth_user_);
+    metrics::events().messages_received.inc();
     send(Reply(250, "2.0.0", "Ok: queued as " + env.id));
 }
 

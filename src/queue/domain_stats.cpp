@@ -1,0 +1,29 @@
+#include "queue/domain_stats.hpp"
+
+#include <set>
+
+#include "mail/address.hpp"
+
+namespace holdfast::queue {
+
+std::map<std::string, DomainStats> stats_by_domain(const std::vector<Envelope>& messages) {
+    std::map<std::string, DomainStats> out;
+    for (const auto& env : messages) {
+        std::set<std::string> domains;
+        for (const auto& r : env.recipients) {
+            if (r.state != RecipientState::pending) continue;
+            auto a = mail::parse_mailbox(r.address, true);
+            if (a) domains.insert(mail::normalize_domain(a->domain));
+        }
+        for (const auto& d : domains) {
+            DomainStats& s = out[d];
+            ++s.messages;
+            s.bytes += env.size;
+            if (s.oldest == std::chrono::system_clock::time_point{} || env.arrival < s.oldest)
+                s.oldest = env.arrival;
+        }
+    }
+    return out;
+}
+
+}  // namespace holdfast::queue
