@@ -33,7 +33,7 @@ struct Fixture {
         domains.push_back(d);
         config::LocalDomain l;
         l.domain = "lmtp.test";
-        l.lmtp = "127.0.0.1:24";
+        l.lmtp = "127.0.0.1:1";  // nothing listens there
         l.recipients = {"carol"};
         domains.push_back(l);
     }
@@ -90,7 +90,7 @@ TEST(LocalCourier, DeliversLocalRecipientsAndLeavesOthersQueued) {
     EXPECT_EQ(f.spool->get(mixed)->recipients[1].state, RecipientState::pending);
 }
 
-TEST(LocalCourier, UnknownUsersFailAndLmtpWaits) {
+TEST(LocalCourier, UnknownUsersFailAndAnUnreachableLmtpStoreDefers) {
     Fixture f;
     LocalCourier courier(*f.spool, f.domains);
     f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
@@ -103,7 +103,11 @@ TEST(LocalCourier, UnknownUsersFailAndLmtpWaits) {
     }));
     auto e = f.spool->get(id);
     EXPECT_EQ(e->recipients[1].state, RecipientState::pending);
-    EXPECT_EQ(e->recipients[1].last_error, "LMTP delivery not implemented yet");
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id)->recipients[1].last_error.empty(); }));
+    e = f.spool->get(id);
+    EXPECT_EQ(e->recipients[1].state, RecipientState::pending);
+    EXPECT_NE(e->recipients[1].last_error.find("connect to lmtp[127.0.0.1]:1"), std::string::npos)
+        << e->recipients[1].last_error;
 }
 
 TEST(LocalCourier, FailedWriteStaysPendingAndIsRetried) {

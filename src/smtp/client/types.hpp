@@ -33,6 +33,10 @@ struct Options {
     std::string helo;      // our host name, sent in EHLO / HELO
     bool starttls = true;  // opportunistic: used when offered, never required
     Timeouts timeouts;
+    // LMTP (RFC 2033) instead of SMTP: LHLO (no HELO fallback, no loop
+    // check on the peer's name: a local Dovecot may share our host name),
+    // and after the final dot one reply per recipient accepted at RCPT.
+    bool lmtp = false;
 };
 
 // What the peer announced in its EHLO reply.
@@ -88,6 +92,9 @@ struct RecipientResult {
 struct Endpoint {
     util::IpAddress address;
     std::uint16_t port = 25;
+    // A unix-domain stream socket instead (LMTP to a local Dovecot);
+    // address and port are then unused.
+    std::string local_path{};
 };
 
 // The whole transaction. Recipients keep the order of Message::recipients.
