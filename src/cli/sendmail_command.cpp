@@ -13,12 +13,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include <toml++/toml.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.hpp>
 
 #include "cli/cli.hpp"
 #include "cli/command.hpp"

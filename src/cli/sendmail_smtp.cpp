@@ -92,8 +92,10 @@ int run_smtp_session(const std::string& socket) {
                 message += line + "\r\n";
             }
             if (!ended) return EX_OK;  // end of input inside DATA: nothing queued
-            nlohmann::json request = {{"cmd", "submit"}, {"sender", *sender},
-                                      {"recipients", rcpts}, {"size", message.size()}};
+            nlohmann::json request = {{"cmd", "submit"},
+                                      {"sender", *sender},
+                                      {"recipients", rcpts},
+                                      {"size", message.size()}};
             SubmitOutcome r = submit_message(socket, request, message);
             if (r.status == EX_OK) {
                 reply("250 2.0.0 Ok: queued as " + r.id);

@@ -9,9 +9,9 @@
 namespace holdfast::cli {
 
 struct SubmitOutcome {
-    int status = 0;      // sysexits: 0, 65, 75
-    std::string id;      // the queue id when queued
-    std::string error;   // what went wrong otherwise
+    int status = 0;     // sysexits: 0, 65, 75
+    std::string id;     // the queue id when queued
+    std::string error;  // what went wrong otherwise
 };
 
 // One submission to the daemon's submit socket (sendmail_command.cpp).

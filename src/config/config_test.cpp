@@ -265,7 +265,8 @@ test_port = 2525
 
 TEST(Config, LmtpTargetsAndNotBothWithMaildir) {
     auto ok = [](const std::string& v) {
-        return load("[[local]]\ndomain = \"example.test\"\nlmtp = \"" + v + "\"\n").config.has_value();
+        return load("[[local]]\ndomain = \"example.test\"\nlmtp = \"" + v + "\"\n")
+            .config.has_value();
     };
     EXPECT_TRUE(ok("unix:/run/dovecot/lmtp"));
     EXPECT_TRUE(ok("127.0.0.1:24"));

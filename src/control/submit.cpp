@@ -22,7 +22,8 @@ json refused(const std::string& what, bool temporary = false) {
 }
 
 bool non_ascii(std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) > 127; });
 }
 
 // RFC 5321 4.4, in Postfix's words for a local submission.
@@ -86,12 +87,18 @@ json submit(queue::Spool& spool, const config::Config& config, const Submitter& 
         auto d = policy.decide(*addr, client);
         queue::RecipientKind kind;
         switch (d.destination) {
-            case policy::Destination::local: kind = queue::RecipientKind::local; break;
-            case policy::Destination::backup: kind = queue::RecipientKind::backup; break;
-            case policy::Destination::relay: kind = queue::RecipientKind::relay; break;
+            case policy::Destination::local:
+                kind = queue::RecipientKind::local;
+                break;
+            case policy::Destination::backup:
+                kind = queue::RecipientKind::backup;
+                break;
+            case policy::Destination::relay:
+                kind = queue::RecipientKind::relay;
+                break;
             default:
                 return refused(fmt::format("recipient <{}>: {} {}", bare, d.reply.code,
-                                                  fmt::join(d.reply.lines, " ")),
+                                           fmt::join(d.reply.lines, " ")),
                                d.reply.code >= 400 && d.reply.code < 500);
         }
         queue::Recipient r;

@@ -10,8 +10,8 @@
 
 #include <cerrno>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "control/socket.hpp"
 #include "control/submit.hpp"
@@ -101,7 +101,8 @@ json handle(queue::Spool& spool, const config::Config& config, const Submitter& 
         }
         return submit(spool, config, who, r, message);
     } catch (const json::exception& e) {
-        return {{"ok", false}, {"error", std::string("bad request: ") + e.what()},
+        return {{"ok", false},
+                {"error", std::string("bad request: ") + e.what()},
                 {"temporary", false}};
     }
 }

@@ -3,10 +3,10 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <fmt/format.h>
 
 #include "smtp/client/session.hpp"
 #include "util/net.hpp"
@@ -30,8 +30,8 @@ std::optional<util::IpAddress> resolve(const std::string& host) {
     if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || !res) return std::nullopt;
     char buf[NI_MAXHOST];
     std::optional<util::IpAddress> out;
-    if (::getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0,
-                      NI_NUMERICHOST) == 0) {
+    if (::getnameinfo(res->ai_addr, res->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) ==
+        0) {
         out = util::parse_ip(buf);
     }
     ::freeaddrinfo(res);

@@ -130,10 +130,10 @@ void LocalCourier::flush(const std::string& domain) {
                 if (auto env = spool_.get(it->first)) {
                     for (const auto& r : env->recipients) {
                         auto at = r.address.rfind('@');
-                        match = match || (r.kind == RecipientKind::local &&
-                                          r.state == RecipientState::pending &&
-                                          at != std::string::npos &&
-                                          mail::normalize_domain(r.address.substr(at + 1)) == d);
+                        match = match ||
+                                (r.kind == RecipientKind::local &&
+                                 r.state == RecipientState::pending && at != std::string::npos &&
+                                 mail::normalize_domain(r.address.substr(at + 1)) == d);
                     }
                 }
             }
@@ -287,7 +287,7 @@ std::optional<std::chrono::milliseconds> LocalCourier::deliver(const std::string
                                                                   : "deferred";
         auto level =
             o.state == RecipientState::delivered ? spdlog::level::info : spdlog::level::warn;
-        std::string where = o.lmtp          ? " relay=" + o.target
+        std::string where = o.lmtp             ? " relay=" + o.target
                             : o.target.empty() ? std::string(" relay=local")
                                                : " relay=local maildir=" + o.target;
         spdlog::log(level, "id={} from=<{}> to=<{}>{} status={} dsn={} delay={:.2f}s{}", id,

@@ -97,7 +97,7 @@ class LocalCourier {
     const std::vector<config::LocalDomain> domains_;
     const LocalSettings settings_;
     const std::chrono::milliseconds retry_interval_;
-    LmtpClient lmtp_;  // the worker thread's only
+    LmtpClient lmtp_;                                // the worker thread's only
     std::map<std::string, unsigned> lmtp_attempts_;  // id -> LMTP deferrals so far (worker only)
 
     std::mutex mu_;  // guards everything below

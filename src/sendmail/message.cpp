@@ -214,8 +214,8 @@ Prepared prepare(std::string_view input, const PrepareInput& in) {
         has_from = has_from || iequals(h.name, "From");
         has_date = has_date || iequals(h.name, "Date");
         has_id = has_id || iequals(h.name, "Message-ID");
-        if (in.extract && (iequals(h.name, "To") || iequals(h.name, "Cc") ||
-                           iequals(h.name, "Bcc"))) {
+        if (in.extract &&
+            (iequals(h.name, "To") || iequals(h.name, "Cc") || iequals(h.name, "Bcc"))) {
             for (auto& a : parse_address_list(h.value, in.domain)) {
                 if (std::find(out.recipients.begin(), out.recipients.end(), a) ==
                     out.recipients.end()) {

@@ -10,9 +10,24 @@ namespace {
 // as in Postfix's getopt string "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx".
 bool takes_value(char f) {
     switch (f) {
-        case 'A': case 'B': case 'C': case 'F': case 'L': case 'N': case 'O': case 'R':
-        case 'V': case 'X': case 'b': case 'e': case 'f': case 'h': case 'o': case 'p':
-        case 'r': case 'c':
+        case 'A':
+        case 'B':
+        case 'C':
+        case 'F':
+        case 'L':
+        case 'N':
+        case 'O':
+        case 'R':
+        case 'V':
+        case 'X':
+        case 'b':
+        case 'e':
+        case 'f':
+        case 'h':
+        case 'o':
+        case 'p':
+        case 'r':
+        case 'c':
             return true;
         default:
             return false;

@@ -16,12 +16,12 @@ enum class Mode {
 
 struct Options {
     Mode mode = Mode::deliver;
-    bool extract = false;    // -t: recipients from To/Cc/Bcc
-    bool dot_ends = true;    // without -i / -oi: a line "." ends the message
+    bool extract = false;     // -t: recipients from To/Cc/Bcc
+    bool dot_ends = true;     // without -i / -oi: a line "." ends the message
     bool sender_set = false;  // -f / -r given
-    std::string sender;      // -f ADDR ("" or "<>": the null sender)
-    std::string full_name;   // -F NAME
-    std::string config;      // -c FILE (ours, not Postfix's -C)
+    std::string sender;       // -f ADDR ("" or "<>": the null sender)
+    std::string full_name;    // -F NAME
+    std::string config;       // -c FILE (ours, not Postfix's -C)
     std::vector<std::string> recipients;
     std::vector<std::string> ignored;  // flags accepted and ignored (for a debug log)
 };

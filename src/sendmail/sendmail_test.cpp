@@ -51,10 +51,15 @@ TEST(SendmailOptions, CommonCronAndPhpForms) {
 }
 
 TEST(SendmailOptions, PostfixCompatibilityFlagsAreIgnored) {
-    auto o = parsed({"-oem", "-odb", "-odi", "-oQ/var/spool", "-B", "8BITMIME", "-N", "never",
-                     "-R", "hdrs", "-Venvid", "-v", "-bm", "-G", "-U", "-m", "-n", "-x", "-h",
-                     "30", "-L", "label", "-O", "x=y", "-A", "m", "-X", "/tmp/log", "-e", "m",
-                     "-C", "/etc/postfix", "a@x.test"});
+    auto o = parsed({"-oem",    "-odb",     "-odi",    "-oQ/var/spool",
+                     "-B",      "8BITMIME", "-N",      "never",
+                     "-R",      "hdrs",     "-Venvid", "-v",
+                     "-bm",     "-G",       "-U",      "-m",
+                     "-n",      "-x",       "-h",      "30",
+                     "-L",      "label",    "-O",      "x=y",
+                     "-A",      "m",        "-X",      "/tmp/log",
+                     "-e",      "m",        "-C",      "/etc/postfix",
+                     "a@x.test"});
     EXPECT_EQ(o.mode, Mode::deliver);
     EXPECT_TRUE(o.dot_ends);
     EXPECT_EQ(o.recipients, (std::vector<std::string>{"a@x.test"}));
@@ -64,10 +69,10 @@ TEST(SendmailOptions, PostfixCompatibilityFlagsAreIgnored) {
 }
 
 TEST(SendmailOptions, UsageErrors) {
-    EXPECT_NE(usage_error({}), "");                 // no recipients, no -t
-    EXPECT_NE(usage_error({"-f"}), "");             // value missing
+    EXPECT_NE(usage_error({}), "");                  // no recipients, no -t
+    EXPECT_NE(usage_error({"-f"}), "");              // value missing
     EXPECT_NE(usage_error({"-k", "a@x.test"}), "");  // unknown flag
-    EXPECT_NE(usage_error({"-bd"}), "");            // daemon mode: not ours
+    EXPECT_NE(usage_error({"-bd"}), "");             // daemon mode: not ours
     EXPECT_NE(usage_error({"-bv", "a@x.test"}), "");
     EXPECT_NE(usage_error({"-I"}), "");
     EXPECT_EQ(usage_error({"-t"}), "");
@@ -92,8 +97,7 @@ TEST(SendmailAddressList, MalformedPiecesAreSkippedNotGuessed) {
     EXPECT_TRUE(parse_address_list("two words@x.test", "d").empty());
     EXPECT_TRUE(parse_address_list("\"unterminated@x.test", "d").empty());
     EXPECT_TRUE(parse_address_list("(unterminated comment a@x.test", "d").empty());
-    EXPECT_EQ(parse_address_list(",,, a@x.test ,;", "d"),
-              (std::vector<std::string>{"a@x.test"}));
+    EXPECT_EQ(parse_address_list(",,, a@x.test ,;", "d"), (std::vector<std::string>{"a@x.test"}));
     EXPECT_EQ(parse_address_list("a@x.test (comment (nested) still) , b@x.test", "d"),
               (std::vector<std::string>{"a@x.test", "b@x.test"}));
 }

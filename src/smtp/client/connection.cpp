@@ -46,9 +46,9 @@ asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeou
 asio::awaitable<std::string> Connection::connect_local(const std::string& path, Millis timeout) {
     local_.emplace(ex_);
     asio::steady_timer timer(ex_, timeout);
-    auto r = co_await (
-        local_->async_connect(asio::local::stream_protocol::endpoint(path), as_tuple(use_awaitable)) ||
-        timer.async_wait(as_tuple(use_awaitable)));
+    auto r = co_await (local_->async_connect(asio::local::stream_protocol::endpoint(path),
+                                             as_tuple(use_awaitable)) ||
+                       timer.async_wait(as_tuple(use_awaitable)));
     if (r.index() == 1) {
         close();
         co_return timed_out(timeout);
@@ -63,7 +63,8 @@ asio::awaitable<std::string> Connection::connect_local(const std::string& path, 
 
 asio::awaitable<Connection::IoResult> Connection::read_some(char* buf, std::size_t size) {
     if (local_)
-        co_return co_await local_->async_read_some(asio::buffer(buf, size), as_tuple(use_awaitable));
+        co_return co_await local_->async_read_some(asio::buffer(buf, size),
+                                                   as_tuple(use_awaitable));
     if (tls_)
         co_return co_await stream_.async_read_some(asio::buffer(buf, size),
                                                    as_tuple(use_awaitable));

@@ -65,8 +65,8 @@ class Dovecot:
         os.chown(self.dir / "mail", pwd.getpwnam("nobody").pw_uid, -1)
         group = "nogroup"
         (self.dir / "dovecot.conf").write_text(CONF.format(d=self.dir, port=port, group=group))
-        self.users({})
         self.proc = None
+        self.users({})
 
     @property
     def socket(self):
@@ -82,9 +82,13 @@ class Dovecot:
         tmp = self.dir / "users.new"
         tmp.write_text("".join(lines))
         os.replace(tmp, self.dir / "users")
-        # passwd-file is re-read when its mtime changes (1 s resolution).
-        later = time.time() + 2
-        os.utime(self.dir / "users", (later, later))
+        # passwd-file is re-read when its mtime changes, compared in whole
+        # seconds: every version gets a different second.
+        self.version = getattr(self, "version", 0) + 1
+        stamp = int(time.time()) + 10 * self.version
+        os.utime(self.dir / "users", (stamp, stamp))
+        if self.proc:
+            time.sleep(1.1)  # the auth process looks at the file's mtime at most once a second
 
     def start(self):
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.dir / "dovecot.conf")],
