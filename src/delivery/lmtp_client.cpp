@@ -40,21 +40,21 @@ std::optional<util::IpAddress> resolve(const std::string& host) {
 
 }  // namespace
 
-std::optional<smtp::client::Endpoint> parse_lmtp_target(std::string_view target) {
-    smtp::client::Endpoint ep;
+std::optional<LmtpTarget> parse_lmtp_target(std::string_view target) {
+    LmtpTarget t;
     if (target.starts_with("unix:")) {
         std::string_view path = target.substr(5);
         if (path.empty() || path.front() != '/') return std::nullopt;
-        ep.local_path = std::string(path);
-        return ep;
+        t.unix_socket = std::string(path);
+        return t;
     }
     auto hp = util::parse_host_port(target);
     if (!hp) return std::nullopt;
     auto ip = resolve(hp->host);
     if (!ip) return std::nullopt;
-    ep.address = *ip;
-    ep.port = hp->port;
-    return ep;
+    t.endpoint.address = *ip;
+    t.endpoint.port = hp->port;
+    return t;
 }
 
 // The RFC 5321 minimums are for the Internet; a local store that has not
@@ -73,8 +73,9 @@ struct LmtpClient::Impl {
     asio::io_context io;
     std::map<std::string, std::unique_ptr<Session>> open;  // target -> connection
 
-    smtp::client::Options options() const {
+    smtp::client::Options options(const LmtpTarget& target) const {
         smtp::client::Options o;
+        o.unix_socket = target.unix_socket;
         o.helo = settings.hostname;
         o.starttls = false;  // a local store; TLS on a unix socket makes no sense
         o.lmtp = true;
@@ -93,9 +94,8 @@ struct LmtpClient::Impl {
 
 namespace {
 
-asio::awaitable<void> transact(LmtpClient::Impl* impl, std::string target,
-                               smtp::client::Endpoint ep, const smtp::client::Message* m,
-                               std::vector<RecipientResult>* out) {
+asio::awaitable<void> transact(LmtpClient::Impl* impl, std::string target, const LmtpTarget* where,
+                               const smtp::client::Message* m, std::vector<RecipientResult>* out) {
     auto& slot = impl->open[target];
     // A kept connection the store closed meanwhile (idle timeout) is
     // noticed here or at RSET; one fresh connection is then tried.
@@ -103,8 +103,9 @@ asio::awaitable<void> transact(LmtpClient::Impl* impl, std::string target,
         bool reused = slot && slot->usable();
         if (!reused) {
             slot.reset();
-            auto opened = co_await Session::open(co_await asio::this_coro::executor, "lmtp", ep,
-                                                 impl->options());
+            auto ex = co_await asio::this_coro::executor;
+            auto opened =
+                co_await Session::open(ex, "lmtp", where->endpoint, impl->options(*where));
             if (!opened.session) {
                 for (const auto& a : m->recipients) out->push_back({a, opened.status});
                 co_return;
@@ -141,14 +142,14 @@ LmtpClient::~LmtpClient() {
 std::vector<RecipientResult> LmtpClient::deliver(const std::string& target,
                                                  const smtp::client::Message& message) {
     std::vector<RecipientResult> out;
-    auto ep = parse_lmtp_target(target);
-    if (!ep) {
+    auto where = parse_lmtp_target(target);
+    if (!where) {
         Status s{Outcome::deferred, 0, "4.3.5",
                  fmt::format("LMTP target \"{}\" cannot be used (unknown host?)", target)};
         for (const auto& a : message.recipients) out.push_back({a, s});
         return out;
     }
-    impl_->run(transact(impl_.get(), target, *ep, &message, &out));
+    impl_->run(transact(impl_.get(), target, &*where, &message, &out));
     return out;
 }
 

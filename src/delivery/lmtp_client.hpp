@@ -20,7 +20,11 @@ namespace holdfast::delivery {
 
 // "unix:/run/dovecot/lmtp" or "host:port" (host a literal address or a name
 // the system resolver knows, e.g. localhost); nullopt if neither.
-std::optional<smtp::client::Endpoint> parse_lmtp_target(std::string_view target);
+struct LmtpTarget {
+    smtp::client::Endpoint endpoint;  // for host:port
+    std::string unix_socket;          // for unix:PATH
+};
+std::optional<LmtpTarget> parse_lmtp_target(std::string_view target);
 
 struct LmtpSettings {
     std::string hostname;  // sent in LHLO

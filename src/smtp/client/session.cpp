@@ -50,8 +50,8 @@ Session::Impl::Impl(asio::any_io_executor ex, const std::string& host, Endpoint 
     // Opportunistic TLS (RFC 7435): encrypt when we can, verify nothing;
     // refusing a bad certificate would only push the mail to plain text.
     tls_ctx.set_verify_mode(asio::ssl::verify_none);
-    remote = ep.local_path.empty() ? fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port)
-                                   : fmt::format("{}[unix:{}]", host, ep.local_path);
+    remote = options.unix_socket.empty() ? fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port)
+                                         : fmt::format("{}[unix:{}]", host, options.unix_socket);
 }
 
 Status Session::Impl::loop(std::string_view where) {
@@ -113,10 +113,10 @@ asio::awaitable<Status> Session::Impl::hello() {
 asio::awaitable<Status> Session::Impl::start(bool try_tls) {
     // Not a ?: between two co_awaits: GCC 12 miscompiles that.
     std::string e;
-    if (endpoint.local_path.empty()) {
+    if (options.unix_socket.empty()) {
         e = co_await conn.connect(to_asio(endpoint), options.timeouts.connect);
     } else {
-        e = co_await conn.connect_local(endpoint.local_path, options.timeouts.connect);
+        e = co_await conn.connect_local(options.unix_socket, options.timeouts.connect);
     }
     if (!e.empty()) co_return network("4.4.1", fmt::format("connect to {}: {}", remote, e));
     in_sync = true;
@@ -129,7 +129,7 @@ asio::awaitable<Status> Session::Impl::start(bool try_tls) {
     Status s = co_await hello();
     // No TLS over a unix socket: the peer is this host.
     if (s.outcome != Outcome::delivered || !try_tls || !caps.starttls ||
-        !endpoint.local_path.empty())
+        !options.unix_socket.empty())
         co_return s;
     Status tls = co_await command("STARTTLS", options.timeouts.command, "STARTTLS");
     if (tls.code == 0) co_return tls;

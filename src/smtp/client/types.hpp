@@ -37,6 +37,11 @@ struct Options {
     // check on the peer's name: a local Dovecot may share our host name),
     // and after the final dot one reply per recipient accepted at RCPT.
     bool lmtp = false;
+    // Connect to this unix-domain stream socket instead of the Endpoint (LMTP
+    // to a local store). Here and not in Endpoint: Endpoint stays trivially
+    // destructible, since callers pass it as a braced temporary to a
+    // coroutine, which GCC 12 destroys twice when it owns memory.
+    std::string unix_socket{};
 };
 
 // What the peer announced in its EHLO reply.
@@ -92,9 +97,6 @@ struct RecipientResult {
 struct Endpoint {
     util::IpAddress address;
     std::uint16_t port = 25;
-    // A unix-domain stream socket instead (LMTP to a local Dovecot);
-    // address and port are then unused.
-    std::string local_path{};
 };
 
 // The whole transaction. Recipients keep the order of Message::recipients.
