@@ -122,16 +122,25 @@ def test_no_bounce_to_the_null_sender(holdfast_factory, dovecot):
 def test_dovecot_down_defers_and_flush_delivers(holdfast_factory, dovecot):
     dovecot.stop()
     h = holdfast_factory(config(dovecot))
-    send("x@ext.test", ["alice@example.test", "dave@tcp.test"], "later")
-    assert wait_for(lambda: h.log_text().count("status=deferred") >= 2), h.log_text()
+    n = 5
+    with smtplib.SMTP("127.0.0.1", PORT) as s:
+        for i in range(n):
+            s.sendmail("x@ext.test", ["alice@example.test", "dave@tcp.test"],
+                       f"Subject: later {i}\r\n\r\nbody\r\n".encode())
+    assert wait_for(lambda: h.log_text().count("status=deferred") >= 2 * n), h.log_text()
     out = h.cli("queue", "list", "--json").stdout
     assert "alice@example.test" in out and "connect to lmtp" in out, out
     dovecot.start()
     time.sleep(0.3)
     assert dovecot.inbox("alice") == []  # retry_min is 1h: only the flush brings it
     assert h.cli("queue", "flush").returncode == 0
-    assert wait_for(lambda: len(dovecot.inbox("alice")) == 1 and len(dovecot.inbox("dave")) == 1)
+    assert wait_for(lambda: len(dovecot.inbox("alice")) == n and len(dovecot.inbox("dave")) == n)
     assert wait_for(lambda: queue_ids(h) == [])
+    # The flushed backlog went over one kept connection per target, not one
+    # per message.
+    log = dovecot.log()
+    assert log.count("Connect from local") == 1, log
+    assert log.count("Connect from 127.0.0.1") == 1, log
 
 
 def test_over_quota_is_retried_not_bounced(holdfast_factory, dovecot):
