@@ -157,6 +157,9 @@ def test_unprivileged_user_submits_but_cannot_administer(holdfast_factory, tmp_p
     listing = json.loads(h.cli("queue", "list", "--json").stdout)
     assert len(listing) == 1 and listing[0]["sender"] == "nobody@mx.example.test"
     qid = listing[0]["id"]
+    # mailq / sendmail -bp: the queue listing (as root here).
+    bp = sendmail(h, "-bp")
+    assert bp.returncode == 0 and qid in bp.stdout.decode(), bp.stderr
     # nobody cannot run admin commands: control.sock is root's, mode 0600.
     d = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                         HOLDFAST_BIN, "queue", "delete", qid, "-c", str(h.config)],
