@@ -107,7 +107,12 @@ asio::awaitable<void> transact(LmtpClient::Impl* impl, std::string target, const
             auto opened =
                 co_await Session::open(ex, "lmtp", where->endpoint, impl->options(*where));
             if (!opened.session) {
-                for (const auto& a : m->recipients) out->push_back({a, opened.status});
+                // A store that refuses the session (a 5xx banner or LHLO:
+                // not an LMTP server, or misconfigured) is no verdict on
+                // the mail: it waits in the queue for the admin, unbounced.
+                Status s = opened.status;
+                if (s.outcome == Outcome::failed) s.outcome = Outcome::deferred;
+                for (const auto& a : m->recipients) out->push_back({a, s});
                 co_return;
             }
             slot = std::move(opened.session);

@@ -231,3 +231,24 @@ TEST(LocalCourier, LmtpPerRecipientResults) {
     std::lock_guard l(mu);
     EXPECT_EQ(transactions, 1);  // all three in one transaction
 }
+
+// Not an LMTP server (LHLO refused): the mail waits, nothing is bounced.
+TEST(LocalCourier, LmtpSessionRefusedDefersNotBounces) {
+    Fixture f;
+    smtp::client::test::Peer peer([&](const std::string& line) -> std::string {
+        if (line == "CONNECT") return "220 smtp only\r\n";
+        if (line == "QUIT") return "221 Bye\r\n";
+        return "500 5.5.1 unknown command\r\n";
+    });
+    f.domains[1].lmtp = "127.0.0.1:" + std::to_string(peer.port());
+    LocalCourier courier(*f.spool, f.domains, std::chrono::seconds(100));
+    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    courier.start();
+    std::string id = f.store({{"carol@lmtp.test", RecipientKind::local}});
+    ASSERT_TRUE(eventually([&] { return !f.spool->get(id)->recipients[0].last_error.empty(); }));
+    auto e = f.spool->get(id);
+    EXPECT_EQ(e->recipients[0].state, RecipientState::pending);
+    EXPECT_NE(e->recipients[0].last_error.find("500"), std::string::npos)
+        << e->recipients[0].last_error;
+    EXPECT_EQ(f.spool->size(), 1u);  // no bounce queued
+}
