@@ -65,7 +65,7 @@ LocalSettings local_settings_from(const config::Config& c) {
 LocalCourier::LocalCourier(queue::Spool& spool, std::vector<config::LocalDomain> domains,
                            LocalSettings settings)
     : spool_(spool),
-      domains_(std::move(domains)),
+      domains_(std::make_shared<const std::vector<config::LocalDomain>>(std::move(domains))),
       settings_(std::move(settings)),
       retry_interval_(settings_.retry_interval),
       lmtp_(settings_.lmtp) {}
@@ -187,19 +187,31 @@ void LocalCourier::run() {
     }
 }
 
-const config::LocalDomain* LocalCourier::find_domain(std::string_view domain) const {
+void LocalCourier::set_domains(std::vector<config::LocalDomain> domains) {
+    auto next = std::make_shared<const std::vector<config::LocalDomain>>(std::move(domains));
+    std::lock_guard lock(domains_mu_);
+    domains_ = std::move(next);
+}
+
+std::shared_ptr<const std::vector<config::LocalDomain>> LocalCourier::domains() const {
+    std::lock_guard lock(domains_mu_);
+    return domains_;
+}
+
+LocalCourier::DomainRef LocalCourier::find_domain(std::string_view domain) const {
+    auto all = domains();
     std::string d = mail::normalize_domain(domain);
-    for (const auto& l : domains_) {
-        if (mail::normalize_domain(l.domain) == d) return &l;
+    for (const auto& l : *all) {
+        if (mail::normalize_domain(l.domain) == d) return DomainRef(all, &l);
     }
     return nullptr;
 }
 
-std::variant<LocalOutcome, const config::LocalDomain*> LocalCourier::check(
+std::variant<LocalOutcome, LocalCourier::DomainRef> LocalCourier::check(
     const queue::Recipient& r) const {
     auto addr = mail::parse_mailbox(r.address, /*allow_utf8=*/true);
     if (!addr) return failed("5.1.3", "bad recipient address");
-    const config::LocalDomain* domain = find_domain(addr->domain);
+    DomainRef domain = find_domain(addr->domain);
     // The domain was local when the message was accepted; a config change
     // since then is the only way here.
     if (!domain) return failed("5.1.2", "domain " + addr->domain + " is not local");
@@ -215,7 +227,7 @@ LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::
                                        const std::string& message) const {
     auto checked = check(r);
     if (auto* o = std::get_if<LocalOutcome>(&checked)) return *o;
-    const config::LocalDomain* domain = std::get<const config::LocalDomain*>(checked);
+    DomainRef domain = std::get<DomainRef>(checked);
     auto addr = mail::parse_mailbox(r.address, /*allow_utf8=*/true);
     std::string user = util::fold_local_part(addr->local);
     if (!domain->lmtp.empty()) {
@@ -257,7 +269,7 @@ std::optional<std::chrono::milliseconds> LocalCourier::deliver(const std::string
     for (const auto& r : env->recipients) {
         if (r.kind != RecipientKind::local || r.state != RecipientState::pending) continue;
         auto checked = check(r);
-        auto* d = std::get_if<const config::LocalDomain*>(&checked);
+        auto* d = std::get_if<DomainRef>(&checked);
         if (d && !(*d)->lmtp.empty()) over_lmtp.push_back(&r);
     }
     std::string message;

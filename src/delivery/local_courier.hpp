@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -70,6 +71,9 @@ class LocalCourier {
     void stop();
     // Thread-safe; cheap; call it from Spool::set_on_stored.
     void enqueue(const std::string& id);
+    // A reload: the local domains from now on (thread-safe); a delivery in
+    // progress finishes with the ones it started with.
+    void set_domains(std::vector<config::LocalDomain> domains);
     // `queue flush`: every message waiting for a retry is tried now
     // (domain "" = all, else those with a pending recipient there).
     void flush(const std::string& domain);
@@ -84,9 +88,12 @@ class LocalCourier {
     void run();
     // Try this message again after the returned delay, or not (nullopt).
     std::optional<std::chrono::milliseconds> deliver(const std::string& id);
-    const config::LocalDomain* find_domain(std::string_view domain) const;
+    // The domain's entry in the current set; it keeps that set alive.
+    using DomainRef = std::shared_ptr<const config::LocalDomain>;
+    DomainRef find_domain(std::string_view domain) const;
     // Recipient checks shared by Maildir and LMTP: a failure, or the domain.
-    std::variant<LocalOutcome, const config::LocalDomain*> check(const queue::Recipient& r) const;
+    std::variant<LocalOutcome, DomainRef> check(const queue::Recipient& r) const;
+    std::shared_ptr<const std::vector<config::LocalDomain>> domains() const;
     // One LMTP transaction per target for `rcpts` (local_lmtp.cpp).
     void deliver_lmtp(const queue::Envelope& env, const std::vector<const queue::Recipient*>& rcpts,
                       const std::string& message, Outcomes& outcomes);
@@ -94,7 +101,8 @@ class LocalCourier {
     std::chrono::milliseconds lmtp_backoff(unsigned attempts) const;
 
     queue::Spool& spool_;
-    const std::vector<config::LocalDomain> domains_;
+    mutable std::mutex domains_mu_;
+    std::shared_ptr<const std::vector<config::LocalDomain>> domains_;  // under domains_mu_
     const LocalSettings settings_;
     const std::chrono::milliseconds retry_interval_;
     LmtpClient lmtp_;                                // the worker thread's only

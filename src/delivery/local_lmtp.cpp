@@ -46,7 +46,8 @@ void LocalCourier::deliver_lmtp(const queue::Envelope& env,
     std::map<std::string, std::vector<const queue::Recipient*>> by_target;
     for (const auto* r : rcpts) {
         auto at = r->address.rfind('@');
-        const auto* d = find_domain(r->address.substr(at + 1));
+        auto d = find_domain(r->address.substr(at + 1));
+        if (!d || d->lmtp.empty()) continue;  // reloaded meanwhile: deliver_one() decides
         by_target[d->lmtp].push_back(r);
     }
     for (const auto& [target, group] : by_target) {
