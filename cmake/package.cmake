@@ -3,9 +3,20 @@
 # `holdfast` system user and its directories (packaging/).
 
 install(TARGETS holdfast RUNTIME DESTINATION sbin)
+# The sendmail interface (docs/local-delivery.md): an MTA that Provides and
+# Conflicts mail-transport-agent ships /usr/sbin/sendmail itself, as Postfix
+# and Exim do (Debian policy 11.6), plus /usr/lib/sendmail and mailq.
+# `holdfast` dispatches on the name it is called by.
+file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/package/links)
+file(CREATE_LINK holdfast ${PROJECT_BINARY_DIR}/package/links/sendmail SYMBOLIC)
+file(CREATE_LINK ../sbin/sendmail ${PROJECT_BINARY_DIR}/package/links/lib-sendmail SYMBOLIC)
+file(CREATE_LINK ../sbin/holdfast ${PROJECT_BINARY_DIR}/package/links/mailq SYMBOLIC)
+install(FILES ${PROJECT_BINARY_DIR}/package/links/sendmail DESTINATION sbin)
+install(FILES ${PROJECT_BINARY_DIR}/package/links/lib-sendmail DESTINATION lib RENAME sendmail)
+install(FILES ${PROJECT_BINARY_DIR}/package/links/mailq DESTINATION bin)
 install(FILES packaging/holdfast.service DESTINATION lib/systemd/system)
 install(FILES README.md docs/architecture.md docs/configuration.md docs/operations.md
-        DESTINATION share/doc/holdfast)
+        docs/local-delivery.md DESTINATION share/doc/holdfast)
 
 # The shipped config is config/holdfast.toml (the one a unit test loads and
 # `make run` uses) with system paths: one commented source for both.

@@ -18,6 +18,7 @@
 #include "app/session_settings.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
+#include "control/submit_server.hpp"
 #include "delivery/local_courier.hpp"
 #include "delivery/remote_courier.hpp"
 #include "dns/resolver.hpp"
@@ -100,6 +101,12 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
     control::ControlServer control(std::move(admin));
     if (auto e = control.start()) {
         spdlog::critical("control socket {}: {}", control.path().string(), e.message());
+        return 1;
+    }
+    // `holdfast sendmail` from any local user: submissions only (submit.hpp).
+    control::SubmitServer submit(spool, config);
+    if (auto e = submit.start()) {
+        spdlog::critical("submit socket {}: {}", submit.path().string(), e.message());
         return 1;
     }
     // Every client holds a descriptor: keep `connections` within the limit,
@@ -286,7 +293,7 @@ int serve(const config::Config& config, bool allow_root) {
         // Both couriers start before anything is served (io runs only
         // later), after the switch to server.user: they pick up mail
         // accepted before a restart or a crash.
-        delivery::LocalCourier local(*spool, config.locals);
+        delivery::LocalCourier local(*spool, config.locals, delivery::local_settings_from(config));
         delivery::RemoteCourier remote(*spool, resolver, delivery::remote_settings_from(config));
         spool->set_on_stored([&local, &remote](const std::string& id) {
             local.enqueue(id);
@@ -310,7 +317,10 @@ int serve(const config::Config& config, bool allow_root) {
         control::Admin admin{
             *spool,
             delivery::notice_settings_from(config),
-            [&remote](const std::string& domain) { remote.flush(domain); },
+            [&local, &remote](const std::string& domain) {
+                local.flush(domain);
+                remote.flush(domain);
+            },
             [&local, &remote](const std::string& id) {
                 local.enqueue(id);
                 remote.enqueue(id);

@@ -1,8 +1,12 @@
 #include "cli/cli.hpp"
 
+#include <filesystem>
 #include <iostream>
+#include <string_view>
+#include <vector>
 
 #include "cli/command.hpp"
+#include "cli/sendmail_command.hpp"
 
 namespace holdfast::cli {
 
@@ -11,6 +15,17 @@ void print_error(const std::string& message) {
 }
 
 int run(int argc, char** argv) {
+    // sendmail's flags are Postfix's, not CLI11's: dispatched before it.
+    // Through a symlink named sendmail (or mailq: the queue listing).
+    std::string self = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "";
+    if (self == "sendmail" || self == "mailq") {
+        std::vector<std::string> args(argv + 1, argv + argc);
+        if (self == "mailq") args.insert(args.begin(), "-bp");
+        return run_sendmail(args);
+    }
+    if (argc > 1 && std::string_view(argv[1]) == "sendmail") {
+        return run_sendmail(std::vector<std::string>(argv + 2, argv + argc));
+    }
     CLI::App app{"Holdfast: mail server, backup MX, open-relay tester"};
     app.require_subcommand(1);
     Command cmd;

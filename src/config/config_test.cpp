@@ -303,3 +303,19 @@ rspamd_timeout = "0s"
     EXPECT_NE(all.find("on_error"), std::string::npos) << all;
     EXPECT_NE(all.find("rspamd_timeout"), std::string::npos) << all;
 }
+
+TEST(Config, LmtpTargetsAndNotBothWithMaildir) {
+    auto ok = [](const std::string& v) {
+        return load("[[local]]\ndomain = \"example.test\"\nlmtp = \"" + v + "\"\n")
+            .config.has_value();
+    };
+    EXPECT_TRUE(ok("unix:/run/dovecot/lmtp"));
+    EXPECT_TRUE(ok("127.0.0.1:24"));
+    EXPECT_FALSE(ok("unix:run/dovecot/lmtp"));
+    EXPECT_FALSE(ok("unix:"));
+    EXPECT_FALSE(ok("127.0.0.1"));
+    LoadResult r = load(
+        "[[local]]\ndomain = \"example.test\"\nmaildir = \"m/%u\"\n\nlmtp = \"127.0.0.1:24\"\n");
+    ASSERT_FALSE(r.config);
+    EXPECT_NE(joined(r).find("not both"), std::string::npos) << joined(r);
+}

@@ -72,6 +72,26 @@ std::string local_recipient_problem(const std::string& local) {
     return {};
 }
 
+// [[local]] lmtp: "unix:/absolute/path" or "host:port", and never together
+// with maildir (one delivery method per domain). Without either, the
+// documented default maildir applies (older configs rely on it).
+void check_lmtp(const toml::table& root, const LocalDomain& l, const std::string& at,
+                Diagnostics& d) {
+    if (l.lmtp.empty()) return;
+    unsigned line = line_at(root, at + ".lmtp");
+    if (l.lmtp.starts_with("unix:")) {
+        if (l.lmtp.size() < 7 || l.lmtp[5] != '/') {
+            d.add(line, "[[local]] lmtp \"unix:PATH\" needs an absolute path");
+        }
+    } else if (!util::parse_host_port(l.lmtp)) {
+        d.add(line, "[[local]] lmtp must be \"unix:/path\" or host:port");
+    }
+    if (root.at_path(at + ".maildir")) {
+        d.add(line, fmt::format("[[local]] {}: set maildir or lmtp, not both (maildir at line {})",
+                                l.domain, line_at(root, at + ".maildir")));
+    }
+}
+
 void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
     std::set<std::string> seen;
     auto check = [&](const std::string& domain, std::string_view path, std::string_view section) {
@@ -88,9 +108,7 @@ void check_domains(const toml::table& root, const Config& c, Diagnostics& d) {
         const LocalDomain& l = c.locals[i];
         std::string at = fmt::format("local[{}]", i);
         check(l.domain, at + ".domain", fmt::format("[[local]] #{}", i + 1));
-        if (!l.lmtp.empty() && !util::parse_host_port(l.lmtp)) {
-            d.add(line_at(root, at + ".lmtp"), "[[local]] lmtp must be host:port");
-        }
+        check_lmtp(root, l, at, d);
         if (std::string why = maildir_template_problem(l.maildir); !why.empty()) {
             d.add(line_at(root, at + ".maildir"),
                   fmt::format("[[local]] maildir \"{}\": {}", l.maildir, why));

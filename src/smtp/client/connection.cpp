@@ -43,7 +43,28 @@ asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeou
     co_return "";
 }
 
+asio::awaitable<std::string> Connection::connect_local(const std::string& path, Millis timeout) {
+    local_.emplace(ex_);
+    asio::steady_timer timer(ex_, timeout);
+    auto r = co_await (local_->async_connect(asio::local::stream_protocol::endpoint(path),
+                                             as_tuple(use_awaitable)) ||
+                       timer.async_wait(as_tuple(use_awaitable)));
+    if (r.index() == 1) {
+        close();
+        co_return timed_out(timeout);
+    }
+    if (auto [ec] = std::get<0>(r); ec) {
+        close();
+        co_return ec.message();
+    }
+    open_ = true;
+    co_return "";
+}
+
 asio::awaitable<Connection::IoResult> Connection::read_some(char* buf, std::size_t size) {
+    if (local_)
+        co_return co_await local_->async_read_some(asio::buffer(buf, size),
+                                                   as_tuple(use_awaitable));
     if (tls_)
         co_return co_await stream_.async_read_some(asio::buffer(buf, size),
                                                    as_tuple(use_awaitable));
@@ -52,6 +73,8 @@ asio::awaitable<Connection::IoResult> Connection::read_some(char* buf, std::size
 }
 
 asio::awaitable<Connection::IoResult> Connection::write_some(std::string_view bytes) {
+    if (local_)
+        co_return co_await asio::async_write(*local_, asio::buffer(bytes), as_tuple(use_awaitable));
     if (tls_)
         co_return co_await asio::async_write(stream_, asio::buffer(bytes), as_tuple(use_awaitable));
     co_return co_await asio::async_write(stream_.next_layer(), asio::buffer(bytes),
@@ -126,6 +149,10 @@ asio::awaitable<std::string> Connection::handshake(Millis timeout) {
 void Connection::close() {
     open_ = false;
     boost::system::error_code ec;
+    if (local_) {
+        local_->shutdown(asio::local::stream_protocol::socket::shutdown_both, ec);
+        local_->close(ec);
+    }
     stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
     stream_.next_layer().close(ec);
 }

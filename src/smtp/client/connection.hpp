@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <optional>
@@ -29,6 +30,8 @@ class Connection {
     Connection(asio::any_io_executor ex, asio::ssl::context& tls);
 
     asio::awaitable<std::string> connect(tcp::endpoint ep, Millis timeout);  // "" = connected
+    // A unix-domain socket (no TLS on it). "" = connected.
+    asio::awaitable<std::string> connect_local(const std::string& path, Millis timeout);
     asio::awaitable<ReplyOrError> read_reply(Millis timeout);
     asio::awaitable<std::string> write(std::string_view bytes, Millis timeout);  // "" = written
     asio::awaitable<std::string> handshake(Millis timeout);                      // "" = TLS on
@@ -44,6 +47,7 @@ class Connection {
 
     asio::any_io_executor ex_;
     asio::ssl::stream<tcp::socket> stream_;
+    std::optional<asio::local::stream_protocol::socket> local_;  // set: used instead of stream_
     ReplyParser parser_;
     bool open_ = false;
     bool tls_ = false;

@@ -50,7 +50,8 @@ Session::Impl::Impl(asio::any_io_executor ex, const std::string& host, Endpoint 
     // Opportunistic TLS (RFC 7435): encrypt when we can, verify nothing;
     // refusing a bad certificate would only push the mail to plain text.
     tls_ctx.set_verify_mode(asio::ssl::verify_none);
-    remote = fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port);
+    remote = options.unix_socket.empty() ? fmt::format("{}[{}]:{}", host, ep.address.str(), ep.port)
+                                         : fmt::format("{}[unix:{}]", host, options.unix_socket);
 }
 
 Status Session::Impl::loop(std::string_view where) {
@@ -82,11 +83,17 @@ asio::awaitable<Status> Session::Impl::command(std::string line, Millis timeout,
 
 // EHLO, or HELO when the peer does not speak ESMTP (RFC 5321 3.2).
 asio::awaitable<Status> Session::Impl::hello() {
-    std::string ehlo = "EHLO " + options.helo + "\r\n";
+    // RFC 2033 4.1: LHLO replaces EHLO, and there is no HELO to fall back to.
+    std::string_view verb = options.lmtp ? "LHLO" : "EHLO";
+    std::string ehlo = fmt::format("{} {}\r\n", verb, options.helo);
     if (auto e = co_await conn.write(ehlo, options.timeouts.command); !e.empty())
-        co_return lost("sending EHLO", e);
+        co_return lost(fmt::format("sending {}", verb), e);
     auto r = co_await conn.read_reply(options.timeouts.command);
-    if (!r.reply) co_return lost("waiting for the reply to EHLO", r.error);
+    if (!r.reply) co_return lost(fmt::format("waiting for the reply to {}", verb), r.error);
+    if (options.lmtp) {
+        if (r.reply->positive()) caps = parse_capabilities(*r.reply);
+        co_return status_of(*r.reply);
+    }
     if (r.reply->positive()) {
         if (names_us(*r.reply, options.helo)) co_return loop("answers EHLO");
         caps = parse_capabilities(*r.reply);
@@ -104,17 +111,26 @@ asio::awaitable<Status> Session::Impl::hello() {
 }
 
 asio::awaitable<Status> Session::Impl::start(bool try_tls) {
-    if (auto e = co_await conn.connect(to_asio(endpoint), options.timeouts.connect); !e.empty())
-        co_return network("4.4.1", fmt::format("connect to {}: {}", remote, e));
+    // Not a ?: between two co_awaits: GCC 12 miscompiles that.
+    std::string e;
+    if (options.unix_socket.empty()) {
+        e = co_await conn.connect(to_asio(endpoint), options.timeouts.connect);
+    } else {
+        e = co_await conn.connect_local(options.unix_socket, options.timeouts.connect);
+    }
+    if (!e.empty()) co_return network("4.4.1", fmt::format("connect to {}: {}", remote, e));
     in_sync = true;
     auto banner = co_await conn.read_reply(options.timeouts.banner);
     if (!banner.reply) co_return lost("waiting for the banner", banner.error);
     // A 554 banner is the host's verdict on us, reported as it is; the
     // courier decides whether another host may do better.
     if (banner.reply->code != 220) co_return status_of(*banner.reply);
-    if (names_us(*banner.reply, options.helo)) co_return loop("greets");
+    if (!options.lmtp && names_us(*banner.reply, options.helo)) co_return loop("greets");
     Status s = co_await hello();
-    if (s.outcome != Outcome::delivered || !try_tls || !caps.starttls) co_return s;
+    // No TLS over a unix socket: the peer is this host.
+    if (s.outcome != Outcome::delivered || !try_tls || !caps.starttls ||
+        !options.unix_socket.empty())
+        co_return s;
     Status tls = co_await command("STARTTLS", options.timeouts.command, "STARTTLS");
     if (tls.code == 0) co_return tls;
     if (tls.code != 220) co_return s;  // TLS refused: the session goes on in plain text

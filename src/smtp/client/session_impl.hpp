@@ -20,6 +20,7 @@ struct Session::Impl {
                                      std::string_view stage);
     asio::awaitable<Result> transact(const Message& m);
     asio::awaitable<void> pipeline(const Message& m, std::size_t size, Result& result);
+    asio::awaitable<void> lmtp_replies(Result& result);
     Status lost(std::string_view stage, const std::string& error);
     // The peer named itself options.helo: a mail loop (4.4.6, deferred).
     Status loop(std::string_view where);

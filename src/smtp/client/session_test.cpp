@@ -289,3 +289,63 @@ TEST(Session, ANameThatOnlyStartsLikeOursIsNoLoop) {
     auto r = run(local(peer.port()), {});
     EXPECT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
 }
+
+// RFC 2033: LHLO, then one reply per recipient accepted at RCPT after the
+// final dot, in RCPT order; a refused RCPT gets none.
+TEST(LmtpSession, OneReplyPerAcceptedRecipient) {
+    std::mutex mu;
+    std::vector<std::string> seen;
+    test::Peer peer([&](const std::string& line) -> std::string {
+        {
+            std::lock_guard l(mu);
+            seen.push_back(line);
+        }
+        if (line == "CONNECT") return "220 peer.test LMTP\r\n";
+        // Same name as ours: no loop for LMTP (a local Dovecot).
+        if (util::istarts_with(line, "LHLO")) return "250-backup.test\r\n250 PIPELINING\r\n";
+        if (util::istarts_with(line, "EHLO")) return "500 5.5.1 LMTP only\r\n";
+        if (line == "RCPT TO:<nobody@x.test>") return "550 5.1.1 no such user\r\n";
+        if (line == ".") return "250 2.0.0 <a@x.test> saved\r\n452 4.2.2 <b@x.test> over quota\r\n";
+        return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+    });
+    Options o = quick();
+    o.lmtp = true;
+    Message m{"s@x.test", {"a@x.test", "nobody@x.test", "b@x.test"}, "Subject: t\r\n\r\nhi\r\n"};
+    auto r = run(local(peer.port()), {m}, o);
+    ASSERT_EQ(r.open.outcome, Outcome::delivered) << r.open.text;
+    EXPECT_TRUE(r.caps.pipelining);
+    ASSERT_EQ(r.results.size(), 1u);
+    const auto& rc = r.results[0].recipients;
+    ASSERT_EQ(rc.size(), 3u);
+    EXPECT_EQ(rc[0].status.outcome, Outcome::delivered);
+    EXPECT_EQ(rc[1].status.outcome, Outcome::failed);
+    EXPECT_EQ(rc[1].status.enhanced, "5.1.1");
+    EXPECT_EQ(rc[2].status.outcome, Outcome::deferred);
+    EXPECT_EQ(rc[2].status.enhanced, "4.2.2");
+    EXPECT_TRUE(r.results[0].reusable);
+    std::lock_guard l(mu);
+    EXPECT_TRUE(std::any_of(seen.begin(), seen.end(),
+                            [](const auto& s) { return s == "LHLO backup.test"; }));
+}
+
+// The connection lost after the first of two per-recipient replies: the
+// second recipient is deferred, the first stays delivered.
+TEST(LmtpSession, LostMidwayDefersTheRest) {
+    test::Peer peer([&](const std::string& line) -> std::string {
+        if (util::istarts_with(line, "LHLO")) return "250-peer.test\r\n250 PIPELINING\r\n";
+        if (line == ".") {
+            return "250 2.0.0 first saved\r\n";  // then silence; the peer closes after
+        }
+        return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+    });
+    Options o = quick();
+    o.lmtp = true;
+    o.timeouts.data_end = 300ms;
+    Message m{"s@x.test", {"a@x.test", "b@x.test"}, "Subject: t\r\n\r\nhi\r\n"};
+    auto r = run(local(peer.port()), {m}, o);
+    ASSERT_EQ(r.results.size(), 1u);
+    const auto& rc = r.results[0].recipients;
+    EXPECT_EQ(rc[0].status.outcome, Outcome::delivered);
+    EXPECT_EQ(rc[1].status.outcome, Outcome::deferred);
+    EXPECT_FALSE(r.results[0].reusable);
+}

@@ -127,6 +127,10 @@ asio::awaitable<Result> Session::Impl::transact(const Message& m) {
         }
         rest.remove_prefix(n);
     }
+    if (options.lmtp) {
+        co_await lmtp_replies(result);
+        co_return result;
+    }
     auto end = co_await conn.read_reply(t.data_end);
     // Lost after the dot: the message may have arrived; a retry risks a
     // duplicate, which beats losing it (RFC 1047).
@@ -136,6 +140,26 @@ asio::awaitable<Result> Session::Impl::transact(const Message& m) {
     }
     settle(result, status_of(*end.reply), true);
     co_return result;
+}
+
+// RFC 2033 4.2: after the final dot, one reply for each recipient accepted
+// at RCPT, in RCPT order. A connection lost midway leaves the recipients
+// not yet answered deferred (their copies may or may not have arrived).
+asio::awaitable<void> Session::Impl::lmtp_replies(Result& result) {
+    for (auto& rr : result.recipients) {
+        if (rr.status.outcome != Outcome::delivered) continue;  // refused at RCPT
+        auto r = co_await conn.read_reply(options.timeouts.data_end);
+        if (!r.reply) {
+            Status gone = lost("waiting for the per-recipient replies to the end of data", r.error);
+            bool from_here = false;
+            for (auto& rest : result.recipients) {
+                from_here = from_here || &rest == &rr;
+                if (from_here && rest.status.outcome == Outcome::delivered) rest.status = gone;
+            }
+            co_return;
+        }
+        rr.status = status_of(*r.reply);
+    }
 }
 
 }  // namespace holdfast::smtp::client

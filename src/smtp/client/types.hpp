@@ -33,6 +33,15 @@ struct Options {
     std::string helo;      // our host name, sent in EHLO / HELO
     bool starttls = true;  // opportunistic: used when offered, never required
     Timeouts timeouts;
+    // LMTP (RFC 2033) instead of SMTP: LHLO (no HELO fallback, no loop
+    // check on the peer's name: a local Dovecot may share our host name),
+    // and after the final dot one reply per recipient accepted at RCPT.
+    bool lmtp = false;
+    // Connect to this unix-domain stream socket instead of the Endpoint (LMTP
+    // to a local store). Here and not in Endpoint: Endpoint stays trivially
+    // destructible, since callers pass it as a braced temporary to a
+    // coroutine, which GCC 12 destroys twice when it owns memory.
+    std::string unix_socket{};
 };
 
 // What the peer announced in its EHLO reply.
