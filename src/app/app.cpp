@@ -25,6 +25,7 @@
 #include "util/file.hpp"
 #include "verify/verifier.hpp"
 #include "watch/watcher.hpp"
+#include "web/server.hpp"
 
 namespace holdfast::app {
 namespace asio = boost::asio;
@@ -250,6 +251,16 @@ int check_self(const config::Config& config, const policy::CustomerDomains& cust
     return 2;
 }
 
+// /metrics' body. A stub until the metrics registry (src/metrics/) is
+// wired in here: the web server only calls this function.
+std::function<std::string()> web_metrics_text() {
+    return [] {
+        return std::string(
+            "# HELP holdfast_up 1 while the daemon serves.\n"
+            "# TYPE holdfast_up gauge\nholdfast_up 1\n");
+    };
+}
+
 }  // namespace
 
 int serve(const config::Config& config, bool allow_root) {
@@ -321,11 +332,21 @@ int serve(const config::Config& config, bool allow_root) {
             [&remote](const std::string& domain) { return remote.next_probe(domain); },
             [&remote](const std::string& id) { return remote.in_flight(id); },
             watch_requests};
+        // The web face: bound here, before root is dropped (a privileged
+        // port, a root-only TLS key); served from start_background on.
+        std::optional<web::Server> web;
+        if (!config.web.address.empty()) {
+            web.emplace(config,
+                        web::Services{*store, &resolver, web_metrics_text(),
+                                      [&] { customers.replace(watch::customer_domains(*store)); }});
+            web->bind();
+        }
         // Started by run_listeners once it has dropped root: every file
         // delivery and the watch write then belongs to server.user.
         auto start_background = [&] {
             local.start();
             remote.start();
+            if (web) web->start();
             if (config.watch.enabled) {
                 watcher.emplace(*store, resolver, spool.get(), &customers,
                                 watch::watcher_settings_from(config));
@@ -336,6 +357,7 @@ int serve(const config::Config& config, bool allow_root) {
         };
         int status =
             run_listeners(config, std::move(admin), resolver, customers, run_as, start_background);
+        if (web) web->stop();
         if (watcher) watcher->stop();
         return status;
     } catch (const ConfigError& e) {
