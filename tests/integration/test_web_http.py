@@ -5,10 +5,13 @@ outside web.test_networks, rate limits, and what hostile clients send
 slow clients, too many connections)."""
 import re
 import socket
+import ssl
 import time
+import urllib.request
 
 import pytest
 
+from holdfast_config import make_tls
 from relay_postfix import free_port
 from web_fixture import LISTED, LISTED_TXT, Web, raw, start_dns, start_holdfast
 
@@ -229,3 +232,47 @@ def test_metrics_is_prometheus_text(web):
     assert r.status == 200 and r.getheader("Content-Type").startswith("text/plain")
     families = list(parser.text_string_to_metric_families(r.data.decode()))
     assert families, r.data
+
+
+def test_tests_at_once_are_capped(web):
+    # Four servers that accept connections and never greet: each test waits
+    # for a banner (test_timeout = 5s), so four run at once; a fifth is refused.
+    tarpits = []
+    for _ in range(5):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        tarpits.append(s)
+    try:
+        ids = []
+        for i, t in enumerate(tarpits[:4]):
+            r, doc = Web(web.port, source=f"127.0.0.{60 + i}").start_test(f"127.0.0.1:{t.getsockname()[1]}")
+            assert r.status == 202, r.data
+            ids.append(doc["id"])
+        r, doc = Web(web.port, source="127.0.0.64").start_test(f"127.0.0.1:{tarpits[4].getsockname()[1]}")
+        assert r.status == 429 and "as many tests as we allow" in doc["error"], r.data
+        running = web.api_json("GET", f"/api/v1/relay-tests/{ids[0]}")[1]
+        assert running["state"] in ("queued", "running") and running["verdict"] is None
+        for i in ids:
+            assert web.wait_done(i, timeout=60)["verdict"] == "inconclusive"
+    finally:
+        for s in tarpits:
+            s.close()
+
+
+def test_https_with_the_tls_certificate(tmp_path):
+    cert, key = make_tls(tmp_path)
+    dns = start_dns(tmp_path / "dns")
+    h = start_holdfast(tmp_path, dns, "tls = true\n", tls=(cert, key))
+    try:
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{h.web_port}/healthz", context=ctx, timeout=10) as r:
+            assert r.status == 200 and r.read() == b"ok\n"
+            assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+        # Plain HTTP on the TLS port gets no page.
+        out = raw(h.web_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        assert b"ok" not in out
+    finally:
+        h.stop()
+        dns.stop()

@@ -24,10 +24,10 @@ def start_dns(directory):
     return dns
 
 
-def web_config(smtp_port, web_port, dns, web_extra="", extra=""):
+def web_config(smtp_port, web_port, dns, web_extra="", extra="", tls=None):
     # relay.networks holds nobody the tests connect from: to the relay
     # tester (from 127.0.0.1) this Holdfast is a closed relay.
-    return config_text(port=smtp_port, relay_networks=("127.0.0.254/32",), extra=f"""
+    return config_text(port=smtp_port, relay_networks=("127.0.0.254/32",), tls=tls, extra=f"""
 [dns]
 servers = ["{dns.address}"]
 timeout = "1s"
@@ -49,10 +49,10 @@ address = "127.0.0.1:{web_port}"
 {extra}""")
 
 
-def start_holdfast(directory, dns, web_extra=""):
+def start_holdfast(directory, dns, web_extra="", tls=None):
     smtp_port, web_port = free_port(), free_port()
-    h = Holdfast(pathlib.Path(directory) / "holdfast", web_config(smtp_port, web_port, dns, web_extra),
-                 port=smtp_port)
+    h = Holdfast(pathlib.Path(directory) / "holdfast",
+                 web_config(smtp_port, web_port, dns, web_extra, tls=tls), port=smtp_port)
     h.start()
     wait_for_port("127.0.0.1", web_port)
     h.web_port = web_port
