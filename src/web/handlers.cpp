@@ -99,6 +99,11 @@ asio::awaitable<Outcome> Handlers::rbl(std::string query, std::string client) {
     dnsbl::LookupOptions lo;
     lo.deadline = lookups_.deadline;
     lo.query_timeout = std::min(lo.query_timeout, lo.deadline);
+    struct InFlight {
+        std::atomic<int>& n;
+        explicit InFlight(std::atomic<int>& c) : n(c) { ++n; }
+        ~InFlight() { --n; }
+    } in_flight(in_flight_);
     dnsbl::Report report = co_await dnsbl::lookup(*resolver_, *target, zones, lo);
     json doc = json::parse(dnsbl::to_json(report).dump());
     for (auto& z : doc["zones"]) {

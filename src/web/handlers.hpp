@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -38,12 +39,16 @@ class Handlers {
     boost::asio::awaitable<Outcome> start_relay_test(std::string address, std::string client);
     Outcome relay_test(const std::string& id);
     boost::asio::awaitable<Outcome> rbl(std::string query, std::string client);
+    // Blacklist lookups waiting for DNS: their answers come back through
+    // the web's executor, which must outlive them (Server::stop waits).
+    int lookups_in_flight() const { return in_flight_.load(); }
 
   private:
     RelayTests& tests_;
     dns::Resolver* resolver_;
     LookupSettings lookups_;
     RateLimiter lookup_limit_;
+    std::atomic<int> in_flight_{0};
 };
 
 // Where a list's operator takes removal requests: the first http(s) URL

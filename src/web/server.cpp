@@ -371,6 +371,20 @@ void Server::start() {
 void Server::stop() {
     if (impl_->stopped) return;
     impl_->stopped = true;
+    if (impl_->thread.joinable()) {
+        // No new connections; then a lookup still waiting for DNS gets its
+        // answer (bounded by its deadline) before the executor it will
+        // complete on goes away.
+        asio::post(*impl_->io, [this] {
+            boost::system::error_code ignored;
+            impl_->acceptor->close(ignored);
+        });
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(12);
+        while (impl_->handlers.lookups_in_flight() > 0 &&
+               std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
     impl_->io->stop();
     if (impl_->thread.joinable()) impl_->thread.join();
 }

@@ -6,6 +6,7 @@ slow clients, too many connections)."""
 import re
 import socket
 import ssl
+import subprocess
 import time
 import urllib.request
 
@@ -263,7 +264,7 @@ def test_tests_at_once_are_capped(web):
 def test_https_with_the_tls_certificate(tmp_path):
     cert, key = make_tls(tmp_path)
     dns = start_dns(tmp_path / "dns")
-    h = start_holdfast(tmp_path, dns, "tls = true\n", tls=(cert, key))
+    h = start_holdfast(tmp_path, dns, "tls = true\n", tls=(cert, key), zones=("bl.test", "dead.test"))
     try:
         ctx = ssl.create_default_context(cafile=str(cert))
         ctx.check_hostname = False
@@ -273,6 +274,12 @@ def test_https_with_the_tls_certificate(tmp_path):
         # Plain HTTP on the TLS port gets no page.
         out = raw(h.web_port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
         assert b"ok" not in out
+        # A lookup in flight at SIGTERM (its zone never answers): a clean stop.
+        slow = subprocess.Popen(["curl", "-s", "-k", "-m", "20",
+                                 f"https://127.0.0.1:{h.web_port}/api/v1/rbl?q=192.0.2.7"])
+        time.sleep(0.5)
+        assert h.stop() == 0, h.log_text()[-2000:]
+        slow.wait(timeout=30)
     finally:
         h.stop()
         dns.stop()

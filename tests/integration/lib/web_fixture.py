@@ -20,11 +20,12 @@ def start_dns(directory):
     dns = DnsServer(directory)
     dns.a("2.0.0.127.bl.test", "127.0.0.2").txt("2.0.0.127.bl.test", "test entry")
     dns.a("10.2.0.192.bl.test", "127.0.0.2").txt("10.2.0.192.bl.test", LISTED_TXT)
+    dns.dead("dead.test")  # a list that never answers
     dns.start()
     return dns
 
 
-def web_config(smtp_port, web_port, dns, web_extra="", extra="", tls=None):
+def web_config(smtp_port, web_port, dns, web_extra="", extra="", tls=None, zones=("bl.test",)):
     # relay.networks holds nobody the tests connect from: to the relay
     # tester (from 127.0.0.1) this Holdfast is a closed relay.
     return config_text(port=smtp_port, relay_networks=("127.0.0.254/32",), tls=tls, extra=f"""
@@ -33,7 +34,7 @@ servers = ["{dns.address}"]
 timeout = "1s"
 
 [dnsbl]
-zones = ["bl.test"]
+zones = [{", ".join(f'"{z}"' for z in zones)}]
 action = "log"
 
 [store]
@@ -49,10 +50,10 @@ address = "127.0.0.1:{web_port}"
 {extra}""")
 
 
-def start_holdfast(directory, dns, web_extra="", tls=None):
+def start_holdfast(directory, dns, web_extra="", tls=None, zones=("bl.test",)):
     smtp_port, web_port = free_port(), free_port()
     h = Holdfast(pathlib.Path(directory) / "holdfast",
-                 web_config(smtp_port, web_port, dns, web_extra, tls=tls), port=smtp_port)
+                 web_config(smtp_port, web_port, dns, web_extra, tls=tls, zones=zones), port=smtp_port)
     h.start()
     wait_for_port("127.0.0.1", web_port)
     h.web_port = web_port
