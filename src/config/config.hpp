@@ -137,12 +137,12 @@ struct Web {
     // What the public relay-test page may test, besides the customers'
     // networks from the store. Default: loopback only.
     std::vector<util::IpNetwork> test_networks;
-    std::string admins;                 // file of user:crypt-hash lines (admin pages)
-    bool tls = false;                   // HTTPS with the [tls] certificate
-    std::size_t max_connections = 256;  // at once; more are closed unanswered
-    std::size_t max_tests = 4;          // relay tests running at once
-    std::size_t tests_per_client = 10;  // relay tests a client address may start per hour
-    std::size_t tests_per_target = 6;   // relay tests of one target per hour
+    std::string admins;                    // file of user:crypt-hash lines (admin pages)
+    bool tls = false;                      // HTTPS with the [tls] certificate
+    std::size_t max_connections = 256;     // at once; more are closed unanswered
+    std::size_t max_tests = 4;             // relay tests running at once
+    std::size_t tests_per_client = 10;     // relay tests a client address may start per hour
+    std::size_t tests_per_target = 6;      // relay tests of one target per hour
     std::size_t lookups_per_client = 120;  // blacklist lookups per client address per hour
     Seconds request_timeout{10};           // to send a whole request (slowloris)
 };
