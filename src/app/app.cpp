@@ -11,8 +11,10 @@
 #include "app/fd_limit.hpp"
 #include "app/logging.hpp"
 #include "app/privileges.hpp"
+#include "app/reload.hpp"
 #include "app/self_check.hpp"
 #include "app/service_manager.hpp"
+#include "app/session_settings.hpp"
 #include "control/protocol.hpp"
 #include "control/server.hpp"
 #include "delivery/local_courier.hpp"
@@ -30,63 +32,6 @@
 namespace holdfast::app {
 namespace asio = boost::asio;
 namespace {
-
-// A problem with what the configuration points at (users file, TLS files):
-// like a bad config, it makes serve exit 2 (CONTRACT).
-struct ConfigError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-std::shared_ptr<const auth::UsersFile> load_users(const config::Config& c) {
-    if (c.auth.users.empty()) return nullptr;
-    std::string text;
-    if (auto ec = util::read_file(c.auth.users, text)) {
-        throw ConfigError("[auth] users " + c.auth.users + ": " + ec.message());
-    }
-    std::vector<auth::UsersFile::LoadError> errors;
-    auto users = auth::UsersFile::parse(text, errors);
-    for (const auto& e : errors) spdlog::error("{}:{}: {}", c.auth.users, e.line, e.message);
-    if (!errors.empty()) throw ConfigError("[auth] users " + c.auth.users + " has errors");
-    return std::make_shared<const auth::UsersFile>(std::move(users));
-}
-
-// Each [[backup]] recipients_file, read now: like the users file, one that
-// is missing or has a malformed line stops serve (exit 2), naming FILE:LINE.
-policy::RecipientFiles load_recipient_files(const config::Config& c) {
-    policy::RecipientFiles files;
-    bool bad = false;
-    for (const auto& b : c.backups) {
-        if (b.recipients_file.empty()) continue;
-        std::vector<policy::RecipientFileError> errors;
-        auto file = std::make_shared<policy::RecipientFile>(b.recipients_file, b.domain, errors);
-        for (const auto& e : errors) {
-            if (e.line) {
-                spdlog::error("{}:{}: {}", b.recipients_file, e.line, e.message);
-            } else {
-                spdlog::error("{}: {}", b.recipients_file, e.message);
-            }
-        }
-        bad = bad || !errors.empty();
-        files[b.domain] = std::move(file);
-    }
-    if (bad) throw ConfigError("[[backup]] recipients_file has errors");
-    return files;
-}
-
-std::optional<asio::ssl::context> make_tls(const config::Config& c) {
-    if (!c.tls.enabled()) return std::nullopt;
-    asio::ssl::context ctx(asio::ssl::context::tls_server);
-    // TLS 1.2 and newer only; no compression, no renegotiation tricks.
-    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
-                    asio::ssl::context::single_dh_use);
-    boost::system::error_code ec;
-    ctx.use_certificate_chain_file(c.tls.cert, ec);
-    if (ec) throw ConfigError("[tls] cert " + c.tls.cert + ": " + ec.message());
-    ctx.use_private_key_file(c.tls.key, asio::ssl::context::pem, ec);
-    if (ec) throw ConfigError("[tls] key " + c.tls.key + ": " + ec.message());
-    return ctx;
-}
 
 // How long sessions may take to finish what they are doing after SIGTERM,
 // and then how long cut connections may take to unwind.
@@ -119,12 +64,36 @@ asio::awaitable<void> stop_when_drained(smtp::Server& server, asio::io_context& 
     io.stop();
 }
 
+// Holdfast watches itself before it listens: the relay battery through the
+// live policy as an outside client. Empty when closed; else which vector
+// and which setting would relay.
+std::string relay_failure(const config::Config& config, const policy::CustomerDomains& customers) {
+    policy::RecipientPolicy live(config, {}, &customers);
+    std::vector<std::string> domains;
+    for (const auto& [d, _] : *customers.snapshot()) domains.push_back(d);
+    auto failure = self_relay_check(
+        config, [&](const mail::Address& a, const policy::Client& c) { return live.decide(a, c); },
+        domains);
+    return failure ? failure->str() : "";
+}
+
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
-int run_listeners(const config::Config& config, control::Admin admin, dns::Resolver& resolver,
-                  const policy::CustomerDomains& customers, const std::optional<RunAs>& run_as,
-                  const std::function<void()>& start_background) {
+// SIGHUP and `holdfast reload` reload the config (app/reload.hpp);
+// `reconfigure_delivery` hands the couriers their part of it.
+int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin admin,
+                  dns::Resolver& resolver, const policy::CustomerDomains& customers,
+                  const std::optional<RunAs>& run_as, const std::function<void()>& start_background,
+                  const std::function<void(const config::Config&)>& reconfigure_delivery) {
+    const config::Config& config = *initial;
     queue::Spool& spool = admin.spool;
     auto flush_domain = admin.flush;  // ETRN
+    // Set once the listeners are up; until then a reload is refused.
+    std::atomic<Reloader*> reloader{nullptr};
+    admin.reload = [&reloader] {
+        Reloader* r = reloader.load();
+        if (!r) return control::error_response("the daemon is still starting");
+        return r->reload().json();
+    };
     // `holdfast queue ...` talks to us here instead of touching the spool.
     control::ControlServer control(std::move(admin));
     if (auto e = control.start()) {
@@ -134,21 +103,21 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     // Every client holds a descriptor: keep `connections` within the limit,
     // with a reserve for the spool, DNS and deliveries.
     const std::uint64_t nofile = raise_nofile_limit();
-    unsigned max_connections = connections_within(config.limits.connections, nofile);
-    if (max_connections < config.limits.connections) {
-        max_connections = std::max(max_connections, 1u);
-        spdlog::warn(
-            "status=connections-capped connections={} configured={} nofile={} reason=\"the "
-            "file descriptor limit leaves room for {} clients after a reserve of {}; raise "
-            "LimitNOFILE (systemd) or ulimit -n\"",
-            max_connections, config.limits.connections, nofile, max_connections,
-            fd_reserve(nofile));
-    }
+    auto max_connections_for = [nofile](const config::Config& c) {
+        unsigned max_connections = connections_within(c.limits.connections, nofile);
+        if (max_connections < c.limits.connections) {
+            max_connections = std::max(max_connections, 1u);
+            spdlog::warn(
+                "status=connections-capped connections={} configured={} nofile={} reason=\"the "
+                "file descriptor limit leaves room for {} clients after a reserve of {}; raise "
+                "LimitNOFILE (systemd) or ulimit -n\"",
+                max_connections, c.limits.connections, nofile, max_connections, fd_reserve(nofile));
+        }
+        return max_connections;
+    };
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     asio::io_context io(static_cast<int>(threads));
     asio::thread_pool blocking(2);
-    std::optional<dnsbl::Checker> dnsbl;
-    if (!config.dnsbl.zones.empty()) dnsbl.emplace(resolver, config.dnsbl, config.relay.networks);
     // Asks backup domains' primaries about recipients (verify = true) and
     // knows them for ETRN. After io and blocking: destroyed before them.
     std::optional<verify::Verifier> verifier;
@@ -160,20 +129,12 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
                           settings.cache_file.string(), e.message());
         }
     }
-    smtp::SessionContext ctx{
-        config,
-        policy::RecipientPolicy(config, load_recipient_files(config), &customers),
-        spool,
-        load_users(config),
-        make_tls(config),
-        blocking,
-        dnsbl ? &*dnsbl : nullptr,
-        smtp::ConnectionCounter(config.limits.connections_per_ip, max_connections,
-                                config.limits.exempt_networks),
-        smtp::AuthFailures(
-            std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay)),
-        verifier ? &*verifier : nullptr,
-        flush_domain};
+    smtp::SessionContext ctx(
+        make_session_settings(initial, customers, resolver), spool, blocking,
+        connection_limits(config, max_connections_for(config)),
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.auth.failure_delay));
+    ctx.verifier = verifier ? &*verifier : nullptr;
+    ctx.flush_domain = flush_domain;
     smtp::Server server(io, ctx);
     server.start();
     // Bound, keys and users read: from here on nothing needs root. Nothing
@@ -204,6 +165,38 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     }
     start_background();
 
+    // Reload: everything that can refuse (the file, the self-check, users,
+    // TLS, recipient files, new listeners) before anything changes.
+    std::shared_ptr<const smtp::SessionSettings> prepared;
+    std::shared_ptr<const config::Config> prepared_config;
+    Reloader reload_config(
+        initial, ReloadTargets{[&](std::shared_ptr<const config::Config> next) -> std::string {
+                                   if (auto failure = relay_failure(*next, customers);
+                                       !failure.empty()) {
+                                       return failure;
+                                   }
+                                   prepared = make_session_settings(next, customers, resolver);
+                                   prepared_config = next;
+                                   return server.reconfigure(next->listen);
+                               },
+                               [&] {
+                                   const config::Config& c = *prepared_config;
+                                   ctx.replace(std::move(prepared),
+                                               connection_limits(c, max_connections_for(c)));
+                                   reconfigure_delivery(c);
+                               }});
+    reloader.store(&reload_config);
+    asio::signal_set hangup(io, SIGHUP);
+    std::function<void()> on_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            // Off the I/O threads: reading files and binding may block.
+            asio::post(blocking, [&] { reload_config.reload(); });
+            on_hangup();
+        });
+    };
+    on_hangup();
+
     // Stopping, in this order (docs/operations.md): no new connections;
     // sessions waiting for a command get 421, those in the middle of DATA
     // finish it (their message stored and acknowledged, or not at all);
@@ -216,6 +209,8 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("status=stopping signal={} sessions={}", sig, server.active());
+        reloader.store(nullptr);
+        hangup.cancel();
         notify_stopping();
         server.stop();
         asio::co_spawn(io, stop_when_drained(server, io), asio::detached);
@@ -228,26 +223,21 @@ int run_listeners(const config::Config& config, control::Admin admin, dns::Resol
     io.run();
     for (auto& t : workers) t.join();
     blocking.join();
+    reloader.store(nullptr);
     control.stop();
     spdlog::info("status=stopped");
     return 0;
 }
 
-// Holdfast watches itself before it listens: the relay battery through the
-// live policy as an outside client. 0 when closed; 2 (after saying which
-// vector and which setting) when it would relay.
+// 0 when closed; 2 (after saying which vector and which setting) when it
+// would relay.
 int check_self(const config::Config& config, const policy::CustomerDomains& customers) {
-    policy::RecipientPolicy live(config, {}, &customers);
-    std::vector<std::string> domains;
-    for (const auto& [d, _] : *customers.snapshot()) domains.push_back(d);
-    auto failure = self_relay_check(
-        config, [&](const mail::Address& a, const policy::Client& c) { return live.decide(a, c); },
-        domains);
-    if (!failure) {
+    auto failure = relay_failure(config, customers);
+    if (failure.empty()) {
         spdlog::info("self-check status=closed vectors=ok");
         return 0;
     }
-    spdlog::critical("{}", failure->str());
+    spdlog::critical("{}", failure);
     return 2;
 }
 
@@ -355,8 +345,13 @@ int serve(const config::Config& config, bool allow_root) {
                              config.watch.mx_interval.count());
             }
         };
+        auto reconfigure_delivery = [&local, &remote](const config::Config& c) {
+            local.set_domains(c.locals);
+            remote.set_backups(c.backups);
+        };
         int status =
-            run_listeners(config, std::move(admin), resolver, customers, run_as, start_background);
+            run_listeners(std::make_shared<const config::Config>(config), std::move(admin),
+                          resolver, customers, run_as, start_background, reconfigure_delivery);
         if (web) web->stop();
         if (watcher) watcher->stop();
         return status;

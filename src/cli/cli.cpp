@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
     add_customers(app, cmd);
     add_violations(app, cmd);
     add_watch(app, cmd);
+    add_reload(app, cmd);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -26,5 +26,6 @@ void add_rbl(CLI::App& app, Command& cmd);
 void add_customers(CLI::App& app, Command& cmd);
 void add_violations(CLI::App& app, Command& cmd);
 void add_watch(CLI::App& app, Command& cmd);
+void add_reload(CLI::App& app, Command& cmd);
 
 }  // namespace holdfast::cli

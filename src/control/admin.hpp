@@ -33,6 +33,9 @@ struct Admin {
     // The watch's requests ("customers-changed", "watch-run-once",
     // "watch-status"); empty when the daemon runs no watch.
     std::function<nlohmann::json(const nlohmann::json& request)> watch{};
+    // Re-reads the config (as SIGHUP): {"ok", "error", "restart_needed"};
+    // empty without a daemon.
+    std::function<nlohmann::json()> reload{};
 };
 
 }  // namespace holdfast::control

@@ -179,6 +179,10 @@ json handle_request(Admin& a, const json& request) {
         if (!a.watch) return error_response("this daemon runs no watch ([watch] enabled = false)");
         return a.watch(request);
     }
+    if (cmd == "reload") {
+        if (!a.reload) return error_response("no daemon to reload");
+        return a.reload();
+    }
     if (cmd == "list") {
         json messages = json::array();
         for (const auto& env : a.spool.list()) messages.push_back(with_courier_state(a, env));

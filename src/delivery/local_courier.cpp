@@ -40,11 +40,33 @@ double seconds_since(std::chrono::system_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::system_clock::now() - t).count();
 }
 
+const config::LocalDomain* find_local_domain(const std::vector<config::LocalDomain>& domains,
+                                             std::string_view domain) {
+    std::string d = mail::normalize_domain(domain);
+    for (const auto& l : domains) {
+        if (mail::normalize_domain(l.domain) == d) return &l;
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 LocalCourier::LocalCourier(queue::Spool& spool, std::vector<config::LocalDomain> domains,
                            std::chrono::milliseconds retry_interval)
-    : spool_(spool), domains_(std::move(domains)), retry_interval_(retry_interval) {}
+    : spool_(spool),
+      domains_(std::make_shared<const std::vector<config::LocalDomain>>(std::move(domains))),
+      retry_interval_(retry_interval) {}
+
+void LocalCourier::set_domains(std::vector<config::LocalDomain> domains) {
+    auto next = std::make_shared<const std::vector<config::LocalDomain>>(std::move(domains));
+    std::lock_guard lock(domains_mu_);
+    domains_ = std::move(next);
+}
+
+std::shared_ptr<const std::vector<config::LocalDomain>> LocalCourier::domains() const {
+    std::lock_guard lock(domains_mu_);
+    return domains_;
+}
 
 LocalCourier::~LocalCourier() {
     stop();
@@ -115,19 +137,12 @@ void LocalCourier::run() {
     }
 }
 
-const config::LocalDomain* LocalCourier::find_domain(std::string_view domain) const {
-    std::string d = mail::normalize_domain(domain);
-    for (const auto& l : domains_) {
-        if (mail::normalize_domain(l.domain) == d) return &l;
-    }
-    return nullptr;
-}
-
 LocalOutcome LocalCourier::deliver_one(const queue::Envelope& env, const queue::Recipient& r,
                                        const std::string& message) const {
     auto addr = mail::parse_mailbox(r.address, /*allow_utf8=*/true);
     if (!addr) return failed("5.1.3", "bad recipient address");
-    const config::LocalDomain* domain = find_domain(addr->domain);
+    const auto domains = this->domains();  // kept while `domain` points into it
+    const config::LocalDomain* domain = find_local_domain(*domains, addr->domain);
     // The domain was local when the message was accepted; a config change
     // since then is the only way here.
     if (!domain) return failed("5.1.2", "domain " + addr->domain + " is not local");

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -43,6 +44,9 @@ class LocalCourier {
     void stop();
     // Thread-safe; cheap; call it from Spool::set_on_stored.
     void enqueue(const std::string& id);
+    // A reload: the local domains from now on (thread-safe); a delivery in
+    // progress finishes with the ones it started with.
+    void set_domains(std::vector<config::LocalDomain> domains);
 
     // One recipient (public for tests). `message` holds the bytes, or is empty for a message larger
     // than kWholeMessage: that one is read from the spool piece by piece.
@@ -52,10 +56,11 @@ class LocalCourier {
   private:
     void run();
     bool deliver(const std::string& id);  // true: try this message again later
-    const config::LocalDomain* find_domain(std::string_view domain) const;
+    std::shared_ptr<const std::vector<config::LocalDomain>> domains() const;
 
     queue::Spool& spool_;
-    const std::vector<config::LocalDomain> domains_;
+    mutable std::mutex domains_mu_;
+    std::shared_ptr<const std::vector<config::LocalDomain>> domains_;  // under domains_mu_
     const std::chrono::milliseconds retry_interval_;
 
     std::mutex mu_;  // guards everything below

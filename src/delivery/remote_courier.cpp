@@ -271,6 +271,22 @@ void RemoteCourier::enqueue(const std::string& id) {
     asio::post(impl_->io, [impl = impl_.get(), id] { impl->schedule(id); });
 }
 
+void RemoteCourier::set_backups(std::vector<config::BackupDomain> backups) {
+    // Read on the courier's thread only (primary_for, the scheduler): changed there.
+    asio::post(impl_->io, [impl = impl_.get(), backups = std::move(backups)]() mutable {
+        for (const auto& old : impl->settings.backups) {
+            impl->scheduler.set_policy(mail::normalize_domain(old.domain),
+                                       to_schedule(impl->settings.queue));
+        }
+        impl->notices.backup_domains.clear();
+        for (const auto& b : backups) {
+            impl->notices.backup_domains.push_back(b.domain);
+            impl->scheduler.set_policy(mail::normalize_domain(b.domain), to_schedule(b.queue));
+        }
+        impl->settings.backups = std::move(backups);
+    });
+}
+
 void RemoteCourier::flush(const std::string& domain) {
     // A "no such host" cached a minute ago must not make the flush useless.
     impl_->resolver.forget_negative(mail::normalize_domain(domain));

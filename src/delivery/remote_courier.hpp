@@ -62,6 +62,9 @@ class RemoteCourier {
     void stop();
     // Thread-safe; call from Spool::set_on_stored.
     void enqueue(const std::string& id);
+    // A reload (thread-safe): the backup domains' primaries and queue
+    // policies from now on.
+    void set_backups(std::vector<config::BackupDomain> backups);
     // Thread-safe: try everything (for one destination domain) now.
     void flush(const std::string& domain = "");
     // Thread-safe: why a destination is down ("connect to ...: Connection

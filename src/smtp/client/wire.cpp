@@ -44,16 +44,31 @@ std::string dot_stuff(std::string_view data) {
     std::string out;
     out.reserve(data.size() + data.size() / 64 + 8);
     bool line_start = true;
+    std::size_t line_length = 0;  // octets on the current output line
     for (std::size_t i = 0; i < data.size(); ++i) {
         char c = data[i];
         if (c == '\r' || c == '\n') {
             out += "\r\n";
             if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
             line_start = true;
+            line_length = 0;
             continue;
         }
-        if (line_start && c == '.') out += '.';
+        if (c == '\0') continue;  // never passed on: next hops read NUL differently
+        if (line_length == kMaxLineOctets) {
+            // As Postfix's smtp_line_length_limit: a continuation that
+            // keeps a header a (folded) header and does the least harm to
+            // MIME bodies.
+            out += "\r\n ";
+            line_length = 1;
+            line_start = false;
+        }
+        if (line_start && c == '.') {
+            out += '.';
+            ++line_length;
+        }
         out += c;
+        ++line_length;
         line_start = false;
     }
     if (!line_start) out += "\r\n";

@@ -15,6 +15,58 @@ TEST(DotStuff, DoublesLeadingDotsAndEndsWithDot) {
     EXPECT_EQ(dot_stuff(""), ".\r\n");
 }
 
+TEST(DotStuff, DropsNulOctets) {
+    EXPECT_EQ(dot_stuff(std::string_view("a\0b\r\n\0\r\n", 7)), "ab\r\n\r\n.\r\n");
+}
+
+// Every line of the result: at most 998 octets before its CRLF, no bare
+// CR or LF, no NUL.
+void expect_clean_lines(const std::string& wire) {
+    ASSERT_TRUE(wire.ends_with("\r\n.\r\n") || wire == ".\r\n");
+    std::size_t start = 0;
+    while (start < wire.size()) {
+        auto end = wire.find("\r\n", start);
+        ASSERT_NE(end, std::string::npos);
+        std::string_view line(wire.data() + start, end - start);
+        EXPECT_LE(line.size(), kMaxLineOctets);
+        EXPECT_EQ(line.find_first_of(std::string_view("\r\n\0", 3)), std::string_view::npos);
+        start = end + 2;
+    }
+}
+
+TEST(DotStuff, BreaksLongLinesWithAContinuation) {
+    std::string header = "X-Long: ";
+    header.append(2500, 'a');
+    std::string wire = dot_stuff(header + "\r\n\r\nbody\r\n");
+    expect_clean_lines(wire);
+    // Folded, not cut: taking out each inserted CRLF SPACE gives the
+    // header back.
+    std::string first_line = wire.substr(0, wire.find("\r\n\r\n"));
+    EXPECT_EQ(first_line.substr(0, kMaxLineOctets), header.substr(0, kMaxLineOctets));
+    EXPECT_NE(first_line.find("\r\n a"), std::string::npos);
+    std::string unfolded;
+    for (std::size_t i = 0; i < first_line.size(); ++i) {
+        if (first_line.compare(i, 3, "\r\n ") == 0) {
+            i += 2;
+            continue;
+        }
+        unfolded += first_line[i];
+    }
+    EXPECT_EQ(unfolded, header);
+    // A line of exactly 998 octets is left alone.
+    std::string exact(998, 'b');
+    std::string exact_wire = exact;
+    exact_wire.append("\r\n.\r\n");
+    EXPECT_EQ(dot_stuff(exact), exact_wire);
+    // A doubled leading dot counts towards the limit.
+    std::string dotted(999, 'c');
+    dotted[0] = '.';
+    expect_clean_lines(dot_stuff(dotted));
+    std::string mixed(5000, '.');
+    mixed.append(1, '\n').append(3000, 'x').append(1, '\r');
+    expect_clean_lines(dot_stuff(mixed));
+}
+
 TEST(DotStuff, MakesEveryLineEndCrlf) {
     EXPECT_EQ(dot_stuff("a\nb\rc"), "a\r\nb\r\nc\r\n.\r\n");
     EXPECT_EQ(dot_stuff("a\n.\n"), "a\r\n..\r\n.\r\n");  // a bare-LF "." is not an end

@@ -5,29 +5,40 @@
 namespace holdfast::smtp {
 
 bool ConnectionCounter::exempt(const util::IpAddress& ip) const {
-    return std::any_of(exempt_.begin(), exempt_.end(),
+    return std::any_of(limits_.exempt.begin(), limits_.exempt.end(),
                        [&](const util::IpNetwork& n) { return n.contains(ip); });
 }
 
-bool ConnectionCounter::try_add(const util::IpAddress& ip) {
-    const bool free_of_per_ip = exempt(ip);
+bool ConnectionCounter::try_add(const util::IpAddress& ip, bool* per_ip) {
     std::lock_guard lock(mu_);
-    if (count_ >= total_) return false;
-    if (!free_of_per_ip) {
+    if (count_ >= limits_.total) return false;
+    const bool counted = !exempt(ip);
+    if (counted) {
         unsigned& n = by_ip_[ip];
-        if (n >= per_ip_) return false;
+        if (n >= limits_.per_ip) {
+            if (n == 0) by_ip_.erase(ip);
+            return false;
+        }
         ++n;
     }
     ++count_;
+    if (per_ip) *per_ip = counted;
     return true;
 }
 
-void ConnectionCounter::remove(const util::IpAddress& ip) {
+void ConnectionCounter::remove(const util::IpAddress& ip, bool per_ip) {
     std::lock_guard lock(mu_);
-    if (auto it = by_ip_.find(ip); it != by_ip_.end()) {
-        if (--it->second == 0) by_ip_.erase(it);
+    if (per_ip) {
+        if (auto it = by_ip_.find(ip); it != by_ip_.end()) {
+            if (--it->second == 0) by_ip_.erase(it);
+        }
     }
     --count_;
+}
+
+void ConnectionCounter::set_limits(Limits limits) {
+    std::lock_guard lock(mu_);
+    limits_ = std::move(limits);
 }
 
 unsigned ConnectionCounter::total() const {
@@ -46,6 +57,11 @@ std::chrono::milliseconds AuthFailures::failed(const util::IpAddress& ip, Clock:
     ++e.failures;
     e.last = now;
     return std::min(cap_, step_ * e.failures);
+}
+
+void AuthFailures::set_step(std::chrono::milliseconds step) {
+    std::lock_guard lock(mu_);
+    step_ = step;
 }
 
 void AuthFailures::succeeded(const util::IpAddress& ip) {

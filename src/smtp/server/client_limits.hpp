@@ -12,21 +12,31 @@
 namespace holdfast::smtp {
 
 // Clients in `exempt` count towards the total only, never towards per_ip.
+// The limits may change (a reload); each connection is given back the way
+// it was counted.
 class ConnectionCounter {
   public:
+    struct Limits {
+        unsigned per_ip = 0;
+        unsigned total = 0;
+        std::vector<util::IpNetwork> exempt;
+    };
+    explicit ConnectionCounter(Limits limits) : limits_(std::move(limits)) {}
     ConnectionCounter(unsigned per_ip, unsigned total, std::vector<util::IpNetwork> exempt = {})
-        : per_ip_(per_ip), total_(total), exempt_(std::move(exempt)) {}
+        : limits_{per_ip, total, std::move(exempt)} {}
 
-    // Counts a new connection; false (and nothing counted) when over a limit.
-    bool try_add(const util::IpAddress& ip);
-    void remove(const util::IpAddress& ip);
+    // Counts a new connection; false (and nothing counted) when over a
+    // limit. `per_ip` says whether it counted towards its address's limit.
+    bool try_add(const util::IpAddress& ip, bool* per_ip = nullptr);
+    void remove(const util::IpAddress& ip, bool per_ip = true);
     unsigned total() const;
+    // New limits for connections from now on; those open stay.
+    void set_limits(Limits limits);
 
   private:
-    bool exempt(const util::IpAddress& ip) const;
+    bool exempt(const util::IpAddress& ip) const;  // under mu_
 
-    const unsigned per_ip_, total_;
-    const std::vector<util::IpNetwork> exempt_;
+    Limits limits_;
     mutable std::mutex mu_;
     std::map<util::IpAddress, unsigned> by_ip_;
     unsigned count_ = 0;
@@ -35,14 +45,16 @@ class ConnectionCounter {
 // Decrements the counter when a session ends, however it ends.
 class ConnectionSlot {
   public:
-    ConnectionSlot(ConnectionCounter& c, const util::IpAddress& ip) : counter_(c), ip_(ip) {}
-    ~ConnectionSlot() { counter_.remove(ip_); }
+    ConnectionSlot(ConnectionCounter& c, const util::IpAddress& ip, bool per_ip)
+        : counter_(c), ip_(ip), per_ip_(per_ip) {}
+    ~ConnectionSlot() { counter_.remove(ip_, per_ip_); }
     ConnectionSlot(const ConnectionSlot&) = delete;
     ConnectionSlot& operator=(const ConnectionSlot&) = delete;
 
   private:
     ConnectionCounter& counter_;
     util::IpAddress ip_;
+    bool per_ip_;
 };
 
 // Password guessing gets slower the more a client fails: each failure adds
@@ -60,13 +72,15 @@ class AuthFailures {
     std::chrono::milliseconds failed(const util::IpAddress& ip,
                                      Clock::time_point now = Clock::now());
     void succeeded(const util::IpAddress& ip);
+    void set_step(std::chrono::milliseconds step);  // a reload
 
   private:
     struct Entry {
         unsigned failures = 0;
         Clock::time_point last;
     };
-    const std::chrono::milliseconds step_, cap_;
+    std::chrono::milliseconds step_;  // under mu_
+    const std::chrono::milliseconds cap_;
     const std::chrono::seconds memory_;
     std::mutex mu_;
     std::map<util::IpAddress, Entry> by_ip_;

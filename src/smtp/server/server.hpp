@@ -17,6 +17,12 @@ class Server {
     // Binds every listener. Throws std::runtime_error naming the address
     // when one cannot be bound (start-up errors are fatal and clear).
     void start();
+    // A reload: listens on the addresses in `listen` that are new, stops
+    // listening on those gone (their sessions in progress go on), and
+    // gives every listener its new role. All or nothing: when a new
+    // address cannot be bound, nothing changes and the error names it.
+    // Thread-safe.
+    std::string reconfigure(const std::vector<config::Listen>& listen);
     // Stops accepting, and asks every running session to end: one waiting
     // for a command gets 421 at once, one in the middle of a command (DATA,
     // a store in the spool) finishes it, answers it, then gets 421.

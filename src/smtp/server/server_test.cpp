@@ -33,6 +33,29 @@ TEST(ConnectionCounter, ExemptNetworksCountOnlyTowardsTheTotal) {
     EXPECT_TRUE(c.try_add(lan));
 }
 
+// A reload may change who is exempt while connections are open: each is
+// given back the way it was counted, so the books stay right.
+TEST(ConnectionCounter, NewLimitsLeaveOpenConnectionsAsCounted) {
+    const auto lan_net = *util::parse_network("127.0.0.0/30");
+    smtp::ConnectionCounter c(1, 10, {lan_net});
+    auto lan = *util::parse_ip("127.0.0.1");
+    bool first_per_ip = true;
+    EXPECT_TRUE(c.try_add(lan, &first_per_ip));
+    EXPECT_FALSE(first_per_ip);
+    c.set_limits({1, 10, {}});  // lan is an ordinary client now
+    bool second_per_ip = false;
+    EXPECT_TRUE(c.try_add(lan, &second_per_ip));
+    EXPECT_TRUE(second_per_ip);
+    EXPECT_FALSE(c.try_add(lan));  // its one slot is taken
+    c.remove(lan, first_per_ip);   // the exempt one goes: the counted one stays counted
+    EXPECT_FALSE(c.try_add(lan));
+    c.remove(lan, second_per_ip);
+    EXPECT_TRUE(c.try_add(lan));
+    EXPECT_EQ(c.total(), 1u);
+    c.set_limits({1, 1, {}});
+    EXPECT_FALSE(c.try_add(*util::parse_ip("127.0.0.9")));  // the new total
+}
+
 TEST(AuthFailures, DelayGrowsAndIsForgotten) {
     smtp::AuthFailures f(1000ms, 3000ms, 60s);
     auto ip = *util::parse_ip("127.0.0.2");

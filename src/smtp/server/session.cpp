@@ -26,12 +26,13 @@ util::IpAddress to_ip(const asio::ip::address& a) {
 }
 }  // namespace
 
-Session::Session(Stream::Socket socket, SessionContext& ctx, const config::Listen& listen)
+Session::Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen)
     : ctx_(ctx),
-      listen_(listen),
+      settings_(ctx.settings()),
+      listen_(std::move(listen)),
       stream_(std::move(socket)),
       timer_(stream_.socket().get_executor()),
-      framer_(ctx.config.limits.line_length),
+      framer_(settings_->config->limits.line_length),
       dnsbl_wait_(stream_.socket().get_executor()) {
     boost::system::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
@@ -54,7 +55,8 @@ policy::Client Session::policy_client() const {
 asio::awaitable<void> Session::run() {
     auto self = shared_from_this();
     std::optional<ConnectionSlot> slot;
-    if (!ctx_.connections.try_add(peer_)) {
+    bool per_ip = false;
+    if (!ctx_.connections.try_add(peer_, &per_ip)) {
         spdlog::warn("client=[{}] status=refused reason=\"too many connections\"", peer_.str());
         close_after(Reply(421, "4.7.0",
                           config().server.hostname + " Too many connections, try again later"));
@@ -62,14 +64,14 @@ asio::awaitable<void> Session::run() {
         stream_.close();
         co_return;
     }
-    slot.emplace(ctx_.connections, peer_);
+    slot.emplace(ctx_.connections, peer_, per_ip);
     asio::co_spawn(stream_.socket().get_executor(), watchdog(), asio::detached);
     start_dnsbl_check();
     spdlog::debug("client=[{}] status=connected listener={}", peer_.str(), listen_.address);
 
     bool ok = true;
     if (listen_.role == config::Role::submissions) {
-        ok = ctx_.tls && !(co_await stream_.start_tls(*ctx_.tls));
+        ok = settings_->tls && !(co_await stream_.start_tls(*settings_->tls));
     }
     if (ok) {
         send(Reply(220, "", config().server.hostname + " ESMTP Holdfast"));
@@ -122,8 +124,8 @@ void Session::cut() {
 }
 
 void Session::say_shutting_down() {
-    close_after(Reply(421, "4.3.2",
-                      config().server.hostname + " Service shutting down, try again later"));
+    close_after(
+        Reply(421, "4.3.2", config().server.hostname + " Service shutting down, try again later"));
 }
 
 asio::awaitable<void> Session::handle_line(const LineFramer::Line& line) {
@@ -218,9 +220,9 @@ Reply Session::ehlo_reply() const {
     r.lines.push_back("ENHANCEDSTATUSCODES");
     r.lines.push_back("DSN");   // RFC 3461
     r.lines.push_back("ETRN");  // RFC 1985: our backup domains' primaries may ask for their mail
-    if (ctx_.tls && !stream_.tls_active()) r.lines.push_back("STARTTLS");
+    if (settings_->tls && !stream_.tls_active()) r.lines.push_back("STARTTLS");
     // RFC 4954 4: never offer passwords a clear-text channel.
-    if (ctx_.users && stream_.tls_active() && auth_user_.empty())
+    if (settings_->users && stream_.tls_active() && auth_user_.empty())
         r.lines.push_back("AUTH PLAIN LOGIN");
     r.lines.push_back("SMTPUTF8");
     return r;

@@ -27,7 +27,7 @@ namespace holdfast::smtp {
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(Stream::Socket socket, SessionContext& ctx, const config::Listen& listen);
+    Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen);
     boost::asio::awaitable<void> run();
     // The daemon is stopping (thread-safe, runs on the session's strand):
     // waiting for a command, the session answers 421 and ends; in the
@@ -83,11 +83,12 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string client_text() const;  // "helo [ip]" for logs
     // The configuration this session runs under: taken when it starts and
     // kept to its end, so a reload never changes the rules mid-session.
-    const config::Config& config() const { return ctx_.config; }
+    const config::Config& config() const { return *settings_->config; }
     policy::Client policy_client() const;
 
     SessionContext& ctx_;
-    const config::Listen& listen_;
+    const std::shared_ptr<const SessionSettings> settings_;  // what it runs under (a reload)
+    const config::Listen listen_;
     Stream stream_;
     util::IpAddress peer_, local_;
     boost::asio::steady_timer timer_;

@@ -31,7 +31,7 @@ asio::awaitable<std::optional<std::string>> Session::auth_prompt(std::string pro
 }
 
 asio::awaitable<void> Session::on_starttls() {
-    if (!ctx_.tls) {
+    if (!settings_->tls) {
         send(Reply(502, "5.5.1", "STARTTLS not available"));
         co_return;
     }
@@ -50,7 +50,7 @@ asio::awaitable<void> Session::on_starttls() {
         framer_.discard_buffered();
     }
     touch();
-    if (auto ec = co_await stream_.start_tls(*ctx_.tls)) {
+    if (auto ec = co_await stream_.start_tls(*settings_->tls)) {
         spdlog::info("client={} status=disconnected reason=\"TLS handshake failed: {}\"",
                      client_text(), ec.message());
         closing_ = true;
@@ -80,7 +80,7 @@ asio::awaitable<void> Session::answer_auth_failure(const std::string& user) {
 }
 
 asio::awaitable<void> Session::on_auth(const Command& c) {
-    if (!ctx_.users) {
+    if (!settings_->users) {
         send(Reply(502, "5.5.1", "AUTH not available"));
         co_return;
     }
@@ -147,7 +147,7 @@ asio::awaitable<void> Session::on_auth(const Command& c) {
     // crypt(3) is deliberately slow: run it off the I/O threads. An unknown
     // user costs the same path (a failure with the same delay) so that
     // timing does not tell which users exist.
-    auto hash = ctx_.users->hash_of(creds->user);
+    auto hash = settings_->users->hash_of(creds->user);
     bool good = false;
     if (hash) {
         good = co_await asio::co_spawn(

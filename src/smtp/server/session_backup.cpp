@@ -114,7 +114,7 @@ asio::awaitable<void> Session::on_etrn(const Command& c) {
     }
     // Only the customer may ask: its networks (relay.networks), or its
     // primary. Being logged in is not enough (any user could flush any queue).
-    bool permitted = ctx_.policy.may_relay(policy::Client{peer_, local_, false});
+    bool permitted = settings_->policy.may_relay(policy::Client{peer_, local_, false});
     if (!permitted && ctx_.verifier) permitted = co_await ctx_.verifier->is_primary(domain, peer_);
     if (!permitted) {
         refuse("the client is not the domain's primary mail server");

@@ -9,12 +9,12 @@ namespace holdfast::smtp {
 namespace asio = boost::asio;
 
 void Session::start_dnsbl_check() {
-    if (!ctx_.dnsbl) return;
+    if (!settings_->dnsbl) return;
     dnsbl_pending_ = true;
     dnsbl_wait_.expires_at(asio::steady_timer::time_point::max());
     auto self = shared_from_this();
     // The checker bounds itself by [dnsbl] deadline and fails open.
-    asio::co_spawn(stream_.socket().get_executor(), ctx_.dnsbl->check(peer_),
+    asio::co_spawn(stream_.socket().get_executor(), settings_->dnsbl->check(peer_),
                    [self](std::exception_ptr error, dnsbl::Verdict v) {
                        if (error) v = dnsbl::Verdict{};  // fail open, never block on our own bug
                        self->dnsbl_ = std::move(v);

@@ -111,7 +111,7 @@ asio::awaitable<Reply> Session::on_rcpt(const Command& c) {
                      txn_->sender.bracketed(), c.address.bracketed(), r.summary());
         co_return r;
     }
-    policy::RecipientDecision d = ctx_.policy.decide(c.address, policy_client());
+    policy::RecipientDecision d = settings_->policy.decide(c.address, policy_client());
     // Backup domains: only recipients that exist (session_backup.cpp).
     if (auto r = co_await check_backup_rcpt(d)) co_return *r;
     if (d.destination == policy::Destination::refused) {
