@@ -31,6 +31,7 @@
 #include "verify/verifier.hpp"
 #include "watch/queue_sampler.hpp"
 #include "watch/watcher.hpp"
+#include "web/server.hpp"
 
 namespace holdfast::app {
 namespace asio = boost::asio;
@@ -345,12 +346,22 @@ int serve(const config::Config& config, bool allow_root) {
         sampling.interval = config.watch.sample_interval;
         sampling.domains = backup_domains;
         watch::QueueSampler sampler(*store, *spool, sampling);
+        // The web face: bound here, before root is dropped (a privileged
+        // port, a root-only TLS key); served from start_background on.
+        std::optional<web::Server> web;
+        if (!config.web.address.empty()) {
+            web.emplace(config,
+                        web::Services{*store, &resolver, admin.metrics_text,
+                                      [&] { customers.replace(watch::customer_domains(*store)); }});
+            web->bind();
+        }
         // Started by run_listeners once it has dropped root: every file
         // delivery and the watch write then belongs to server.user.
         auto start_background = [&] {
             local.start();
             remote.start();
             sampler.start();
+            if (web) web->start();
             if (config.watch.enabled) {
                 watcher.emplace(*store, resolver, spool.get(), &customers,
                                 watch::watcher_settings_from(config));
@@ -367,6 +378,7 @@ int serve(const config::Config& config, bool allow_root) {
         int status =
             run_listeners(std::make_shared<const config::Config>(config), std::move(admin),
                           resolver, customers, run_as, start_background, reconfigure_delivery);
+        if (web) web->stop();
         if (watcher) watcher->stop();
         return status;
     } catch (const ConfigError& e) {

@@ -132,8 +132,21 @@ struct Dnsbl {
     Seconds deadline{2};                 // how long the banner may wait for answers
 };
 
+// The web face (docs/web.md): public relay-test and blacklist pages, the
+// JSON API, /metrics. Every bound here protects the daemon from its visitors.
 struct Web {
     std::string address;  // empty = no web UI
+    // What the public relay-test page may test, besides the customers'
+    // networks from the store. Default: loopback only.
+    std::vector<util::IpNetwork> test_networks;
+    std::string admins;                    // file of user:crypt-hash lines (admin pages)
+    bool tls = false;                      // HTTPS with the [tls] certificate
+    std::size_t max_connections = 256;     // at once; more are closed unanswered
+    std::size_t max_tests = 4;             // relay tests running at once
+    std::size_t tests_per_client = 10;     // relay tests a client address may start per hour
+    std::size_t tests_per_target = 6;      // relay tests of one target per hour
+    std::size_t lookups_per_client = 120;  // blacklist lookups per client address per hour
+    Seconds request_timeout{10};           // to send a whole request (slowloris)
 };
 
 // How long the outbound client waits at each stage of a delivery. The

@@ -42,6 +42,25 @@ TEST(Config, DefaultsAreClosedAndSane) {
     EXPECT_EQ(c.listen[0].role, Role::mx);
 }
 
+TEST(Config, WebKeys) {
+    auto r = load(R"(
+[web]
+address = "127.0.0.1:8025"
+test_networks = ["192.0.2.0/24"]
+max_tests = 2
+request_timeout = "3s"
+)");
+    ASSERT_TRUE(r.config) << (r.diagnostics.empty() ? "" : r.diagnostics[0].str());
+    EXPECT_EQ(r.config->web.test_networks.size(), 1u);
+    EXPECT_EQ(r.config->web.max_tests, 2u);
+    EXPECT_EQ(r.config->web.request_timeout.count(), 3);
+    // Default: loopback only.
+    EXPECT_EQ(load("").config->web.test_networks.size(), 2u);
+    // HTTPS needs the [tls] certificate.
+    EXPECT_FALSE(load("[web]\naddress = \"127.0.0.1:8025\"\ntls = true\n").config);
+    EXPECT_FALSE(load("[web]\ntest_networks = [\"10.1.2.3/8\"]\n").config);
+}
+
 TEST(Config, ReportsUnknownKeysWithTheirLine) {
     LoadResult r = load("[queue]\nlifetime = \"7d\"\nlifetme = \"2d\"\n");
     ASSERT_FALSE(r.config);

@@ -332,7 +332,20 @@ void read_all(const toml::table& root, Config& c, Diagnostics& d) {
             r.error("action", "expected \"reject\" or \"log\"");
         }
     });
-    with_table(root, "web", d, [&](TableReader& r) { r.string("address", c.web.address); });
+    with_table(root, "web", d, [&](TableReader& r) {
+        Web& w = c.web;
+        r.string("address", w.address);
+        r.networks("test_networks", w.test_networks);
+        r.string("admins", w.admins);
+        r.boolean("tls", w.tls);
+        r.count("max_connections", w.max_connections, 1, 100000);
+        r.count("max_tests", w.max_tests, 1, 100);
+        r.count("tests_per_client", w.tests_per_client, 1, 100000);
+        r.count("tests_per_target", w.tests_per_target, 1, 100000);
+        r.count("lookups_per_client", w.lookups_per_client, 1, 1000000);
+        r.duration("request_timeout", w.request_timeout);
+        if (w.request_timeout.count() == 0) r.error("request_timeout", "must be longer than 0s");
+    });
     with_table(root, "store", d, [&](TableReader& r) { r.string("url", c.store.url); });
     with_table(root, "watch", d, [&](TableReader& r) {
         Watch& w = c.watch;
@@ -404,6 +417,7 @@ LoadResult load_string(const std::string& text, const std::string& name) {
     c.path = name;
     c.server.hostname = machine_hostname();
     c.relay.networks = {*util::parse_network("127.0.0.1"), *util::parse_network("::1")};
+    c.web.test_networks = {*util::parse_network("127.0.0.0/8"), *util::parse_network("::1")};
     read_all(root, c, diags);
     if (c.store.url.empty()) {
         std::filesystem::path beside = std::filesystem::path(c.server.spool).parent_path();

@@ -193,6 +193,9 @@ void validate(const toml::table& root, const Config& c, Diagnostics& d) {
     if (!c.web.address.empty() && !util::parse_host_port(c.web.address)) {
         d.add(line_at(root, "web.address"), "[web] address must be host:port");
     }
+    if (c.web.tls && !c.tls.enabled()) {
+        d.add(line_at(root, "web.tls"), "[web] tls = true needs [tls] cert and key");
+    }
     static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
     if (!kLevels.contains(c.log_level)) {
         d.add(line_at(root, "log.level"), "[log] level must be trace, debug, info, warn or error");

@@ -331,6 +331,17 @@ std::int64_t Store::add_relay_test(const RelayTest& t) {
                    t.transcript});
 }
 
+bool Store::update_relay_test(const RelayTest& t) {
+    std::lock_guard lock(mu_);
+    if (db_->query("SELECT id FROM relay_tests WHERE id = ?", {t.id}).empty()) return false;
+    db_->query(
+        "UPDATE relay_tests SET customer = ?, target = ?, trigger_kind = ?, at = ?, verdict = ?, "
+        "reason = ?, vectors = ?, transcript = ? WHERE id = ?",
+        {t.customer, t.target, t.trigger, secs(t.at), t.verdict, t.reason, t.vectors_json,
+         t.transcript, t.id});
+    return true;
+}
+
 std::optional<RelayTest> Store::relay_test(std::int64_t id) {
     std::lock_guard lock(mu_);
     auto rows =

@@ -165,6 +165,9 @@ class Store {
 
     // --- tests and checks ----------------------------------------------------
     std::int64_t add_relay_test(const RelayTest& t);
+    // Rewrites test t.id (the web page stores a row when a test starts, for
+    // its permanent link, and fills it in when it ends). False: no such id.
+    bool update_relay_test(const RelayTest& t);
     std::optional<RelayTest> relay_test(std::int64_t id);
     std::vector<RelayTest> relay_tests(const std::string& target);
     std::int64_t add_blacklist_check(const BlacklistCheck& c);

@@ -124,6 +124,20 @@ TEST_P(StoreTest, MxChangesAreRecordedWithTheirTime) {
     EXPECT_EQ(h[1].after, b);
 }
 
+TEST_P(StoreTest, RelayTestRowFilledInWhenDone) {
+    RelayTest t{0, "", "127.0.0.1:25", "web", t0, "running", "", "[]", ""};
+    t.id = store_->add_relay_test(t);
+    t.verdict = "closed";
+    t.transcript = "S: 220";
+    EXPECT_TRUE(store_->update_relay_test(t));
+    auto back = store_->relay_test(t.id);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->verdict, "closed");
+    EXPECT_EQ(back->transcript, "S: 220");
+    t.id += 1000;
+    EXPECT_FALSE(store_->update_relay_test(t));
+}
+
 TEST_P(StoreTest, ViolationsOpenResolvePaid) {
     RelayTest t{0, "acme", "192.0.2.1:25", "mx-change", t0, "open", "relayed", "[]", "S: 220"};
     auto test = store_->add_relay_test(t);
