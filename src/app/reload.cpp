@@ -34,7 +34,7 @@ bool same_watch(const config::Watch& a, const config::Watch& b) {
            a.concurrency == b.concurrency && a.test_timeout == b.test_timeout &&
            a.test_pause == b.test_pause && a.test_port == b.test_port &&
            a.retry_inconclusive == b.retry_inconclusive && a.mx_name == b.mx_name &&
-           a.notice_from == b.notice_from;
+           a.notice_from == b.notice_from && a.sample_interval == b.sample_interval;
 }
 
 // RCPT verification asks backup domains' primaries through the verifier,
@@ -48,6 +48,12 @@ std::vector<std::string> verified_domains(const config::Config& c) {
                           std::to_string(b.verify_bad_for.count()));
         }
     }
+    return out;
+}
+
+std::vector<std::string> networks(const std::vector<util::IpNetwork>& list) {
+    std::vector<std::string> out;
+    for (const auto& n : list) out.push_back(n.str());
     return out;
 }
 
@@ -79,7 +85,16 @@ std::vector<std::string> restart_needed(const config::Config& a, const config::C
     if (!same_delivery(a.delivery, b.delivery)) out.emplace_back("[delivery]");
     note(out, "[dns]", std::tie(a.dns.servers, a.dns.timeout, a.dns.tries),
          std::tie(b.dns.servers, b.dns.timeout, b.dns.tries));
-    note(out, "[web]", a.web.address, b.web.address);
+    // The web server is built once with its settings (docs/web.md).
+    const auto a_networks = networks(a.web.test_networks),
+               b_networks = networks(b.web.test_networks);
+    note(out, "[web]",
+         std::tie(a.web.address, a_networks, a.web.admins, a.web.tls, a.web.max_connections,
+                  a.web.max_tests, a.web.tests_per_client, a.web.tests_per_target,
+                  a.web.lookups_per_client, a.web.request_timeout),
+         std::tie(b.web.address, b_networks, b.web.admins, b.web.tls, b.web.max_connections,
+                  b.web.max_tests, b.web.tests_per_client, b.web.tests_per_target,
+                  b.web.lookups_per_client, b.web.request_timeout));
     note(out, "[store]", a.store.url, b.store.url);
     if (!same_watch(a.watch, b.watch)) out.emplace_back("[watch]");
     note(out, "[[backup]] verify", verified_domains(a), verified_domains(b));

@@ -57,6 +57,9 @@ verify = true
     auto changed = restart_needed(a, b);
     std::vector<std::string> want{"[queue]", "[delivery]", "[dns]", "[[backup]] verify"};
     EXPECT_EQ(changed, want);
+    auto w = a;
+    w.web.max_tests = 1;
+    EXPECT_EQ(restart_needed(a, w), std::vector<std::string>{"[web]"});
     auto c = a;
     c.server.spool = "elsewhere";
     c.server.user = "nobody";

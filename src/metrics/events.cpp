@@ -44,6 +44,16 @@ void describe_events(Registry& r, const Events& e) {
               e.messages_bounced);
     r.counter("holdfast_relay_tests_total", "Open-relay tests finished, by verdict.",
               e.relay_tests);
+    r.counter("holdfast_scan_messages_total",
+              "Messages scanned by clamd / rspamd at DATA, by the decision.", e.scan_messages);
+    r.counter("holdfast_scan_skipped_total",
+              "Messages passed unscanned because they were larger than [scan] max_size.",
+              e.scan_skipped);
+    r.counter("holdfast_scan_errors_total",
+              "Scans where a scanner was down, too slow or answered nonsense ([scan] on_error).",
+              e.scan_errors);
+    r.histogram("holdfast_scan_seconds", "Time a client waited at DATA for both scanners.",
+                e.scan_seconds);
     r.histogram("holdfast_spool_fsync_seconds",
                 "Time of one fdatasync of the spool's log in a group commit.",
                 e.spool_fsync_seconds);

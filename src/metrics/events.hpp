@@ -25,6 +25,13 @@ struct Events {
     Counter messages_deferred;         // per recipient: attempt failed temporarily
     Counter messages_bounced;          // per recipient: failed for good, sender told
     LabelledCounter<3> relay_tests{"verdict", {"open", "closed", "inconclusive"}};
+    // Content scanning at DATA (src/scan/): messages scanned by decision,
+    // those passed unscanned for their size, scanner trouble (down, slow,
+    // nonsense), and the time the client waited for both scanners.
+    LabelledCounter<2> scan_messages{"decision", {"accepted", "refused"}};
+    Counter scan_skipped;
+    Counter scan_errors;
+    Histogram scan_seconds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
     // The spool's group-commit fdatasync: what every acknowledged message waits for.
     Histogram spool_fsync_seconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                   0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};

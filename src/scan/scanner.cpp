@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "metrics/events.hpp"
 #include "scan/clients.hpp"
 #include "scan/selection.hpp"
 
@@ -68,6 +69,7 @@ asio::awaitable<std::optional<smtp::Reply>> Scanner::scan(const config::Config& 
     if (reason.empty()) co_return std::nullopt;
     Source source(message, body);
     if (source.size() > sc.max_size) {
+        metrics::events().scan_skipped.inc();
         spdlog::info("id={} scan=skipped reason=\"larger than max_size\" size={} max_size={}",
                      req.queue_id, source.size(), sc.max_size);
         co_return std::nullopt;
@@ -106,6 +108,10 @@ asio::awaitable<std::optional<smtp::Reply>> Scanner::scan(const config::Config& 
     if (!virus.error.empty()) errors += " clamd_error=\"" + printable(virus.error, 200) + "\"";
     if (!spam.error.empty()) errors += " rspamd_error=\"" + printable(spam.error, 200) + "\"";
     if (!edit_error.empty()) errors += " edit_error=\"" + edit_error + "\"";
+    metrics::Events& counted = metrics::events();
+    counted.scan_messages.inc(d.accept ? 0 : 1);
+    if (!errors.empty()) counted.scan_errors.inc();
+    counted.scan_seconds.observe(total);
     spdlog::info(
         "id={} scan={} reason={} size={} clamd={} clamd_ms={} rspamd={} rspamd_ms={} "
         "score={:.2f} scan_ms={} decision={} reply=\"{}\"{}",

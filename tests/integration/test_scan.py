@@ -182,6 +182,11 @@ def test_verdicts_of_real_clamd_and_rspamd(holdfast_factory, clamd, rspamd):
     assert any("scan=virus" in l and "clamd=virus:Test.EICAR.HDB" in l and "clamd_ms=" in l
                and "rspamd_ms=" in l and "id=" in l for l in lines)
     assert queue_empty(h)
+    # The same counts in the metrics (docs/metrics.md).
+    text = h.cli("metrics", check=True).stdout
+    assert 'holdfast_scan_messages_total{decision="refused"} 3' in text, text
+    assert 'holdfast_scan_messages_total{decision="accepted"} 5' in text, text
+    assert "holdfast_scan_seconds_count 8" in text, text
 
 
 def test_clamd_down_tempfail_queues_nothing(holdfast_factory, tmp_path):
@@ -192,6 +197,7 @@ def test_clamd_down_tempfail_queues_nothing(holdfast_factory, tmp_path):
     assert not delivered(h, "scanned.test", "alice", timeout=0.5)
     [line] = scan_lines(h)
     assert "scan=error" in line and "clamd=error" in line and "clamd_error=" in line
+    assert "holdfast_scan_errors_total 1" in h.cli("metrics", check=True).stdout
 
 
 def test_clamd_down_accept_accepts_and_logs(holdfast_factory, tmp_path):
