@@ -11,11 +11,16 @@ OpenDMARC's and libspf2's res_query() see dnsmasq on 127.0.0.1:53 and
 nothing outside changes). Needs Debian's postfix, opendkim, opendkim-tools,
 opendmarc, dnsmasq-base, python3-aiosmtpd, python3-dkim, python3-dnslib.
 
-Everything lives in a temporary directory: dnsmasq (the test zone), an
-aiosmtpd sink on 127.0.0.10:25 (the "remote" MX and Postfix's inbound next
-hop), Postfix (`master -d`, own config and queue) with opendkim and
-opendmarc as milters on loopback TCP sockets, and `holdfast serve`.
-Takes about 10-20 s."""
+Everything lives in a temporary directory on a tmpfs mounted over /mnt in
+that namespace (gone when it ends): dnsmasq (the test zone, 127.0.0.1:53),
+an aiosmtpd sink on 127.0.0.10:25 (the "remote" MX and Postfix's inbound
+next hop), Postfix (`master -d`, own config and queue) with two opendkim
+instances (RSA + verify, Ed25519) and opendmarc as milters on loopback TCP
+sockets, and `holdfast serve`. Prints Markdown tables. About 20 s.
+
+Environment: AUTH_COMPARE_HARDEN=1 adds `SPFIgnoreResults true` to
+opendmarc.conf (not in Debian's default); AUTH_COMPARE_LOGS=1 prints the
+logs; AUTH_COMPARE_KEEP=1 copies the scratch tree to /tmp."""
 import email
 import email.policy
 import os
@@ -340,8 +345,7 @@ def header_fields(raw, name):
 def verify_all(raw, dns):
     """[(s=, a=, pass/FAIL)] of every DKIM-Signature, by dkimpy."""
     raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    n = len(dkim.DKIM(raw).headers and [h for h in dkim.DKIM(raw).headers
-                                       if h[0].lower() == b"dkim-signature"])
+    n = sum(1 for h in dkim.DKIM(raw).headers if h[0].lower() == b"dkim-signature")
     out = []
     for i in range(n):
         d = dkim.DKIM(raw)
