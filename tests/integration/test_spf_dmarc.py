@@ -189,3 +189,24 @@ def test_dmarc_passes_on_an_aligned_dkim_signature(holdfast_factory, dmarc_dns, 
     code, text = send("bounce@none.test", body=bad)
     assert code == 550 and text.startswith("5.7.1"), text
     assert "dkim=fail d=signed.test s=k1" in h.log_text()
+
+
+def test_forged_results_with_our_name_are_removed(holdfast_factory, dns):
+    """RFC 8601 5: a field the sender wrote under our authserv-id is removed
+    (any case, folded, with a comment), in memory and from a body file;
+    another server's field stays, and ours is the one left with our name."""
+    h = holdfast_factory(config(dns, spf="tag"))
+    forged = ("Authentication-Results: mx.example.test; spf=pass\r\n"
+              "\tsmtp.mailfrom=a@fail.test; dmarc=pass header.from=bank.test\r\n"
+              "authentication-results: (forged) MX.Example.Test; dkim=pass\r\n"
+              "Authentication-Results: other.example; spf=none\r\n")
+    padding = "".join(f"line {i:06d} of padding to go past the in-memory limit\r\n"
+                      for i in range(3000))  # about 160 KiB: a body file
+    for body in ("hello\r\n", padding):
+        code, _ = send("a@fail.test", body=forged + "Subject: hi\r\n\r\n" + body)
+        assert code == 250
+    for raw in delivered(h, 2):
+        assert auth_results(raw) == [
+            "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=a@fail.test",
+            "Authentication-Results: other.example; spf=none"], raw[:800]
+    assert h.log_text().count("action=removed reason=\"Authentication-Results") == 2

@@ -90,6 +90,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // role, not relay.networks, not authenticated), SPF at the first RCPT
     // (a reply: refused or deferred), the Authentication-Results field.
     bool checks_apply() const;
+    // RFC 8601 5: Authentication-Results fields that arrive with our
+    // authserv-id are removed before ours is added (in memory, or in the
+    // body file's head). An error: the body file could not be edited.
+    std::error_code drop_forged_auth_results(const std::string& queue_id, std::string& message,
+                                             queue::BodyFile* body) const;
     boost::asio::awaitable<std::optional<Reply>> check_spf();
     // At the end of data: DKIM verification and DMARC for the message that
     // streamed through `verifier` (null: DMARC off); the

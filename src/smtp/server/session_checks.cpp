@@ -8,10 +8,39 @@
 
 #include "dmarc/evaluate.hpp"
 #include "dns/awaitable.hpp"
+#include "mail/auth_results.hpp"
+#include "queue/spool.hpp"
 #include "smtp/server/session.hpp"
 
 namespace holdfast::smtp {
 namespace asio = boost::asio;
+
+std::error_code Session::drop_forged_auth_results(const std::string& queue_id, std::string& message,
+                                                  queue::BodyFile* body) const {
+    // Header sections beyond this are not looked at (nor are they signed
+    // or verified: dkim::HeaderSection's bound is larger, but a message
+    // with this much header is not what a forger needs).
+    constexpr std::size_t kHeadWindow = 64 * 1024;
+    const std::string& id = config().server.hostname;
+    std::string head;
+    if (body) {
+        if (auto ec = body->read(0, kHeadWindow, head)) return ec;
+    } else {
+        head = message.substr(0, kHeadWindow);
+    }
+    auto end = mail::header_section_end(head);
+    if (!end && !body && message.size() <= kHeadWindow) end = head.size();  // no body at all
+    if (!end) return {};
+    auto cleaned = mail::without_auth_results_of(std::string_view(head).substr(0, *end), id);
+    if (!cleaned) return {};
+    spdlog::info(
+        "id={} client={} action=removed reason=\"Authentication-Results with our "
+        "authserv-id {} from the sender\"",
+        queue_id, client_text(), id);
+    if (body) return body->replace_head(*end, *cleaned);
+    message.replace(0, *end, *cleaned);
+    return {};
+}
 
 bool Session::checks_apply() const {
     if (listen_.role != config::Role::mx || !ctx_.resolver || !auth_user_.empty()) return false;

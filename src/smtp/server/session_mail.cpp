@@ -239,6 +239,7 @@ asio::awaitable<void> Session::on_data() {
             co_return;  // a body file goes with `body`
         }
         auth_results = std::move(checked.header);
+        if (auto ec = drop_forged_auth_results(env.id, message, body.get())) body_ec = ec;
     }
     if (ctx_.scanner && !body_ec) {
         // Virus and spam scanning (src/scan/): a refusal ends it here, nothing queued.
