@@ -28,7 +28,7 @@ std::size_t skip_cfws(std::string_view s, std::size_t i) {
         int depth = 0;
         for (; i < s.size(); ++i) {
             if (s[i] == '\\') {
-                ++i;
+                if (i + 1 < s.size()) ++i;  // the escaped octet; a last backslash escapes nothing
                 continue;
             }
             if (s[i] == '(') ++depth;

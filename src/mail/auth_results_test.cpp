@@ -14,6 +14,9 @@ TEST(AuthResults, IdSkipsCommentsAndStopsAtSemicolon) {
     EXPECT_EQ(auth_results_id(" ; spf=pass"), "");
     EXPECT_EQ(auth_results_id(" (unclosed comment"), "");
     EXPECT_EQ(auth_results_id(" (escaped \\) paren) id;"), "id");
+    // Found by the fuzzer: a comment ending in a lone backslash.
+    EXPECT_EQ(auth_results_id("(\\\\X\\"), "");
+    EXPECT_EQ(auth_results_id("(\\"), "");
 }
 
 TEST(AuthResults, SectionEnd) {
