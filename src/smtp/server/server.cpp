@@ -1,5 +1,4 @@
 #include "smtp/server/server.hpp"
-#include "metrics/events.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
@@ -7,6 +6,7 @@
 #include <list>
 #include <mutex>
 
+#include "metrics/events.hpp"
 #include "smtp/server/session.hpp"
 
 namespace holdfast::smtp {
@@ -15,9 +15,7 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kAcceptLogEvery = std::chrono::seconds(10);
-}  // namespace
 
-namespace {
 // One listening address. Its settings change on a reload (read under the
 // server's mutex); the accept loop shares ownership, so a listener dropped
 // by a reload lives until its loop has seen the acceptor close.
