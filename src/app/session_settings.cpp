@@ -103,10 +103,9 @@ std::shared_ptr<const smtp::SessionSettings> make_session_settings(
     auto files = load_recipient_files(c);
     auto users = load_users(c);
     auto tls = make_tls(c);
-    return std::make_shared<const smtp::SessionSettings>(
-        smtp::SessionSettings{config, policy::RecipientPolicy(c, std::move(files), &customers),
-                              std::move(users), std::move(tls), std::move(dnsbl), load_dkim(c),
-                              load_psl(c)});
+    return std::make_shared<const smtp::SessionSettings>(smtp::SessionSettings{
+        config, policy::RecipientPolicy(c, std::move(files), &customers), std::move(users),
+        std::move(tls), std::move(dnsbl), load_dkim(c), load_psl(c)});
 }
 
 smtp::ConnectionCounter::Limits connection_limits(const config::Config& config,

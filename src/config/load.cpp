@@ -155,9 +155,8 @@ void with_table(const toml::table& root, std::string_view name, Diagnostics& dia
 
 void read_all(const toml::table& root, Config& c, Diagnostics& d) {
     static const std::set<std::string, std::less<>> kSections = {
-        "server", "listen", "tls",   "auth", "relay", "queue", "local", "backup",
-        "limits", "dns",    "dnsbl", "web",  "log",   "store", "watch", "delivery",
-        "dkim",   "checks", "scan"};
+        "server", "listen", "tls", "auth",  "relay", "queue",    "local", "backup", "limits", "dns",
+        "dnsbl",  "web",    "log", "store", "watch", "delivery", "dkim",  "checks", "scan"};
     bool exempt_set = false;
     for (const auto& [k, v] : root) {
         if (!kSections.contains(k.str())) {

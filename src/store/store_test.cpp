@@ -227,17 +227,18 @@ TEST_P(StoreTest, QueueSamplesByDomainSinceATime) {
 // A version-1 database (as shipped before the samples) gains the table
 // and keeps its data.
 TEST(StoreSqlite, MigratesAVersionOneDatabase) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("holdfast-store-v1-" + std::to_string(getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("holdfast-store-v1-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     std::string path = (dir / "holdfast.db").string();
     {
         auto c = open_sqlite(path);
-        c->script("CREATE TABLE schema_version (version INTEGER NOT NULL);"
-                  "INSERT INTO schema_version VALUES (1);"
-                  "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
-                  "INSERT INTO customers (name) VALUES ('kept');");
+        c->script(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+            "INSERT INTO schema_version VALUES (1);"
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+            "INSERT INTO customers (name) VALUES ('kept');");
     }
     auto s = Store::open("sqlite:" + path);
     EXPECT_EQ(s->schema_version(), 3);

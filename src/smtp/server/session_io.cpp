@@ -30,8 +30,8 @@ void Session::count_error(const Reply& r) {
     if (++errors_ >= config().limits.errors) {
         spdlog::info("client={} status=disconnected reason=\"too many errors ({})\"", client_text(),
                      errors_);
-        close_after(Reply(421, "4.7.0",
-                          config().server.hostname + " Too many errors, closing connection"));
+        close_after(
+            Reply(421, "4.7.0", config().server.hostname + " Too many errors, closing connection"));
     }
 }
 
