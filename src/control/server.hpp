@@ -5,9 +5,9 @@
 // a short deadline so a stuck client cannot block the next.
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include "control/admin.hpp"
+#include "control/socket_listener.hpp"
 
 namespace holdfast::control {
 
@@ -15,7 +15,6 @@ class ControlServer {
   public:
     // socket_path defaults to <spool dir>/control.sock.
     explicit ControlServer(Admin admin, std::filesystem::path socket_path = {});
-    ~ControlServer();  // stop()
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
 
@@ -23,17 +22,13 @@ class ControlServer {
     // the socket already; a stale socket file left by a crash is replaced.
     std::error_code start();
     void stop();  // idempotent; removes the socket file
-    const std::filesystem::path& path() const { return path_; }
+    const std::filesystem::path& path() const { return listener_.path(); }
 
   private:
-    void run();
     void serve_one(int fd);
 
     Admin admin_;
-    const std::filesystem::path path_;
-    int listen_fd_ = -1;
-    int wake_[2] = {-1, -1};  // stop() writes to wake_[1] to end run()
-    std::thread thread_;
+    detail::SocketListener listener_;
 };
 
 // <spool dir>/control.sock

@@ -114,62 +114,23 @@ std::filesystem::path submit_socket_path(const std::filesystem::path& spool_dir)
 }
 
 SubmitServer::SubmitServer(queue::Spool& spool, config::Config config)
-    : spool_(spool), config_(std::move(config)), path_(submit_socket_path(spool.dir())) {}
-
-SubmitServer::~SubmitServer() {
-    stop();
-}
+    : spool_(spool),
+      config_(std::move(config)),
+      listener_("submit", submit_socket_path(spool.dir()), 0666) {}
 
 std::error_code SubmitServer::start() {
-    if (thread_.joinable()) return {};
-    sockaddr_un addr{};
-    if (auto ec = detail::unix_address(path_, &addr)) return ec;
-    ::unlink(path_.c_str());  // the control socket's start already proved no daemon runs
-    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listen_fd_ < 0) return last_error();
-    std::error_code ec;
+    // Any local user submits: they must reach the socket through the spool
+    // directory (search only; its files stay 0600).
     struct stat st {};
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::chmod(path_.c_str(), 0666) != 0 || ::listen(listen_fd_, 16) != 0 ||
-        ::pipe2(wake_, O_CLOEXEC) != 0 || ::stat(spool_.dir().c_str(), &st) != 0 ||
+    if (::stat(spool_.dir().c_str(), &st) != 0 ||
         ::chmod(spool_.dir().c_str(), (st.st_mode & 07777) | 0111) != 0) {
-        ec = last_error();
-        stop();
-        return ec;
+        return last_error();
     }
-    thread_ = std::thread([this] { run(); });
-    spdlog::info("submit: listening on {}", path_.string());
-    return {};
+    return listener_.start([this](int fd) { serve_one(fd); });
 }
 
 void SubmitServer::stop() {
-    if (thread_.joinable()) {
-        char c = 0;
-        while (::write(wake_[1], &c, 1) < 0 && errno == EINTR) {
-        }
-        thread_.join();
-    }
-    for (int* fd : {&listen_fd_, &wake_[0], &wake_[1]}) {
-        if (*fd >= 0) ::close(*fd);
-        *fd = -1;
-    }
-    if (!path_.empty()) ::unlink(path_.c_str());
-}
-
-void SubmitServer::run() {
-    for (;;) {
-        pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            spdlog::error("submit: poll: {}", last_error().message());
-            return;
-        }
-        if (fds[1].revents) return;
-        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0) continue;
-        serve_one(fd);
-        ::close(fd);
-    }
+    listener_.stop();
 }
 
 void SubmitServer::serve_one(int fd) {

@@ -7,9 +7,9 @@
 // spool's own files stay 0600 in 0700 directories.
 #include <filesystem>
 #include <system_error>
-#include <thread>
 
 #include "config/config.hpp"
+#include "control/socket_listener.hpp"
 #include "queue/spool.hpp"
 
 namespace holdfast::control {
@@ -18,24 +18,19 @@ class SubmitServer {
   public:
     // A copy of the config: hostname, domains and limits at start.
     SubmitServer(queue::Spool& spool, config::Config config);
-    ~SubmitServer();  // stop()
     SubmitServer(const SubmitServer&) = delete;
     SubmitServer& operator=(const SubmitServer&) = delete;
 
     std::error_code start();
     void stop();
-    const std::filesystem::path& path() const { return path_; }
+    const std::filesystem::path& path() const { return listener_.path(); }
 
   private:
-    void run();
     void serve_one(int fd);
 
     queue::Spool& spool_;
     const config::Config config_;
-    const std::filesystem::path path_;
-    int listen_fd_ = -1;
-    int wake_[2] = {-1, -1};
-    std::thread thread_;
+    detail::SocketListener listener_;
 };
 
 // <spool dir>/submit.sock
