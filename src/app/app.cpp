@@ -352,7 +352,8 @@ int serve(const config::Config& config, bool allow_root) {
         if (!config.web.address.empty()) {
             web.emplace(config,
                         web::Services{*store, &resolver, admin.metrics_text,
-                                      [&] { customers.replace(watch::customer_domains(*store)); }});
+                                      [&] { customers.replace(watch::customer_domains(*store)); },
+                                      admin, backup_domains});
             web->bind();
         }
         // Started by run_listeners once it has dropped root: every file

@@ -11,8 +11,7 @@
 
 #include "cli/command.hpp"
 #include "cli/store_access.hpp"
-#include "mail/address.hpp"
-#include "util/net.hpp"
+#include "store/customer_input.hpp"
 #include "util/strings.hpp"
 
 namespace holdfast::cli {
@@ -28,42 +27,15 @@ struct CustomerArgs {
     std::string on_off;  // customers scan NAME on|off
 };
 
-json customer_json(const store::Customer& c) {
-    return {{"name", c.name},         {"status", store::status_name(c.status)},
-            {"emails", c.emails},     {"domains", c.domains},
-            {"networks", c.networks}, {"notes", c.notes},
-            {"scan", c.scan},         {"created", rfc3339(c.created)}};
-}
-
 int add(const Command& cmd, CustomerArgs& a) {
-    store::Customer c;
-    c.name = a.name;
-    c.notes = a.notes;
-    c.scan = a.scan;
-    c.emails = a.emails;
-    for (const auto& e : a.emails) {
-        auto addr = mail::parse_mailbox(e);
-        if (!addr || addr->domain.empty()) {
-            print_error("\"" + e + "\" is not an email address");
-            return 2;
-        }
+    std::string why;
+    auto checked =
+        store::checked_customer({a.name, a.emails, a.domains, a.networks, a.notes, a.scan}, &why);
+    if (!checked) {
+        print_error(why);
+        return 2;
     }
-    for (const auto& d : a.domains) {
-        std::string dom = mail::normalize_domain(d);
-        if (!mail::is_valid_domain(dom)) {
-            print_error("\"" + d + "\" is not a domain name");
-            return 2;
-        }
-        c.domains.push_back(dom);
-    }
-    for (const auto& n : a.networks) {
-        auto net = util::parse_network(n);
-        if (!net) {
-            print_error("\"" + n + "\" is not a network (CIDR, e.g. 192.0.2.0/24)");
-            return 2;
-        }
-        c.networks.push_back(net->str());
-    }
+    const store::Customer& c = *checked;
     return with_store(cmd, [&](store::Store& s, const config::Config& config) {
         std::string why;
         if (!s.add_customer(c, std::chrono::system_clock::now(), &why)) {
@@ -81,7 +53,7 @@ int list(const Command& cmd, const CustomerArgs& a) {
         auto all = s.customers();
         if (a.json_output) {
             json out = json::array();
-            for (const auto& c : all) out.push_back(customer_json(c));
+            for (const auto& c : all) out.push_back(store::customer_json(c));
             std::cout << out.dump(2) << "\n";
             return 0;
         }
@@ -101,7 +73,7 @@ int show(const Command& cmd, const CustomerArgs& a) {
             print_error("no such customer: " + a.name);
             return 1;
         }
-        json j = customer_json(*c);
+        json j = store::customer_json(*c);
         json mx = json::object();
         for (const auto& d : c->domains) {
             json hist = json::array();

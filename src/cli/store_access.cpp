@@ -44,19 +44,4 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
     return out;
 }
 
-nlohmann::json violation_json(const store::Violation& v) {
-    return {{"id", std::to_string(v.id)},
-            {"customer", v.customer},
-            {"found", rfc3339(v.found)},
-            {"target", v.target},
-            {"charge", v.charge},
-            {"status", v.open ? "open" : "resolved"},
-            {"resolved", v.resolved ? nlohmann::json(rfc3339(*v.resolved)) : nlohmann::json()},
-            {"resolved_by",
-             v.resolved_by ? nlohmann::json(std::to_string(v.resolved_by)) : nlohmann::json()},
-            {"paid", v.paid},
-            {"notices", v.notices},
-            {"test", std::to_string(v.test)}};
-}
-
 }  // namespace holdfast::cli

@@ -9,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "config/config.hpp"
+#include "store/records_json.hpp"
 #include "store/store.hpp"
 
 namespace holdfast::cli {
@@ -23,7 +24,5 @@ void tell_daemon(const config::Config& config);
 
 std::string rfc3339(store::TimePoint t);
 std::string join(const std::vector<std::string>& v, const std::string& sep);
-// The `violations list --json` object (CONTRACT.md).
-nlohmann::json violation_json(const store::Violation& v);
 
 }  // namespace holdfast::cli

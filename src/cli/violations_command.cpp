@@ -30,7 +30,7 @@ int list(const Command& cmd, const ViolationArgs& a) {
         auto all = s.violations(a.customer);
         if (a.json_output) {
             json out = json::array();
-            for (const auto& v : all) out.push_back(violation_json(v));
+            for (const auto& v : all) out.push_back(store::violation_json(v));
             std::cout << out.dump(2) << "\n";
             return 0;
         }
@@ -69,7 +69,7 @@ int one(const Command& cmd, const ViolationArgs& a, const std::string& verb) {
             std::cout << "violation " << *id << " paid\n";
             return 0;
         }
-        json j = violation_json(*v);
+        json j = store::violation_json(*v);
         auto test = s.relay_test(v->test);
         if (test) {
             j["relay_test"] = {{"id", std::to_string(test->id)},

@@ -1,20 +1,16 @@
 #include "control/protocol.hpp"
 
-#include "util/base64.hpp"
-
 #include <ctime>
+
+#include "util/base64.hpp"
+#include "util/time_text.hpp"
 
 namespace holdfast::control {
 
 using queue::RecipientState;
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
-    std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    ::gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return util::rfc3339(t);
 }
 
 json message_json(const queue::Envelope& env) {

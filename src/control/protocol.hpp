@@ -46,6 +46,10 @@ json message_json(const queue::Envelope& env);
 
 // Answers one request (requests.cpp). Never throws for bad requests.
 json handle_request(Admin& admin, const json& request);
+// MESSAGE as `list` gives it: message_json plus what the couriers know (a
+// destination that is down: its next probe, its reason as last_error;
+// in_flight).
+json message_state_json(Admin& admin, const queue::Envelope& env);
 // The same with no notice settings and no daemon hooks (tests, inspection).
 json handle_request(queue::Spool& spool, const json& request);
 

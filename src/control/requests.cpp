@@ -23,15 +23,13 @@ json failure(const std::string& id, std::error_code ec) {
                                               : error_response(id + ": " + ec.message());
 }
 
-json with_courier_state(Admin& a, const queue::Envelope& env);
-
 json show(Admin& a, const std::string& id) {
     auto env = a.spool.get(id);
     std::string data;
     std::error_code ec = env ? a.spool.read_message(id, data) : queue::Errc::no_such_message;
     if (ec) return failure(id, ec);
     return {{"ok", true},
-            {"message", with_courier_state(a, *env)},
+            {"message", message_state_json(a, *env)},
             {"data_base64", util::base64_encode(data)}};
 }
 
@@ -92,43 +90,6 @@ std::string domain_of(const std::string& address) {
     return m ? mail::normalize_domain(m->domain) : "";
 }
 
-// What the remote courier knows besides the spool. A message that waits
-// behind a down destination was not tried itself: its last error is the
-// destination's ("delivery temporarily suspended"), and it is not tried
-// before the destination's next probe, whatever its own time says. A
-// message whose attempt is under way is marked in_flight.
-json with_courier_state(Admin& a, const queue::Envelope& env) {
-    json m = message_json(env);
-    m["in_flight"] = a.in_flight && a.in_flight(env.id);
-    if (a.next_probe && !env.held) {
-        auto next = env.next_attempt == std::chrono::system_clock::time_point{} ? env.arrival
-                                                                                : env.next_attempt;
-        bool later = false;
-        for (const auto& r : env.recipients) {
-            if (r.state != RecipientState::pending || r.kind == queue::RecipientKind::local)
-                continue;
-            if (auto probe = a.next_probe(domain_of(r.address)); probe && *probe > next) {
-                next = *probe;
-                later = true;
-            }
-        }
-        if (later) m["next_attempt"] = rfc3339(next);
-    }
-    if (!a.down_reason) return m;
-    bool filled = false;
-    for (auto& r : m["recipient_details"]) {
-        if (r["state"] != "pending" || r["kind"] == "local") continue;
-        if (!r["last_error"].get<std::string>().empty()) continue;  // (json::empty() is for arrays)
-        std::string why = a.down_reason(domain_of(r["address"].get<std::string>()));
-        if (why.empty()) continue;
-        r["last_error"] = "delivery temporarily suspended: " + why;
-        if (!filled && m["last_error"].get<std::string>().empty())
-            m["last_error"] = r["last_error"];
-        filled = true;
-    }
-    return m;
-}
-
 bool has_pending_at(const queue::Envelope& env, const std::string& domain) {
     for (const auto& r : env.recipients) {
         if (r.state != RecipientState::pending) continue;
@@ -171,6 +132,43 @@ json set_held(Admin& a, const std::string& id, bool held) {
 
 }  // namespace
 
+// What the remote courier knows besides the spool. A message that waits
+// behind a down destination was not tried itself: its last error is the
+// destination's ("delivery temporarily suspended"), and it is not tried
+// before the destination's next probe, whatever its own time says. A
+// message whose attempt is under way is marked in_flight.
+json message_state_json(Admin& a, const queue::Envelope& env) {
+    json m = message_json(env);
+    m["in_flight"] = a.in_flight && a.in_flight(env.id);
+    if (a.next_probe && !env.held) {
+        auto next = env.next_attempt == std::chrono::system_clock::time_point{} ? env.arrival
+                                                                                : env.next_attempt;
+        bool later = false;
+        for (const auto& r : env.recipients) {
+            if (r.state != RecipientState::pending || r.kind == queue::RecipientKind::local)
+                continue;
+            if (auto probe = a.next_probe(domain_of(r.address)); probe && *probe > next) {
+                next = *probe;
+                later = true;
+            }
+        }
+        if (later) m["next_attempt"] = rfc3339(next);
+    }
+    if (!a.down_reason) return m;
+    bool filled = false;
+    for (auto& r : m["recipient_details"]) {
+        if (r["state"] != "pending" || r["kind"] == "local") continue;
+        if (!r["last_error"].get<std::string>().empty()) continue;  // (json::empty() is for arrays)
+        std::string why = a.down_reason(domain_of(r["address"].get<std::string>()));
+        if (why.empty()) continue;
+        r["last_error"] = "delivery temporarily suspended: " + why;
+        if (!filled && m["last_error"].get<std::string>().empty())
+            m["last_error"] = r["last_error"];
+        filled = true;
+    }
+    return m;
+}
+
 json handle_request(Admin& a, const json& request) {
     if (!request.is_object()) return error_response("request is not a JSON object");
     auto cmd_it = request.find("cmd");
@@ -191,7 +189,7 @@ json handle_request(Admin& a, const json& request) {
     }
     if (cmd == "list") {
         json messages = json::array();
-        for (const auto& env : a.spool.list()) messages.push_back(with_courier_state(a, env));
+        for (const auto& env : a.spool.list()) messages.push_back(message_state_json(a, env));
         return {{"ok", true}, {"messages", messages}};
     }
     if (cmd == "summary") {

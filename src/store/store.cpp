@@ -102,6 +102,41 @@ RelayTest test_from(const Row& r) {
                      text(r[5]), text(r[6]), text(r[7]), text(r[8])};
 }
 
+// The customer's e-mail addresses, domains and networks, in their order
+// (add_customer, update_customer).
+void write_lists(Connection& db, std::int64_t id, const Customer& c) {
+    std::int64_t pos = 0;
+    for (const auto& e : c.emails) {
+        db.query("INSERT INTO customer_emails (customer_id, position, email) VALUES (?, ?, ?)",
+                 {id, pos++, e});
+    }
+    pos = 0;
+    for (const auto& d : c.domains) {
+        db.query("INSERT INTO customer_domains (domain, customer_id, position) VALUES (?, ?, ?)",
+                 {d, id, pos++});
+    }
+    pos = 0;
+    for (const auto& n : c.networks) {
+        db.query("INSERT INTO customer_networks (customer_id, position, network) VALUES (?, ?, ?)",
+                 {id, pos++, n});
+    }
+}
+
+// False (and *why) when one of c's domains belongs to another customer.
+bool domains_free(Connection& db, const Customer& c, std::string* why) {
+    for (const auto& d : c.domains) {
+        auto rows = db.query(
+            "SELECT c.name FROM customer_domains d JOIN customers c ON c.id = d.customer_id "
+            "WHERE d.domain = ? AND c.name <> ?",
+            {d, c.name});
+        if (!rows.empty()) {
+            if (why) *why = "domain " + d + " belongs to customer " + text(rows[0][0]);
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 const char* status_name(Status s) {
@@ -147,36 +182,12 @@ bool Store::add_customer(const Customer& c, TimePoint now, std::string* why) {
         if (why) *why = "customer " + c.name + " exists already";
         return false;
     }
-    for (const auto& d : c.domains) {
-        auto rows = db_->query(
-            "SELECT c.name FROM customer_domains d JOIN customers c ON c.id = d.customer_id "
-            "WHERE d.domain = ?",
-            {d});
-        if (!rows.empty()) {
-            if (why) *why = "domain " + d + " belongs to customer " + text(rows[0][0]);
-            return false;
-        }
-    }
+    if (!domains_free(*db_, c, why)) return false;
     std::int64_t id = insert(
         *db_, "INSERT INTO customers (name, notes, status, created, scan) VALUES (?, ?, ?, ?, ?)",
         {c.name, c.notes, std::string(status_name(c.status)), secs(now),
          std::int64_t{c.scan ? 1 : 0}});
-    std::int64_t pos = 0;
-    for (const auto& e : c.emails) {
-        db_->query("INSERT INTO customer_emails (customer_id, position, email) VALUES (?, ?, ?)",
-                   {id, pos++, e});
-    }
-    pos = 0;
-    for (const auto& d : c.domains) {
-        db_->query("INSERT INTO customer_domains (domain, customer_id, position) VALUES (?, ?, ?)",
-                   {d, id, pos++});
-    }
-    pos = 0;
-    for (const auto& n : c.networks) {
-        db_->query(
-            "INSERT INTO customer_networks (customer_id, position, network) VALUES (?, ?, ?)",
-            {id, pos++, n});
-    }
+    write_lists(*db_, id, c);
     t.commit();
     return true;
 }
@@ -240,6 +251,26 @@ bool Store::set_scan(const std::string& name, bool scan) {
     }
     t.commit();
     return found;
+}
+
+bool Store::update_customer(const Customer& c, std::string* why) {
+    std::lock_guard lock(mu_);
+    Transaction t(*db_);
+    auto rows = db_->query("SELECT id FROM customers WHERE name = ?", {c.name});
+    if (rows.empty()) {
+        if (why) *why = "no customer " + c.name;
+        return false;
+    }
+    if (!domains_free(*db_, c, why)) return false;
+    std::int64_t id = num(rows[0][0]);
+    db_->query("UPDATE customers SET notes = ?, scan = ? WHERE id = ?",
+               {c.notes, std::int64_t{c.scan ? 1 : 0}, id});
+    for (const char* table : {"customer_emails", "customer_domains", "customer_networks"}) {
+        db_->query(std::string("DELETE FROM ") + table + " WHERE customer_id = ?", {id});
+    }
+    write_lists(*db_, id, c);
+    t.commit();
+    return true;
 }
 
 bool Store::remove_customer(const std::string& name) {
@@ -361,6 +392,18 @@ std::vector<RelayTest> Store::relay_tests(const std::string& target) {
     return out;
 }
 
+std::vector<RelayTest> Store::customer_relay_tests(const std::string& customer, std::size_t limit) {
+    std::lock_guard lock(mu_);
+    std::vector<RelayTest> out;
+    for (const auto& r : db_->query(std::string("SELECT ") + kTestColumns +
+                                        " FROM relay_tests WHERE customer = ? ORDER BY id DESC "
+                                        "LIMIT ?",
+                                    {customer, static_cast<std::int64_t>(limit)})) {
+        out.push_back(test_from(r));
+    }
+    return out;
+}
+
 std::int64_t Store::add_blacklist_check(const BlacklistCheck& c) {
     std::lock_guard lock(mu_);
     return insert(
@@ -375,6 +418,19 @@ std::vector<BlacklistCheck> Store::blacklist_checks(const std::string& target) {
     for (const auto& r : db_->query("SELECT id, customer, target, at, listed, zones FROM "
                                     "blacklist_checks WHERE target = ? ORDER BY id",
                                     {target})) {
+        out.push_back(
+            {num(r[0]), text(r[1]), text(r[2]), from_secs(num(r[3])), num(r[4]) != 0, text(r[5])});
+    }
+    return out;
+}
+
+std::vector<BlacklistCheck> Store::customer_blacklist_checks(const std::string& customer,
+                                                             std::size_t limit) {
+    std::lock_guard lock(mu_);
+    std::vector<BlacklistCheck> out;
+    for (const auto& r : db_->query("SELECT id, customer, target, at, listed, zones FROM "
+                                    "blacklist_checks WHERE customer = ? ORDER BY id DESC LIMIT ?",
+                                    {customer, static_cast<std::int64_t>(limit)})) {
         out.push_back(
             {num(r[0]), text(r[1]), text(r[2]), from_secs(num(r[3])), num(r[4]) != 0, text(r[5])});
     }

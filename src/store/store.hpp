@@ -154,7 +154,11 @@ class Store {
     std::optional<Customer> customer(const std::string& name);
     bool set_status(const std::string& name, Status s);
     bool set_scan(const std::string& name, bool scan);  // the content scanning option
-    bool remove_customer(const std::string& name);      // history stays
+    // Replaces c.name's e-mail addresses, domains, networks, notes and scan
+    // flag (not its status or history). False (and *why) when there is no
+    // such customer or a domain belongs to another one.
+    bool update_customer(const Customer& c, std::string* why = nullptr);
+    bool remove_customer(const std::string& name);  // history stays
     std::vector<ServedDomain> served_domains();
 
     // --- MX sets -------------------------------------------------------------
@@ -170,8 +174,12 @@ class Store {
     bool update_relay_test(const RelayTest& t);
     std::optional<RelayTest> relay_test(std::int64_t id);
     std::vector<RelayTest> relay_tests(const std::string& target);
+    // A customer's newest `limit` tests (or checks), newest first.
+    std::vector<RelayTest> customer_relay_tests(const std::string& customer, std::size_t limit);
     std::int64_t add_blacklist_check(const BlacklistCheck& c);
     std::vector<BlacklistCheck> blacklist_checks(const std::string& target);
+    std::vector<BlacklistCheck> customer_blacklist_checks(const std::string& customer,
+                                                          std::size_t limit);
 
     // --- violations ----------------------------------------------------------
     std::optional<Violation> open_violation(const std::string& customer, const std::string& target);

@@ -107,6 +107,42 @@ TEST_P(StoreTest, CustomersAddListSuspendRemove) {
     EXPECT_TRUE(store_->add_customer(other, t0));  // the domain is free again
 }
 
+TEST_P(StoreTest, CustomerEditedKeepsStatusAndHistory) {
+    ASSERT_TRUE(store_->add_customer(acme(), t0));
+    Customer other;
+    other.name = "other";
+    other.domains = {"other.test"};
+    ASSERT_TRUE(store_->add_customer(other, t0));
+    ASSERT_TRUE(store_->set_status("acme", Status::suspended));
+
+    Customer edit = acme();
+    edit.emails = {"noc@acme.test"};
+    edit.domains = {"acme.test", "acme.example"};
+    edit.networks = {"192.0.2.0/24"};
+    edit.notes = "moved to a new block";
+    edit.scan = true;
+    std::string why;
+    ASSERT_TRUE(store_->update_customer(edit, &why)) << why;
+    auto c = store_->customer("acme");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->emails, edit.emails);
+    EXPECT_EQ(c->domains, edit.domains);
+    EXPECT_EQ(c->networks, edit.networks);
+    EXPECT_EQ(c->notes, "moved to a new block");
+    EXPECT_TRUE(c->scan);
+    EXPECT_EQ(c->status, Status::suspended);  // editing is not unsuspending
+    EXPECT_EQ(c->created, t0);
+
+    edit.domains = {"other.test"};  // taken
+    EXPECT_FALSE(store_->update_customer(edit, &why));
+    EXPECT_NE(why.find("belongs to customer other"), std::string::npos);
+    EXPECT_EQ(store_->customer("acme")->domains,
+              (std::vector<std::string>{"acme.test", "acme.example"}));
+    edit.name = "nobody";
+    EXPECT_FALSE(store_->update_customer(edit, &why));
+    EXPECT_NE(why.find("no customer nobody"), std::string::npos);
+}
+
 TEST_P(StoreTest, MxChangesAreRecordedWithTheirTime) {
     std::vector<MxHost> a = {{10, "mx.acme.test", {"192.0.2.1"}}, {20, "backup.isp.test", {}}};
     std::vector<MxHost> b = {{10, "mx2.acme.test", {"192.0.2.2"}}};
@@ -136,6 +172,25 @@ TEST_P(StoreTest, RelayTestRowFilledInWhenDone) {
     EXPECT_EQ(back->transcript, "S: 220");
     t.id += 1000;
     EXPECT_FALSE(store_->update_relay_test(t));
+}
+
+TEST_P(StoreTest, TestsAndChecksOfACustomerNewestFirst) {
+    for (int i = 0; i < 4; ++i) {
+        store_->add_relay_test({0, i == 3 ? "other" : "acme",
+                                "192.0.2." + std::to_string(i) + ":25", "periodic",
+                                t0 + std::chrono::hours(i), "closed", "", "[]", ""});
+        store_->add_blacklist_check(
+            {0, i == 3 ? "other" : "acme", "192.0.2." + std::to_string(i), t0, i == 1, "[]"});
+    }
+    auto tests = store_->customer_relay_tests("acme", 2);
+    ASSERT_EQ(tests.size(), 2u);
+    EXPECT_EQ(tests[0].target, "192.0.2.2:25");
+    EXPECT_EQ(tests[1].target, "192.0.2.1:25");
+    auto checks = store_->customer_blacklist_checks("acme", 10);
+    ASSERT_EQ(checks.size(), 3u);
+    EXPECT_EQ(checks[0].target, "192.0.2.2");
+    EXPECT_TRUE(checks[1].listed);
+    EXPECT_TRUE(store_->customer_relay_tests("nobody", 10).empty());
 }
 
 TEST_P(StoreTest, ViolationsOpenResolvePaid) {

@@ -11,6 +11,7 @@
 #include "dnsbl/lookup.hpp"
 #include "mail/queue_id.hpp"
 #include "relaytest/probe.hpp"
+#include "util/time_text.hpp"
 #include "watch/notice.hpp"
 
 namespace holdfast::watch {
@@ -19,14 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string rfc3339(TimePoint t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using util::rfc3339;
 
 std::string domain_of(const std::string& address) {
     auto at = address.rfind('@');

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "auth/users_file.hpp"
+#include "util/base64.hpp"
 #include "util/file.hpp"
 
 namespace holdfast::web {
@@ -32,14 +33,19 @@ Outcome forbidden(std::string words) {
     return o;
 }
 
-std::string time_text(store::TimePoint t) {
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-    std::time_t tt = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
+// "/admin/customers/acme" -> {"customers", "acme"} (after `prefix`).
+std::vector<std::string> parts_of(const std::string& path, std::size_t prefix) {
+    std::vector<std::string> out;
+    std::string part;
+    for (std::size_t i = prefix; i <= path.size(); ++i) {
+        if (i == path.size() || path[i] == '/') {
+            if (!part.empty()) out.push_back(std::move(part));
+            part.clear();
+        } else {
+            part += path[i];
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -78,10 +84,9 @@ bool same_secret(const std::string& a, const std::string& b) {
     return diff == 0;
 }
 
-Admin::Admin(store::Store& store, AdminSettings s, std::function<void()> customers_changed)
-    : store_(store),
+Admin::Admin(AdminServices services, AdminSettings s)
+    : views_(std::move(services)),
       s_(std::move(s)),
-      customers_changed_(std::move(customers_changed)),
       client_failures_(s_.max_failures, s_.lockout),
       user_failures_(4 * s_.max_failures, s_.lockout) {
     if (s_.users_file.empty()) return;
@@ -123,15 +128,8 @@ Outcome Admin::login_page(int status, const std::string& error) {
     return o;
 }
 
-Outcome Admin::login(const Params& form, const std::string& cookies, const std::string& client) {
-    auto field = [&](const char* k) {
-        auto it = form.find(k);
-        return it == form.end() ? std::string() : it->second;
-    };
-    if (!same_secret(field("csrf"), cookie_value(cookies, kLoginCookie))) {
-        return forbidden("The form was sent without its security token. Reload the login page.");
-    }
-    std::string user = field("user"), password = field("password");
+std::optional<Outcome> Admin::refuse_login(const std::string& user, const std::string& password,
+                                           const std::string& client) {
     auto now = Clock::now();
     for (auto [limiter, key] :
          {std::pair{&user_failures_, user}, std::pair{&client_failures_, client}}) {
@@ -146,12 +144,24 @@ Outcome Admin::login(const Params& form, const std::string& cookies, const std::
     auto hash = users_->hash_of(user);
     // A missing user costs a hash check too: the answer's timing does not tell.
     bool ok = auth::verify_password(password, hash ? *hash : "$6$saltsalt$x") && hash;
-    if (!ok) {
-        user_failures_.allow(user, now);
-        client_failures_.allow(client, now);
-        spdlog::warn("web admin user=\"{}\" client={} status=login-failed", user, client);
-        return login_page(403, "Wrong user name or password.");
+    if (ok) return std::nullopt;
+    user_failures_.allow(user, now);
+    client_failures_.allow(client, now);
+    spdlog::warn("web admin user=\"{}\" client={} status=login-failed", user, client);
+    return login_page(403, "Wrong user name or password.");
+}
+
+Outcome Admin::login(const Params& form, const std::string& cookies, const std::string& client) {
+    auto field = [&](const char* k) {
+        auto it = form.find(k);
+        return it == form.end() ? std::string() : it->second;
+    };
+    if (!same_secret(field("csrf"), cookie_value(cookies, kLoginCookie))) {
+        return forbidden("The form was sent without its security token. Reload the login page.");
     }
+    std::string user = field("user"), password = field("password");
+    if (auto refused = refuse_login(user, password, client)) return *refused;
+    auto now = Clock::now();
     std::string token = random_token();
     {
         std::lock_guard lock(mu_);
@@ -166,35 +176,6 @@ Outcome Admin::login(const Params& form, const std::string& cookies, const std::
     o.location = "/admin";
     o.headers.emplace_back(
         "Set-Cookie", cookie(kSessionCookie, token, s_.secure_cookies, s_.session_ttl.count()));
-    return o;
-}
-
-Outcome Admin::overview(const Session& s) {
-    json customers = json::array();
-    for (const auto& c : store_.customers()) {
-        bool suspended = c.status == store::Status::suspended;
-        customers.push_back({{"name", c.name},
-                             {"status", store::status_name(c.status)},
-                             {"suspended", suspended},
-                             {"domains", c.domains},
-                             {"networks", c.networks},
-                             {"emails", c.emails}});
-    }
-    json violations = json::array();
-    for (const auto& v : store_.violations()) {
-        violations.push_back({{"id", v.id},
-                              {"customer", v.customer},
-                              {"found", time_text(v.found)},
-                              {"target", v.target},
-                              {"charge", v.charge},
-                              {"status", v.open ? "open" : "resolved"},
-                              {"paid", v.paid},
-                              {"test", v.test}});
-    }
-    Outcome o;
-    o.page = "admin";
-    o.data = {
-        {"user", s.user}, {"csrf", s.csrf}, {"customers", customers}, {"violations", violations}};
     return o;
 }
 
@@ -217,52 +198,65 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
         o.location = "/admin/login";
         return o;
     }
-    if (method != "POST") {
-        if (path == "/admin") return overview(*s);
-        Outcome o;
-        o.status = 404;
-        o.page = "refused";
-        o.data = {{"error", "There is no admin page here."}, {"status", 404}};
+    // What every admin page's forms need: the session's CSRF token.
+    auto with_session = [&](Outcome o) {
+        o.view["csrf"] = s->csrf;
+        o.view["user"] = s->user;
+        o.view["back"] = path;
         return o;
-    }
+    };
+    if (method != "POST") return with_session(views_.get(parts_of(path, 6)));
     auto csrf = form.find("csrf");
     if (csrf == form.end() || !same_secret(csrf->second, s->csrf)) {
         spdlog::warn("web admin user=\"{}\" client={} path={} status=csrf-refused", s->user, client,
                      path);
         return forbidden("The form was sent without its security token: refused.");
     }
-    Outcome back;
-    back.location = "/admin";
     if (path == "/admin/logout") {
         std::lock_guard lock(mu_);
         sessions_.erase(cookie_value(cookies, kSessionCookie));
+        Outcome back;
         back.location = "/admin/login";
         back.headers.emplace_back("Set-Cookie", cookie(kSessionCookie, "", s_.secure_cookies, 0));
         spdlog::info("web admin user=\"{}\" client={} status=logged-out", s->user, client);
         return back;
     }
-    // /admin/customers/NAME/suspend | unsuspend
-    const std::string prefix = "/admin/customers/";
-    if (path.starts_with(prefix)) {
-        std::string rest = path.substr(prefix.size());
-        auto slash = rest.rfind('/');
-        std::string name = rest.substr(0, slash), action = rest.substr(slash + 1);
-        if (slash != std::string::npos && (action == "suspend" || action == "unsuspend")) {
-            auto status = action == "suspend" ? store::Status::suspended : store::Status::active;
-            if (!store_.set_status(name, status)) {
-                return forbidden("There is no customer " + name + ".");
-            }
-            if (customers_changed_) customers_changed_();
-            spdlog::info("web admin user=\"{}\" customer={} status={}", s->user, name,
-                         store::status_name(status));
-            return back;
+    json fields = json::object();
+    for (const auto& [k, v] : form) fields[k] = v;
+    return with_session(views_.post(parts_of(path, 6), fields, s->user));
+}
+
+Outcome Admin::api(const std::string& method, const std::string& path, const std::string& body,
+                   const std::string& content_type, const std::string& authorization,
+                   const std::string& cookies, const std::string& client) {
+    if (!users_) return admin_error(404, "The admin API is off ([web] admins is not set).");
+    std::string user;
+    if (authorization.starts_with("Basic ")) {
+        auto decoded = util::base64_decode(authorization.substr(6));
+        auto colon = decoded ? decoded->find(':') : std::string::npos;
+        if (colon == std::string::npos) return admin_error(400, "Malformed Basic credentials.");
+        user = decoded->substr(0, colon);
+        if (auto refused = refuse_login(user, decoded->substr(colon + 1), client)) {
+            Outcome o = admin_error(refused->status, refused->data.value("error", "refused"));
+            o.retry_after = refused->retry_after;
+            return o;
         }
+    } else if (auto s = session_of(cookies)) {
+        user = s->user;
+    } else {
+        Outcome o = admin_error(401, "Log in: HTTP Basic with an admin's name and password.");
+        o.headers.emplace_back("WWW-Authenticate",
+                               "Basic realm=\"holdfast admin\", charset=\"UTF-8\"");
+        return o;
     }
-    Outcome o;
-    o.status = 404;
-    o.page = "refused";
-    o.data = {{"error", "There is no admin action here."}, {"status", 404}};
-    return o;
+    auto parts = parts_of(path, 6);  // after "/admin"
+    if (method != "POST") return views_.get(parts);
+    if (!content_type.starts_with("application/json")) {
+        return admin_error(415, "Send a JSON object, Content-Type: application/json.");
+    }
+    json fields = body.empty() ? json::object() : json::parse(body, nullptr, false);
+    if (!fields.is_object()) return admin_error(400, "The body must be a JSON object.");
+    return views_.post(parts, fields, user);
 }
 
 }  // namespace holdfast::web

@@ -3,8 +3,9 @@
 // (user:crypt-hash lines, as [auth] users), sessions in cookies (HttpOnly,
 // SameSite=Strict, Secure under TLS), a CSRF token on every form (a POST
 // without the right one is refused, 403), lock-out after repeated failures
-// (per user and per client address), and what the pages show and do:
-// customers (suspend / unsuspend) and violations.
+// (per user and per client address); HTTP Basic with the same users (and
+// the same lock-out) for scripts using the admin API. Behind the gate,
+// admin_views.hpp shows and does what an admin asks.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "store/store.hpp"
+#include "web/admin_views.hpp"
 #include "web/guard.hpp"
 #include "web/handlers.hpp"
 #include "web/request_target.hpp"
@@ -39,12 +41,21 @@ class Admin {
   public:
     // Reads the users file now (before the daemon drops root); throws
     // std::runtime_error naming FILE:LINE when it is unreadable or malformed.
-    Admin(store::Store& store, AdminSettings s, std::function<void()> customers_changed);
+    Admin(AdminServices services, AdminSettings s);
     ~Admin();
 
-    // GET/POST under /admin. `cookies` is the Cookie header as sent.
+    // GET/POST under /admin (pages). `cookies` is the Cookie header as sent.
     Outcome handle(const std::string& method, const std::string& path, const Params& form,
                    const std::string& cookies, const std::string& client);
+
+    // The admin API, /api/v1/admin/...: `path` is the part after /api/v1.
+    // Authenticated by HTTP Basic (`authorization`, the header as sent) or
+    // by a page session's cookie. A POST must carry a JSON object body
+    // (Content-Type application/json): a form on another site cannot send
+    // one, which is what stands in for the pages' CSRF token.
+    Outcome api(const std::string& method, const std::string& path, const std::string& body,
+                const std::string& content_type, const std::string& authorization,
+                const std::string& cookies, const std::string& client);
 
   private:
     struct Session {
@@ -54,11 +65,13 @@ class Admin {
     std::optional<Session> session_of(const std::string& cookies);
     Outcome login(const Params& form, const std::string& cookies, const std::string& client);
     Outcome login_page(int status, const std::string& error);
-    Outcome overview(const Session& s);
+    // nullopt when `user` may log in with `password`; else the refusal
+    // (wrong password: 403, locked out: 429), the failure counted.
+    std::optional<Outcome> refuse_login(const std::string& user, const std::string& password,
+                                        const std::string& client);
 
-    store::Store& store_;
+    AdminViews views_;
     AdminSettings s_;
-    std::function<void()> customers_changed_;
     std::unique_ptr<auth::UsersFile> users_;
     RateLimiter client_failures_, user_failures_;
     std::mutex mu_;

@@ -20,6 +20,9 @@ struct Outcome {
     int status = 200;
     std::string page;  // the template that shows it as HTML
     nlohmann::json data = nlohmann::json::object();
+    // What only the page shows (SVG pictures, form values, the CSRF token):
+    // merged into data for the template, left out of the API's JSON.
+    nlohmann::json view = nlohmann::json::object();
     std::string location;                                      // see other (the page's redirect)
     std::chrono::seconds retry_after{0};                       // with 429
     std::vector<std::pair<std::string, std::string>> headers;  // Set-Cookie

@@ -11,8 +11,8 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kPages[] = {"layout", "index",       "refused", "relay_test",
-                                  "rbl",    "admin_login", "admin"};
+constexpr const char* kPages[] = {"layout",      "index", "refused",        "relay_test", "rbl",
+                                  "admin_login", "admin", "admin_customer", "admin_queue"};
 
 std::string heading_for(int status) {
     switch (status) {
@@ -59,6 +59,11 @@ std::string title_for(const Outcome& o) {
     if (o.page == "rbl") return "Blacklist lookup";
     if (o.page == "index") return "Relay test";
     if (o.page == "admin" || o.page == "admin_login") return "Administration";
+    if (o.page == "admin_customer") {
+        std::string name = o.data.contains("customer") ? o.data["customer"].value("name", "") : "";
+        return name.empty() ? "New customer" : "Customer " + name;
+    }
+    if (o.page == "admin_queue") return "Queue for " + o.data.value("domain", std::string());
     return heading_for(o.status);
 }
 
@@ -105,6 +110,7 @@ Response Router::page(const Outcome& o) const {
         return r;
     }
     json data = o.data;
+    if (data.is_object() && o.view.is_object()) data.update(o.view);
     if (o.page == "relay_test") data = relay_test_view(std::move(data));
     if (o.page == "refused") {
         data["heading"] = heading_for(o.status);
@@ -119,6 +125,7 @@ Response Router::page(const Outcome& o) const {
 Response Router::api(const Outcome& o) const {
     Response r;
     r.status = o.status;
+    r.headers = o.headers;  // WWW-Authenticate
     r.content_type = "application/json";
     r.body = o.data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     if (!o.location.empty()) r.headers.emplace_back("Location", "/api/v1" + o.location);
@@ -222,6 +229,12 @@ asio::awaitable<Response> Router::route(Request req) {
             co_return show(error(400, "That is too long for an address or a domain."));
         co_return show(co_await handlers_.rbl(q->second, req.client));
     }
+    if (path == "/api/v1/admin" || path.starts_with("/api/v1/admin/")) {
+        if (!admin_) co_return api(error(404, "The admin API is off ([web] admins is not set)."));
+        if (!get && !post) co_return only("GET, HEAD, POST");
+        co_return api(admin_->api(post ? "POST" : "GET", path.substr(7), req.body, req.content_type,
+                                  req.authorization, req.cookies, req.client));
+    }
     if (path == "/admin" || path.starts_with("/admin/")) {
         if (!admin_) co_return page(error(404, "There is no page here."));
         if (!get && !post) co_return only("GET, HEAD, POST");
@@ -236,10 +249,18 @@ asio::awaitable<Response> Router::route(Request req) {
     if (path == "/api/v1") {
         if (!get) co_return only("GET, HEAD");
         Outcome o;
-        o.data = {{"endpoints",
-                   {"POST /api/v1/relay-tests {\"address\": \"host[:port]\"}",
-                    "GET /api/v1/relay-tests/ID", "GET /api/v1/rbl?q=ADDR", "GET /metrics",
-                    "GET /healthz"}}};
+        o.data = {
+            {"endpoints",
+             {"POST /api/v1/relay-tests {\"address\": \"host[:port]\"}",
+              "GET /api/v1/relay-tests/ID", "GET /api/v1/rbl?q=ADDR", "GET /metrics",
+              "GET /healthz", "GET /api/v1/admin (HTTP Basic: customers, backup queue, violations)",
+              "GET /api/v1/admin/customers/NAME", "GET /api/v1/admin/queue/DOMAIN",
+              "POST /api/v1/admin/customers {name, emails, domains, networks, notes, scan}",
+              "POST /api/v1/admin/customers/NAME {emails, domains, networks, notes, scan}",
+              "POST /api/v1/admin/customers/NAME/suspend | unsuspend",
+              "POST /api/v1/admin/violations/ID/paid | resolve",
+              "POST /api/v1/admin/queue/DOMAIN/flush",
+              "POST /api/v1/admin/messages/ID/hold | release | delete"}}};
         co_return api(o);
     }
     co_return show(error(404, "There is no page here."));

@@ -22,8 +22,9 @@ struct Request {
     std::string target;  // as sent: "/rbl?q=..."
     std::string content_type;
     std::string body;
-    std::string client;   // the peer's IP address
-    std::string cookies;  // the Cookie header
+    std::string client;         // the peer's IP address
+    std::string cookies;        // the Cookie header
+    std::string authorization;  // the Authorization header (the admin API)
 };
 
 struct Response {

@@ -101,10 +101,12 @@ struct Server::Impl {
           handlers(tests, services.resolver,
                    LookupSettings{c.dnsbl.zones, c.web.lookups_per_client,
                                   std::chrono::seconds(3600), std::chrono::milliseconds(10000)}),
-          admin(c.web.admins.empty() ? nullptr
-                                     : std::make_unique<Admin>(
-                                           services.store, AdminSettings{c.web.admins, c.web.tls},
-                                           services.customers_changed)),
+          admin(c.web.admins.empty()
+                    ? nullptr
+                    : std::make_unique<Admin>(
+                          AdminServices{services.store, services.queue, services.backup_domains,
+                                        services.customers_changed},
+                          AdminSettings{c.web.admins, c.web.tls})),
           router(handlers, admin.get(), services.metrics_text) {}
 
     asio::awaitable<void> accept_loop();
@@ -289,6 +291,7 @@ asio::awaitable<void> Server::Impl::session(Stream stream, std::string client) {
         req.target = std::string(msg.target());
         req.content_type = std::string(msg[http::field::content_type]);
         req.cookies = std::string(msg[http::field::cookie]);
+        req.authorization = std::string(msg[http::field::authorization]);
         req.body = std::move(msg.body());
         bool keep_alive = msg.keep_alive();
         Response res;

@@ -8,10 +8,12 @@
 // without paying for them.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
 #include "config/config.hpp"
+#include "control/admin.hpp"
 
 namespace holdfast::dns {
 class Resolver;
@@ -26,7 +28,11 @@ struct Services {
     store::Store& store;
     dns::Resolver* resolver = nullptr;          // blacklist lookups; null: none
     std::function<std::string()> metrics_text;  // the body of /metrics
-    std::function<void()> customers_changed;    // after an admin (un)suspends one
+    std::function<void()> customers_changed;    // after an admin adds, edits, (un)suspends one
+    // The admin pages' backup queue: the control socket's requests and the
+    // couriers' state (nullopt: no queue pages), and the backup domains now.
+    std::optional<control::Admin> queue{};
+    std::function<std::vector<std::string>()> backup_domains{};
 };
 
 class Server {

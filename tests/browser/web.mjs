@@ -86,7 +86,7 @@ try {
   assert.equal(await relayTest(p2, CLOSED, 'closed-holdfast-nojs'), 'closed');
 
   // Staff: log in, suspend a customer, see a violation, a form without its
-  // CSRF token refused, log out.
+  // CSRF token refused, flush a domain's queue, a customer's page, log out.
   const admin = await (await browser.newContext()).newPage();
   await admin.goto(BASE + '/admin');
   await admin.getByLabel('User name').waitFor();
@@ -110,6 +110,20 @@ try {
   ]);
   assert.equal(refused.status(), 403);
   await shot(admin, 'admin-csrf-refused');
+  // The backup queue: two messages wait for backup.test, whose primary is
+  // down; flush the domain, land on its page with both messages listed.
+  await admin.goto(BASE + '/admin');
+  const queued = admin.locator('tr[data-domain="backup.test"]');
+  assert.equal((await queued.locator('td').nth(1).textContent()).trim(), '2');
+  await queued.getByRole('button', { name: 'Flush' }).click();
+  await admin.locator('#messages').waitFor();
+  assert.equal(await admin.locator('tr[data-message]').count(), 2);
+  await shot(admin, 'admin-queue');
+  // A customer's page: the edit form, relay tests, MX history, violations.
+  await admin.goto(BASE + '/admin/customers/acme');
+  await admin.locator('#customer-form').waitFor();
+  assert.match(await admin.locator('#customer-violations').textContent(), /192\.0\.2\.25:25/);
+  await shot(admin, 'admin-customer');
   await admin.goto(BASE + '/admin');
   await admin.getByRole('button', { name: 'Log out' }).click();
   await admin.getByLabel('User name').waitFor();

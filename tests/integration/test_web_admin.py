@@ -2,15 +2,13 @@
 session cookie's attributes, CSRF refusals, lock-out after failed logins,
 suspending a customer (seen by `holdfast customers show`), a violation in
 the list, logout."""
-import http.cookies
 import json
 import re
-import urllib.parse
 
 import pytest
 
 from web_fixture import (ADMIN_PASSWORD, ADMIN_USER, Web, add_customer_with_violation, admin_config,
-                         start_dns, start_holdfast)
+                         cookies_of, form, login, start_dns, start_holdfast)
 
 
 @pytest.fixture(scope="module")
@@ -22,26 +20,6 @@ def env(tmp_path_factory):
     yield h
     h.stop()
     dns.stop()
-
-
-def form(web, path, fields, cookies=""):
-    return web.request("POST", path, body=urllib.parse.urlencode(fields),
-                       headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies})
-
-
-def cookies_of(r):
-    jar = http.cookies.SimpleCookie()
-    for v in r.headers.get_all("Set-Cookie") or []:
-        jar.load(v)
-    return jar
-
-
-def login(web, user=ADMIN_USER, password=ADMIN_PASSWORD):
-    r = web.get("/admin/login")
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', r.data.decode()).group(1)
-    pre = cookies_of(r)["hf_login"].value
-    return form(web, "/admin/login", {"csrf": token, "user": user, "password": password},
-                cookies=f"hf_login={pre}")
 
 
 def test_login_suspend_violation_logout(env):

@@ -2,10 +2,13 @@
 to outsiders) on one port, the web on another, a dnsmasq serving a test
 DNSBL zone (bl.test), a SQLite store, fast relay-test pacing."""
 import http.client
+import http.cookies
 import json
 import pathlib
+import re
 import socket
 import time
+import urllib.parse
 
 from conftest import Holdfast, wait_for_port
 from dnsserver import DnsServer
@@ -138,3 +141,23 @@ def add_customer_with_violation(h):
                "('acme', ?, '192.0.2.25:25', 0, 100)", (int(time.time()),))
     db.commit()
     db.close()
+
+
+def form(web, path, fields, cookies=""):
+    return web.request("POST", path, body=urllib.parse.urlencode(fields),
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies})
+
+
+def cookies_of(r):
+    jar = http.cookies.SimpleCookie()
+    for v in r.headers.get_all("Set-Cookie") or []:
+        jar.load(v)
+    return jar
+
+
+def login(web, user=ADMIN_USER, password=ADMIN_PASSWORD):
+    r = web.get("/admin/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', r.data.decode()).group(1)
+    pre = cookies_of(r)["hf_login"].value
+    return form(web, "/admin/login", {"csrf": token, "user": user, "password": password},
+                cookies=f"hf_login={pre}")
