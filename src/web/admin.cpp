@@ -25,14 +25,6 @@ std::string cookie(const char* name, const std::string& value, bool secure, long
     return c;
 }
 
-Outcome forbidden(std::string words) {
-    Outcome o;
-    o.status = 403;
-    o.page = "refused";
-    o.data = {{"error", std::move(words)}, {"status", 403}};
-    return o;
-}
-
 // "/admin/customers/acme" -> {"customers", "acme"} (after `prefix`).
 std::vector<std::string> parts_of(const std::string& path, std::size_t prefix) {
     std::vector<std::string> out;
@@ -157,7 +149,7 @@ Outcome Admin::login(const Params& form, const std::string& cookies, const std::
         return it == form.end() ? std::string() : it->second;
     };
     if (!same_secret(field("csrf"), cookie_value(cookies, kLoginCookie))) {
-        return forbidden("The form was sent without its security token. Reload the login page.");
+        return refusal(403, "The form was sent without its security token. Reload the login page.");
     }
     std::string user = field("user"), password = field("password");
     if (auto refused = refuse_login(user, password, client)) return *refused;
@@ -181,13 +173,7 @@ Outcome Admin::login(const Params& form, const std::string& cookies, const std::
 
 Outcome Admin::handle(const std::string& method, const std::string& path, const Params& form,
                       const std::string& cookies, const std::string& client) {
-    if (!users_) {
-        Outcome o;
-        o.status = 404;
-        o.page = "refused";
-        o.data = {{"error", "The admin pages are off ([web] admins is not set)."}, {"status", 404}};
-        return o;
-    }
+    if (!users_) return refusal(404, "The admin pages are off ([web] admins is not set).");
     if (path == "/admin/login") {
         if (method == "POST") return login(form, cookies, client);
         return login_page(200, "");
@@ -210,7 +196,7 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
     if (csrf == form.end() || !same_secret(csrf->second, s->csrf)) {
         spdlog::warn("web admin user=\"{}\" client={} path={} status=csrf-refused", s->user, client,
                      path);
-        return forbidden("The form was sent without its security token: refused.");
+        return refusal(403, "The form was sent without its security token: refused.");
     }
     if (path == "/admin/logout") {
         std::lock_guard lock(mu_);
@@ -229,22 +215,22 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
 Outcome Admin::api(const std::string& method, const std::string& path, const std::string& body,
                    const std::string& content_type, const std::string& authorization,
                    const std::string& cookies, const std::string& client) {
-    if (!users_) return admin_error(404, "The admin API is off ([web] admins is not set).");
+    if (!users_) return refusal(404, "The admin API is off ([web] admins is not set).");
     std::string user;
     if (authorization.starts_with("Basic ")) {
         auto decoded = util::base64_decode(authorization.substr(6));
         auto colon = decoded ? decoded->find(':') : std::string::npos;
-        if (colon == std::string::npos) return admin_error(400, "Malformed Basic credentials.");
+        if (colon == std::string::npos) return refusal(400, "Malformed Basic credentials.");
         user = decoded->substr(0, colon);
         if (auto refused = refuse_login(user, decoded->substr(colon + 1), client)) {
-            Outcome o = admin_error(refused->status, refused->data.value("error", "refused"));
+            Outcome o = refusal(refused->status, refused->data.value("error", "refused"));
             o.retry_after = refused->retry_after;
             return o;
         }
     } else if (auto s = session_of(cookies)) {
         user = s->user;
     } else {
-        Outcome o = admin_error(401, "Log in: HTTP Basic with an admin's name and password.");
+        Outcome o = refusal(401, "Log in: HTTP Basic with an admin's name and password.");
         o.headers.emplace_back("WWW-Authenticate",
                                "Basic realm=\"holdfast admin\", charset=\"UTF-8\"");
         return o;
@@ -252,10 +238,10 @@ Outcome Admin::api(const std::string& method, const std::string& path, const std
     auto parts = parts_of(path, 6);  // after "/admin"
     if (method != "POST") return views_.get(parts);
     if (!content_type.starts_with("application/json")) {
-        return admin_error(415, "Send a JSON object, Content-Type: application/json.");
+        return refusal(415, "Send a JSON object, Content-Type: application/json.");
     }
     json fields = body.empty() ? json::object() : json::parse(body, nullptr, false);
-    if (!fields.is_object()) return admin_error(400, "The body must be a JSON object.");
+    if (!fields.is_object()) return refusal(400, "The body must be a JSON object.");
     return views_.post(parts, fields, user);
 }
 

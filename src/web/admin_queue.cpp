@@ -46,7 +46,7 @@ struct DomainQueue {
 };
 
 Outcome no_queue() {
-    return admin_error(404, "This server shows no queue here (the web face runs without one).");
+    return refusal(404, "This server shows no queue here (the web face runs without one).");
 }
 
 }  // namespace
@@ -181,11 +181,11 @@ Outcome AdminViews::message_action(const std::string& id, const std::string& act
                                    const json& fields, const std::string& user) {
     if (!s_.queue) return no_queue();
     if (action != "hold" && action != "release" && action != "delete") {
-        return admin_error(404, "There is no admin action here.");
+        return refusal(404, "There is no admin action here.");
     }
     json r = control::handle_request(*s_.queue, {{"cmd", action}, {"id", id}});
     if (!r.value("ok", false)) {
-        return admin_error(r.value("not_found", false) ? 404 : 409, r.value("error", "failed"));
+        return refusal(r.value("not_found", false) ? 404 : 409, r.value("error", "failed"));
     }
     spdlog::info("web admin user=\"{}\" id={} status={}", user, id, action);
     Outcome o;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
-#include <charconv>
 
 #include "charts/charts.hpp"
 #include "store/customer_input.hpp"
@@ -44,13 +43,6 @@ bool flag_field(const json& fields, const char* key) {
     if (!it->is_string()) return false;
     std::string v = it->get<std::string>();
     return v == "on" || v == "true" || v == "1" || v == "yes";
-}
-
-std::optional<std::int64_t> parse_id(const std::string& text) {
-    std::int64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || end != text.data() + text.size() || v <= 0) return std::nullopt;
-    return v;
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -130,14 +122,6 @@ std::string admin_back_to(const json& fields, const std::string& fallback) {
     return back.find("//") == std::string::npos ? back : fallback;
 }
 
-Outcome admin_error(int status, std::string words) {
-    Outcome o;
-    o.status = status;
-    o.page = "refused";
-    o.data = {{"error", std::move(words)}, {"status", status}};
-    return o;
-}
-
 AdminViews::AdminViews(AdminServices services) : s_(std::move(services)) {}
 
 Outcome AdminViews::get(const std::vector<std::string>& path) {
@@ -153,7 +137,7 @@ Outcome AdminViews::get(const std::vector<std::string>& path) {
         all.status = 200;
         return all;
     }
-    return admin_error(404, "There is no admin page here.");
+    return refusal(404, "There is no admin page here.");
 }
 
 Outcome AdminViews::post(const std::vector<std::string>& path, const json& fields,
@@ -171,7 +155,7 @@ Outcome AdminViews::post(const std::vector<std::string>& path, const json& field
     if (path.size() == 3 && path[0] == "messages") {
         return message_action(path[1], path[2], fields, user);
     }
-    return admin_error(404, "There is no admin action here.");
+    return refusal(404, "There is no admin action here.");
 }
 
 json AdminViews::violations_json(const std::string& customer) {
@@ -200,7 +184,7 @@ Outcome AdminViews::overview() {
 
 Outcome AdminViews::customer(const std::string& name) {
     auto c = s_.store.customer(name);
-    if (!c) return admin_error(404, "There is no customer " + name + ".");
+    if (!c) return refusal(404, "There is no customer " + name + ".");
     json mx = json::array();
     for (const auto& d : c->domains) {
         json changes = json::array();
@@ -295,7 +279,7 @@ Outcome AdminViews::save_customer(const std::string& name, const json& fields,
 Outcome AdminViews::set_status(const std::string& name, bool suspend, const std::string& user) {
     auto status = suspend ? store::Status::suspended : store::Status::active;
     if (!s_.store.set_status(name, status)) {
-        return admin_error(404, "There is no customer " + name + ".");
+        return refusal(404, "There is no customer " + name + ".");
     }
     if (s_.customers_changed) s_.customers_changed();
     spdlog::info("web admin user=\"{}\" customer={} status={}", user, name,
@@ -310,14 +294,14 @@ Outcome AdminViews::violation_action(const std::string& id_text, const std::stri
                                      const json& fields, const std::string& user) {
     auto id = parse_id(id_text);
     auto v = id ? s_.store.violation(*id) : std::nullopt;
-    if (!v) return admin_error(404, "There is no violation " + id_text + ".");
+    if (!v) return refusal(404, "There is no violation " + id_text + ".");
     if (action == "paid") {
         s_.store.mark_paid(*id);
     } else if (action == "resolve") {
-        if (!v->open) return admin_error(409, "Violation " + id_text + " is resolved already.");
+        if (!v->open) return refusal(409, "Violation " + id_text + " is resolved already.");
         s_.store.resolve_violation(*id, 0, std::chrono::system_clock::now());
     } else {
-        return admin_error(404, "There is no admin action here.");
+        return refusal(404, "There is no admin action here.");
     }
     spdlog::info("web admin user=\"{}\" violation={} customer={} status={}", user, *id, v->customer,
                  action == "paid" ? "paid" : "resolved");

@@ -78,7 +78,5 @@ std::string admin_bytes_text(std::uint64_t bytes);
 // The form's "back" field when it names an admin page, else `fallback`:
 // an action returns the browser where it came from, never elsewhere.
 std::string admin_back_to(const nlohmann::json& fields, const std::string& fallback);
-// An error Outcome shown by the "refused" page.
-Outcome admin_error(int status, std::string words);
 
 }  // namespace holdfast::web

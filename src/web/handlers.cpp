@@ -20,9 +20,7 @@ Handlers::Handlers(RelayTests& tests, dns::Resolver* resolver, LookupSettings lo
       lookups_(std::move(lookups)),
       lookup_limit_(lookups_.per_client, lookups_.window) {}
 
-namespace {
-
-Outcome refusal(int status, std::string words, std::chrono::seconds retry_after = {}) {
+Outcome refusal(int status, std::string words, std::chrono::seconds retry_after) {
     Outcome o;
     o.status = status;
     o.page = "refused";
@@ -37,8 +35,6 @@ std::optional<std::int64_t> parse_id(const std::string& text) {
     if (ec != std::errc() || p != text.data() + text.size() || v <= 0) return std::nullopt;
     return v;
 }
-
-}  // namespace
 
 asio::awaitable<Outcome> Handlers::start_relay_test(std::string address, std::string client) {
     // What people paste: surrounding blanks, a trailing dot.

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct LookupSettings {
     std::chrono::seconds window{3600};
     std::chrono::milliseconds deadline{10000};
 };
+
+// An error shown by the "refused" page, or as {"error", "status"} in the API.
+Outcome refusal(int status, std::string words, std::chrono::seconds retry_after = {});
+// A positive decimal id ("12"), nullopt for anything else.
+std::optional<std::int64_t> parse_id(const std::string& text);
 
 class Handlers {
   public:

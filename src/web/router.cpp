@@ -31,14 +31,6 @@ std::string heading_for(int status) {
     }
 }
 
-Outcome error(int status, std::string words) {
-    Outcome o;
-    o.status = status;
-    o.page = "refused";
-    o.data = {{"error", std::move(words)}, {"status", status}};
-    return o;
-}
-
 // What the relay-test page needs beyond the document: which words to show.
 json relay_test_view(json doc) {
     std::string state = doc.value("state", "");
@@ -138,12 +130,12 @@ asio::awaitable<Response> Router::route(Request req) {
     auto target = parse_target(req.target);
     bool is_api = req.target.starts_with("/api/");
     auto show = [&](const Outcome& o) { return is_api ? api(o) : page(o); };
-    if (!target) co_return show(error(400, "The address of this page is malformed."));
+    if (!target) co_return show(refusal(400, "The address of this page is malformed."));
     const std::string& path = target->path;
     const bool get = req.method == "GET" || req.method == "HEAD";
     const bool post = req.method == "POST";
     auto only = [&](const char* allow) {
-        Response r = show(error(405, std::string("This page takes ") + allow + " only."));
+        Response r = show(refusal(405, std::string("This page takes ") + allow + " only."));
         r.headers.emplace_back("Allow", allow);
         return r;
     };
@@ -164,7 +156,7 @@ asio::awaitable<Response> Router::route(Request req) {
     if (path.starts_with("/static/")) {
         if (!get) co_return only("GET, HEAD");
         auto bytes = asset(path.substr(1));
-        if (!bytes) co_return show(error(404, "There is no such file."));
+        if (!bytes) co_return show(refusal(404, "There is no such file."));
         Response r;
         r.content_type =
             path.ends_with(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8";
@@ -186,19 +178,19 @@ asio::awaitable<Response> Router::route(Request req) {
             if (body.is_discarded() || !body.is_object() || !body.contains("address") ||
                 !body["address"].is_string()) {
                 co_return api(
-                    error(400, "The body must be a JSON object {\"address\": \"host[:port]\"}."));
+                    refusal(400, "The body must be a JSON object {\"address\": \"host[:port]\"}."));
             }
             address = body["address"].get<std::string>();
         } else {
             auto form = parse_form(req.body);
             if (!form || !form->contains("address")) {
-                co_return page(error(
+                co_return page(refusal(
                     400, "The form did not arrive whole: please use the form on the first page."));
             }
             address = form->at("address");
         }
         if (!valid_utf8(address))
-            co_return show(error(400, "The address is not valid text (UTF-8)."));
+            co_return show(refusal(400, "The address is not valid text (UTF-8)."));
         co_return show(co_await handlers_.start_relay_test(address, req.client));
     }
     for (const std::string prefix : {"/relay-tests/", "/api/v1/relay-tests/"}) {
@@ -219,29 +211,29 @@ asio::awaitable<Response> Router::route(Request req) {
         auto q = target->query.find("q");
         if (q == target->query.end() || q->second.empty()) {
             if (is_api)
-                co_return api(error(400, "Give the address or domain to look up: ?q=ADDR."));
+                co_return api(refusal(400, "Give the address or domain to look up: ?q=ADDR."));
             Outcome o;
             o.page = "rbl";
             o.data = {{"query", ""}};
             co_return page(o);
         }
         if (q->second.size() > 255)
-            co_return show(error(400, "That is too long for an address or a domain."));
+            co_return show(refusal(400, "That is too long for an address or a domain."));
         co_return show(co_await handlers_.rbl(q->second, req.client));
     }
     if (path == "/api/v1/admin" || path.starts_with("/api/v1/admin/")) {
-        if (!admin_) co_return api(error(404, "The admin API is off ([web] admins is not set)."));
+        if (!admin_) co_return api(refusal(404, "The admin API is off ([web] admins is not set)."));
         if (!get && !post) co_return only("GET, HEAD, POST");
         co_return api(admin_->api(post ? "POST" : "GET", path.substr(7), req.body, req.content_type,
                                   req.authorization, req.cookies, req.client));
     }
     if (path == "/admin" || path.starts_with("/admin/")) {
-        if (!admin_) co_return page(error(404, "There is no page here."));
+        if (!admin_) co_return page(refusal(404, "There is no page here."));
         if (!get && !post) co_return only("GET, HEAD, POST");
         Params form;
         if (post) {
             auto parsed = parse_form(req.body);
-            if (!parsed) co_return page(error(400, "The form did not arrive whole."));
+            if (!parsed) co_return page(refusal(400, "The form did not arrive whole."));
             form = std::move(*parsed);
         }
         co_return page(admin_->handle(post ? "POST" : "GET", path, form, req.cookies, req.client));
@@ -263,7 +255,7 @@ asio::awaitable<Response> Router::route(Request req) {
               "POST /api/v1/admin/messages/ID/hold | release | delete"}}};
         co_return api(o);
     }
-    co_return show(error(404, "There is no page here."));
+    co_return show(refusal(404, "There is no page here."));
 }
 
 }  // namespace holdfast::web
