@@ -180,7 +180,7 @@ Outcome AdminViews::flush(const std::string& domain_arg, const std::string& user
 Outcome AdminViews::message_action(const std::string& id, const std::string& action,
                                    const json& fields, const std::string& user) {
     if (!s_.queue) return no_queue();
-    if (action != "hold" && action != "release" && action != "delete") {
+    if (action != "hold" && action != "release" && action != "delete" && action != "bounce") {
         return refusal(404, "There is no admin action here.");
     }
     json r = control::handle_request(*s_.queue, {{"cmd", action}, {"id", id}});

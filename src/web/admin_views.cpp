@@ -15,7 +15,7 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::size_t kTestsShown = 50;   // a customer's newest relay tests on its page
-constexpr std::size_t kChecksShown = 20;  // and blacklist checks
+constexpr std::size_t kChecksShown = 20;  // and blacklist checks, and notices sent
 
 std::vector<std::string> list_field(const json& fields, const char* key) {
     auto it = fields.find(key);
@@ -221,6 +221,15 @@ Outcome AdminViews::customer(const std::string& name) {
                           {"listed", b.listed},
                           {"zones", listed_zones(b.zones_json)}});
     }
+    json notices = json::array();
+    auto sent = s_.store.notices(name);
+    for (auto it = sent.rbegin(); it != sent.rend() && notices.size() < kChecksShown; ++it) {
+        notices.push_back({{"at", util::rfc3339(it->at)},
+                           {"kind", it->kind},
+                           {"about", it->about},
+                           {"recipients", it->recipients},
+                           {"queue_id", it->queue_id}});
+    }
     store::CustomerInput in{c->name, c->emails, c->domains, c->networks, c->notes, c->scan};
     Outcome o;
     o.page = "admin_customer";
@@ -228,7 +237,8 @@ Outcome AdminViews::customer(const std::string& name) {
               {"mx", mx},
               {"tests", tests},
               {"checks", checks},
-              {"violations", violations_json(name)}};
+              {"violations", violations_json(name)},
+              {"notices", notices}};
     o.view = {{"form", form_values(in)}, {"timeline", charts::timeline_svg(timeline)}};
     return o;
 }

@@ -7,14 +7,15 @@
 // at '/':
 //   GET  ""                      customers, the backup queue per domain, violations
 //   GET  customers/NAME          a customer: edit form, MX history, relay tests
-//                                (with transcripts), blacklist checks, violations
+//                                (with transcripts), blacklist checks, violations,
+//                                the notices sent
 //   GET  customers/new           the form for a new customer
 //   GET  queue/DOMAIN            the messages waiting for DOMAIN
 //   POST customers               add;  POST customers/NAME  edit
 //   POST customers/NAME/suspend | unsuspend
 //   POST violations/ID/paid | resolve
 //   POST queue/DOMAIN/flush
-//   POST messages/ID/hold | release | delete
+//   POST messages/ID/hold | release | delete | bounce
 // An action's Outcome names the page to go back to (location); its data
 // says what happened, for the API.
 #include <functional>

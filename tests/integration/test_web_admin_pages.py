@@ -1,7 +1,7 @@
 """The admin pages and the admin API against a real backup MX: the queue per
 backup domain (messages, size, oldest, primary down, next attempt) filled by
 real SMTP while the primary is down; hold / release / delete a message from
-the domain's page; flush a domain over the API and see a real smtp-sink
+the domain's page, bounce one; flush a domain over the API and see a real smtp-sink
 receive its mail at once (the probe is an hour away); customers added and
 edited through the form and the API (bad input shown back with the reason);
 a customer's page with its relay tests (transcripts), MX history, blacklist
@@ -97,6 +97,13 @@ def test_backup_queue_per_domain_hold_release_delete_and_flush(env, tmp_path):
     assert form(h.web, f"/admin/messages/{ids[1]}/delete", {"csrf": csrf}, cookie).status == 303
     assert h.cli("queue", "show", ids[1]).returncode == 1
     assert form(h.web, "/admin/messages/nonexistent/hold", {"csrf": csrf}, cookie).status == 404
+    # Bounce: a fourth message fails now and its sender hears of it.
+    send(h.port, SENDER, ["bob@customer.test"], message(9, "bob@customer.test"))
+    fourth = next(m["id"] for m in api(h, "GET", "/queue/customer.test")[1]["list"]
+                  if m["recipients"] == ["bob@customer.test"])
+    assert form(h.web, f"/admin/messages/{fourth}/bounce", {"csrf": csrf}, cookie).status == 303
+    wait_until(lambda: h.cli("queue", "show", fourth).returncode == 1, timeout=10)
+    assert f"id={fourth} from=<{SENDER}> to=<bob@customer.test> status=bounced" in h.log_text()
     # Without the token nothing happens.
     assert form(h.web, f"/admin/messages/{ids[2]}/delete", {}, cookie).status == 403
     assert h.cli("queue", "show", ids[2]).returncode == 0
@@ -170,6 +177,8 @@ def test_customer_page_tests_history_checks_and_violations(env):
     db.execute("INSERT INTO blacklist_checks (customer, target, at, listed, zones) VALUES "
                "('acme', '192.0.2.25', ?, 1, ?)",
                (now, json.dumps([{"zone": "bl.test", "status": "listed"}, {"zone": "ok.test", "status": "clean"}])))
+    db.execute("INSERT INTO notices (at, kind, customer, about, recipients, queue_id) VALUES "
+               "(?, 'violation', 'acme', '1', 'noc@acme.test', 'QID123')", (now,))
     db.commit()
     db.close()
     violation = json.loads(h.cli("violations", "list", "--json").stdout)[0]["id"]
@@ -182,6 +191,8 @@ def test_customer_page_tests_history_checks_and_violations(env):
     assert "listed on bl.test" in page and "ok.test" not in page.split('id="checks"')[1].split("</table>")[0]
     assert "MX history" in page and "acme.test" in page
     assert f'data-violation="{violation}"' in page
+    notices = page.split('id="notices"')[1].split("</table>")[0]
+    assert "violation" in notices and "noc@acme.test" in notices and "QID123" in notices
 
     # Mark paid, then resolve, from the customer's page: back to it.
     back = "/admin/customers/acme"
