@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps test-deps build run test unit-test integration-test asan-test fuzz fuzz-test bench format clean package package-check test-package test-faults
+.PHONY: all deps test-deps build daemon run test unit-test integration-test asan-test fuzz fuzz-test bench format clean package package-check test-package test-faults
 
 all: build
 
@@ -18,17 +18,26 @@ build: deps
 	@cmake -S . -B build $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 
-run: build
+# The daemon alone, without the unit test binaries: what the integration
+# tests, the package and `make run` need.
+daemon: deps
+	@cmake -S . -B build $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS) --target holdfast
+
+run: daemon
 	@mkdir -p var
 	@echo "holdfast: SMTP on 127.0.0.1:2525 (try: swaks --server 127.0.0.1:2525 --to alice@example.test)"
 	./build/holdfast serve -c config/holdfast.toml $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
-# Everything: unit tests, integration tests with real peers, the unit tests
-# again under ASan+UBSan, and a short run of every fuzz target.
-test: test-deps build
-	@$(MAKE) --no-print-directory unit-test integration-test asan-test fuzz-test package-check
+# Everything: integration tests with real peers against the release
+# binary, the unit tests under ASan+UBSan, a short run of every fuzz
+# target, the package. The unit tests run once, in the sanitizer build:
+# compiling them a second time at -O2 would add a third to CI's cold build
+# for the same checks (`make unit-test` runs them in the release build).
+test: test-deps daemon
+	@$(MAKE) --no-print-directory integration-test asan-test fuzz-test package-check
 
-unit-test:
+unit-test: build
 	cd build && ctest -L unit -j $(JOBS) --output-on-failure
 
 integration-test:
@@ -49,7 +58,7 @@ fuzz-test: fuzz
 	tests/fuzz/run build-fuzz $(or $(FUZZ_SECONDS),15)
 
 # A Debian package in build/ (CPack): binary, systemd unit, /etc/holdfast.
-package: build
+package: daemon
 	cd build && cpack -G DEB
 
 # The package's contents and unit, without installing it (part of `make test`).
@@ -63,10 +72,10 @@ test-package: package
 
 # The fault campaign at full size (crashes, a full disk, bad peers, floods,
 # no file descriptors); `make test` runs its short form.
-test-faults: build
+test-faults: daemon
 	HOLDFAST_FAULTS=long tests/integration/run build/holdfast -k faults
 
-bench: build
+bench: daemon
 	bench/run $(BENCH_ARGS)
 
 format:

@@ -2,6 +2,9 @@
 # /etc/holdfast/holdfast.toml and the maintainer scripts that create the
 # `holdfast` system user and its directories (packaging/).
 
+# `make package` builds the daemon only; the unit tests need not be built
+# before cpack installs (CMake would otherwise build `all` first).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 install(TARGETS holdfast RUNTIME DESTINATION sbin)
 # The sendmail interface (docs/local-delivery.md): an MTA that Provides and
 # Conflicts mail-transport-agent ships /usr/sbin/sendmail itself, as Postfix
