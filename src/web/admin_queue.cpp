@@ -58,7 +58,9 @@ json AdminViews::queue_overview(std::string* chart) {
     if (s_.backup_domains) {
         for (const auto& d : s_.backup_domains()) by_domain[d];
     }
-    for (const auto& env : s_.queue->spool.list()) {
+    // In place (a million envelopes are not copied for a page view); the
+    // spool's index is locked meanwhile, so nothing here calls back into it.
+    s_.queue->spool.for_each([&](const queue::Envelope& env) {
         for (const auto& d : waiting_domains(env)) {
             auto& q = by_domain[d];
             ++q.messages;
@@ -71,7 +73,7 @@ json AdminViews::queue_overview(std::string* chart) {
             auto due = env.next_attempt == store::TimePoint{} ? env.arrival : env.next_attempt;
             if (q.next == store::TimePoint{} || due < q.next) q.next = due;
         }
-    }
+    });
     json domains = json::array();
     for (const auto& [domain, q] : by_domain) {
         std::string down = s_.queue->down_reason ? s_.queue->down_reason(domain) : "";
@@ -123,13 +125,16 @@ Outcome AdminViews::queue_domain(const std::string& domain_arg) {
     if (!s_.queue) return no_queue();
     std::string domain = mail::normalize_domain(domain_arg);
     auto now = std::chrono::system_clock::now();
-    json messages = json::array();
+    std::vector<queue::Envelope> shown;  // copied out: the couriers are asked about them below
     std::uint64_t count = 0, bytes = 0;
-    for (const auto& env : s_.queue->spool.list()) {
-        if (!waiting_domains(env).contains(domain)) continue;
+    s_.queue->spool.for_each([&](const queue::Envelope& env) {
+        if (!waiting_domains(env).contains(domain)) return;
         ++count;
         bytes += env.size;
-        if (messages.size() >= kMessagesShown) continue;
+        if (shown.size() < kMessagesShown) shown.push_back(env);
+    });
+    json messages = json::array();
+    for (const auto& env : shown) {
         json m = control::message_state_json(*s_.queue, env);
         m["age"] =
             admin_age_text(std::chrono::duration_cast<std::chrono::seconds>(now - env.arrival));
