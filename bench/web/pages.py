@@ -93,9 +93,10 @@ def fill_store(d, binary):
                 "result": "refused", "reply": "550 5.7.1 relaying denied"} for i in range(46)]
     transcript = "".join(f"C: RCPT TO:<x{i}@c.test>\nS: 550 5.7.1 relaying denied\n" for i in range(46)) * 10
     db = sqlite3.connect(d / "holdfast.db")
+    token = "0123456789abcdef0123456789abcdef"  # a web test's public id
     test = db.execute("INSERT INTO relay_tests (customer, target, trigger_kind, at, verdict, reason, vectors, "
-                      "transcript) VALUES ('acme', '192.0.2.25:25', 'periodic', ?, 'closed', '', ?, ?)",
-                      (now, json.dumps(vectors), transcript)).lastrowid
+                      "transcript, token) VALUES ('acme', '192.0.2.25:25', 'web', ?, 'closed', '', ?, ?, ?)",
+                      (now, json.dumps(vectors), transcript, token)).lastrowid
     db.execute("INSERT INTO violations (customer, found, target, test, charge) VALUES "
                "('acme', ?, '192.0.2.25:25', ?, 100)", (now, test))
     for i in range(7 * 24 * 12):  # a week of 5-minute samples
@@ -103,7 +104,7 @@ def fill_store(d, binary):
                    (now - i * 300, i % 50, (i % 50) * 2000))
     db.commit()
     db.close()
-    return test
+    return token
 
 
 def login(web):
@@ -151,7 +152,7 @@ def main():
         cookie = login(web)
         base = f"http://127.0.0.1:{web}"
         pages = [("/ (front page)", "/", ""), ("/healthz", "/healthz", ""),
-                 (f"/relay-tests/{test} (46 vectors, transcript)", f"/relay-tests/{test}", ""),
+                 ("/relay-tests/TOKEN (46 vectors, transcript)", f"/relay-tests/{test}", ""),
                  ("/admin (customers, queue, chart, violations)", "/admin", cookie),
                  ("/admin/customers/acme (timeline, transcripts)", "/admin/customers/acme", cookie),
                  ("/api/v1/admin (JSON, session cookie)", "/api/v1/admin", cookie)]

@@ -118,6 +118,13 @@ CREATE TABLE queue_samples (
 );
 CREATE INDEX queue_samples_domain ON queue_samples(domain, at);
 )sql",
+        // 4: the public link of a test run from the web page: a random
+        // token, so results cannot be enumerated ('' for the watch's tests,
+        // which are never public).
+        R"sql(
+ALTER TABLE relay_tests ADD COLUMN token TEXT NOT NULL DEFAULT '';
+CREATE INDEX relay_tests_token ON relay_tests(token);
+)sql",
     };
     return all;
 }

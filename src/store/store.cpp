@@ -95,11 +95,11 @@ Violation violation_from(const Row& r) {
 }
 
 const char* kTestColumns =
-    "id, customer, target, trigger_kind, at, verdict, reason, vectors, transcript";
+    "id, customer, target, trigger_kind, at, verdict, reason, vectors, transcript, token";
 
 RelayTest test_from(const Row& r) {
     return RelayTest{num(r[0]),  text(r[1]), text(r[2]), text(r[3]), from_secs(num(r[4])),
-                     text(r[5]), text(r[6]), text(r[7]), text(r[8])};
+                     text(r[5]), text(r[6]), text(r[7]), text(r[8]), text(r[9])};
 }
 
 // The customer's e-mail addresses, domains and networks, in their order
@@ -357,9 +357,9 @@ std::int64_t Store::add_relay_test(const RelayTest& t) {
     std::lock_guard lock(mu_);
     return insert(*db_,
                   "INSERT INTO relay_tests (customer, target, trigger_kind, at, verdict, reason, "
-                  "vectors, transcript) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  "vectors, transcript, token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   {t.customer, t.target, t.trigger, secs(t.at), t.verdict, t.reason, t.vectors_json,
-                   t.transcript});
+                   t.transcript, t.token});
 }
 
 bool Store::update_relay_test(const RelayTest& t) {
@@ -377,6 +377,15 @@ std::optional<RelayTest> Store::relay_test(std::int64_t id) {
     std::lock_guard lock(mu_);
     auto rows =
         db_->query(std::string("SELECT ") + kTestColumns + " FROM relay_tests WHERE id = ?", {id});
+    if (rows.empty()) return std::nullopt;
+    return test_from(rows[0]);
+}
+
+std::optional<RelayTest> Store::relay_test_by_token(const std::string& token) {
+    if (token.empty()) return std::nullopt;
+    std::lock_guard lock(mu_);
+    auto rows = db_->query(
+        std::string("SELECT ") + kTestColumns + " FROM relay_tests WHERE token = ?", {token});
     if (rows.empty()) return std::nullopt;
     return test_from(rows[0]);
 }

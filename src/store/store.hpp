@@ -74,6 +74,9 @@ struct RelayTest {
     std::string reason;
     std::string vectors_json;  // per-vector results, the relay-test JSON "vectors"
     std::string transcript;
+    // The public link's id of a test run from the web page (random, not
+    // guessable); "" for every other test: those are never public.
+    std::string token;
 };
 
 struct BlacklistCheck {
@@ -173,6 +176,7 @@ class Store {
     // its permanent link, and fills it in when it ends). False: no such id.
     bool update_relay_test(const RelayTest& t);
     std::optional<RelayTest> relay_test(std::int64_t id);
+    std::optional<RelayTest> relay_test_by_token(const std::string& token);  // "": nullopt
     std::vector<RelayTest> relay_tests(const std::string& target);
     // A customer's newest `limit` tests (or checks), newest first.
     std::vector<RelayTest> customer_relay_tests(const std::string& customer, std::size_t limit);

@@ -57,11 +57,11 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreTest, MigratesToTheNewestVersionOnceAndReopens) {
-    EXPECT_EQ(store_->schema_version(), 3);
+    EXPECT_EQ(store_->schema_version(), 4);
     ASSERT_TRUE(store_->add_customer(acme(), t0));
     store_.reset();
     store_ = Store::open(url_);  // migrations not run twice, data kept
-    EXPECT_EQ(store_->schema_version(), 3);
+    EXPECT_EQ(store_->schema_version(), 4);
     EXPECT_EQ(store_->customers().size(), 1u);
 }
 
@@ -161,8 +161,12 @@ TEST_P(StoreTest, MxChangesAreRecordedWithTheirTime) {
 }
 
 TEST_P(StoreTest, RelayTestRowFilledInWhenDone) {
-    RelayTest t{0, "", "127.0.0.1:25", "web", t0, "running", "", "[]", ""};
+    RelayTest t{0, "", "127.0.0.1:25", "web", t0, "running", "", "[]", "", "0a1b2c"};
     t.id = store_->add_relay_test(t);
+    ASSERT_TRUE(store_->relay_test_by_token("0a1b2c"));
+    EXPECT_EQ(store_->relay_test_by_token("0a1b2c")->id, t.id);
+    EXPECT_FALSE(store_->relay_test_by_token("0a1b2d"));
+    EXPECT_FALSE(store_->relay_test_by_token(""));  // the watch's tests have none
     t.verdict = "closed";
     t.transcript = "S: 220";
     EXPECT_TRUE(store_->update_relay_test(t));
@@ -178,7 +182,7 @@ TEST_P(StoreTest, TestsAndChecksOfACustomerNewestFirst) {
     for (int i = 0; i < 4; ++i) {
         store_->add_relay_test({0, i == 3 ? "other" : "acme",
                                 "192.0.2." + std::to_string(i) + ":25", "periodic",
-                                t0 + std::chrono::hours(i), "closed", "", "[]", ""});
+                                t0 + std::chrono::hours(i), "closed", "", "[]", "", ""});
         store_->add_blacklist_check(
             {0, i == 3 ? "other" : "acme", "192.0.2." + std::to_string(i), t0, i == 1, "[]"});
     }
@@ -194,7 +198,7 @@ TEST_P(StoreTest, TestsAndChecksOfACustomerNewestFirst) {
 }
 
 TEST_P(StoreTest, ViolationsOpenResolvePaid) {
-    RelayTest t{0, "acme", "192.0.2.1:25", "mx-change", t0, "open", "relayed", "[]", "S: 220"};
+    RelayTest t{0, "acme", "192.0.2.1:25", "mx-change", t0, "open", "relayed", "[]", "S: 220", ""};
     auto test = store_->add_relay_test(t);
     EXPECT_GT(test, 0);
     EXPECT_EQ(store_->relay_test(test)->transcript, "S: 220");
@@ -293,12 +297,21 @@ TEST(StoreSqlite, MigratesAVersionOneDatabase) {
             "CREATE TABLE schema_version (version INTEGER NOT NULL);"
             "INSERT INTO schema_version VALUES (1);"
             "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
-            "INSERT INTO customers (name) VALUES ('kept');");
+            "INSERT INTO customers (name) VALUES ('kept');"
+            "CREATE TABLE relay_tests (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, target TEXT "
+            "NOT NULL, trigger_kind TEXT NOT NULL, at BIGINT NOT NULL, verdict TEXT NOT NULL, "
+            "reason TEXT NOT NULL, vectors TEXT NOT NULL, transcript TEXT NOT NULL);"
+            "INSERT INTO relay_tests (customer, target, trigger_kind, at, verdict, reason, "
+            "vectors, "
+            "transcript) VALUES ('kept', '192.0.2.1:25', 'web', 0, 'closed', '', '[]', '');");
     }
     auto s = Store::open("sqlite:" + path);
-    EXPECT_EQ(s->schema_version(), 3);
+    EXPECT_EQ(s->schema_version(), 4);
     s->add_queue_sample("customer.test", 1, 2, t0);
     EXPECT_EQ(s->queue_samples("customer.test", t0).size(), 1u);
+    auto old = s->relay_test(1);  // migration 4: an old test has no public link
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->token, "");
     s.reset();
     auto c = open_sqlite(path);
     EXPECT_EQ(c->query("SELECT name FROM customers")[0][0].value_or(""), "kept");

@@ -480,7 +480,8 @@ json Watcher::cycle(bool all) {
                              verdict,
                              report.reason,
                              doc.is_object() ? doc["vectors"].dump() : "[]",
-                             to_text(report)};
+                             to_text(report),
+                             ""};  // no public link: the watch's results are the admin's
         std::int64_t id = store_.add_relay_test(rec);
         {
             std::lock_guard lock(mu_);

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <random>
 #include <stdexcept>
 
 #include "auth/users_file.hpp"
@@ -42,18 +41,6 @@ std::vector<std::string> parts_of(const std::string& path, std::size_t prefix) {
 
 }  // namespace
 
-std::string random_token() {
-    std::random_device rd;  // getrandom(2) on Linux
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 32; ++i) {
-        unsigned v = rd() & 0xff;
-        out += kHex[v >> 4];
-        out += kHex[v & 15];
-    }
-    return out;
-}
-
 std::string cookie_value(const std::string& header, const std::string& name) {
     std::string_view rest = header;
     while (!rest.empty()) {
@@ -67,13 +54,6 @@ std::string cookie_value(const std::string& header, const std::string& name) {
         }
     }
     return "";
-}
-
-bool same_secret(const std::string& a, const std::string& b) {
-    if (a.size() != b.size() || a.empty()) return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
 }
 
 Admin::Admin(AdminServices services, AdminSettings s)

@@ -19,6 +19,7 @@
 #include "web/guard.hpp"
 #include "web/handlers.hpp"
 #include "web/request_target.hpp"
+#include "web/secret.hpp"
 
 namespace holdfast::auth {
 class UsersFile;
@@ -78,11 +79,7 @@ class Admin {
     std::map<std::string, Session> sessions_;  // by token
 };
 
-// 32 random bytes as hex (session ids, CSRF tokens).
-std::string random_token();
 // The value of cookie `name` in a Cookie header, "" if absent.
 std::string cookie_value(const std::string& header, const std::string& name);
-// Equal strings, in time that does not depend on where they differ.
-bool same_secret(const std::string& a, const std::string& b);
 
 }  // namespace holdfast::web

@@ -51,19 +51,18 @@ asio::awaitable<Outcome> Handlers::start_relay_test(std::string address, std::st
     if (a.status != 202) {
         Outcome o = refusal(a.status, a.refusal, a.retry_after);
         o.data["address"] = address;
-        if (a.running_id) o.data["running"] = std::to_string(a.running_id);
+        if (!a.running_id.empty()) o.data["running"] = a.running_id;
         co_return o;
     }
     Outcome o;
     o.status = 202;
-    o.data = {{"id", std::to_string(a.id)}};
-    o.location = "/relay-tests/" + std::to_string(a.id);
+    o.data = {{"id", a.id}};
+    o.location = "/relay-tests/" + a.id;
     co_return o;
 }
 
 Outcome Handlers::relay_test(const std::string& id) {
-    auto n = parse_id(id);
-    auto doc = n ? tests_.document(*n) : std::nullopt;
+    auto doc = tests_.document(id);
     if (!doc) return refusal(404, "There is no relay test " + id + ".");
     Outcome o;
     o.page = "relay_test";

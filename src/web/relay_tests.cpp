@@ -11,6 +11,7 @@
 #include "mail/queue_id.hpp"
 #include "relaytest/probe.hpp"
 #include "relaytest/report.hpp"
+#include "web/secret.hpp"
 
 namespace holdfast::web {
 namespace asio = boost::asio;
@@ -18,6 +19,7 @@ using json = nlohmann::json;
 
 struct RelayTests::Job {
     std::int64_t id = 0;
+    std::string token;   // the public link's id
     std::string target;  // "ip:port", what is tested
     std::string asked;   // what the visitor typed
     std::string client;
@@ -137,7 +139,7 @@ asio::awaitable<Admission> RelayTests::start(std::string address, std::string cl
             a.status = 429;
             a.retry_after = std::chrono::seconds(30);
             for (const auto& [id, job] : jobs_) {
-                if (job->target == tested) a.running_id = id;
+                if (job->target == tested) a.running_id = job->token;
             }
             a.refusal = "A test of " + tested + " is running now; wait for its result.";
             co_return a;
@@ -164,9 +166,10 @@ asio::awaitable<Admission> RelayTests::start(std::string address, std::string cl
     job->client = client;
     job->customer = customer;
     job->at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    job->token = random_token().substr(0, 32);  // 128 bits
     try {
-        job->id =
-            store_.add_relay_test({0, customer, tested, "web", job->at, "running", "", "[]", ""});
+        job->id = store_.add_relay_test(
+            {0, customer, tested, "web", job->at, "running", "", "[]", "", job->token});
     } catch (...) {
         std::lock_guard lock(mu_);
         busy_targets_.erase(tested);
@@ -179,7 +182,7 @@ asio::awaitable<Admission> RelayTests::start(std::string address, std::string cl
     spdlog::info("web test={} target={} asked=\"{}\" client={} customer={} status=started", job->id,
                  tested, address, client, customer.empty() ? "-" : customer);
     asio::co_spawn(ex_, run(job), asio::detached);
-    a.id = job->id;
+    a.id = job->token;
     co_return a;
 }
 
@@ -218,7 +221,8 @@ asio::awaitable<void> RelayTests::run(std::shared_ptr<Job> job) {
                          std::string(relaytest::to_string(report.verdict)),
                          report.reason,
                          doc.is_object() && doc.contains("vectors") ? doc["vectors"].dump() : "[]",
-                         relaytest::to_text(report)};
+                         relaytest::to_text(report),
+                         job->token};
     try {
         store_.update_relay_test(rec);
     } catch (const std::exception& e) {
@@ -231,7 +235,18 @@ asio::awaitable<void> RelayTests::run(std::shared_ptr<Job> job) {
     busy_targets_.erase(job->target);
 }
 
-std::optional<json> RelayTests::document(std::int64_t id) {
+std::int64_t RelayTests::number(const std::string& token) {
+    auto t = store_.relay_test_by_token(token);
+    return t && t->trigger == "web" ? t->id : 0;
+}
+
+std::optional<json> RelayTests::document(const std::string& token) {
+    std::int64_t id = number(token);
+    if (id == 0) return std::nullopt;
+    return document(id, token);
+}
+
+std::optional<json> RelayTests::document(std::int64_t id, const std::string& token) {
     {
         std::lock_guard lock(mu_);
         auto it = jobs_.find(id);
@@ -239,7 +254,7 @@ std::optional<json> RelayTests::document(std::int64_t id) {
             const Job& j = *it->second;
             const auto& p = j.progress;
             return json{
-                {"id", std::to_string(id)},
+                {"id", token},
                 {"target", j.target},
                 {"state", j.state},
                 {"verdict", nullptr},
@@ -260,7 +275,7 @@ std::optional<json> RelayTests::document(std::int64_t id) {
     auto t = store_.relay_test(id);
     if (!t) return std::nullopt;
     json doc{
-        {"id", std::to_string(id)},
+        {"id", token},
         {"target", t->target},
         {"state", "done"},
         {"verdict", t->verdict},

@@ -42,10 +42,10 @@ RelayTestSettings relay_test_settings_from(const config::Config& c);
 
 // The answer to "please test X": an id, or why not (HTTP status and words).
 struct Admission {
-    int status = 202;  // 202 started, 400 bad address, 403 not ours, 429 limits
-    std::int64_t id = 0;
-    std::string refusal;          // plain words for the page and the API
-    std::int64_t running_id = 0;  // 429 because this test of the target runs
+    int status = 202;        // 202 started, 400 bad address, 403 not ours, 429 limits
+    std::string id;          // the public link's id: a random token
+    std::string refusal;     // plain words for the page and the API
+    std::string running_id;  // 429 because this test of the target runs
     std::chrono::seconds retry_after{0};
 };
 
@@ -56,14 +56,20 @@ class RelayTests {
 
     boost::asio::awaitable<Admission> start(std::string address, std::string client);
 
-    // The relay-test document (CONTRACT.md) plus "id", "state"
+    // The relay-test document (CONTRACT.md) plus "id" (the token), "state"
     // (queued|running|done), "at", "transcript" and, while it runs,
-    // "progress". nullopt: no such test.
-    std::optional<nlohmann::json> document(std::int64_t id);
+    // "progress", of the test run from the web page whose public id is
+    // `token`. nullopt: no such test. The watch's tests of customers are
+    // never shown here: a list of which servers are open, and how, is not
+    // for the public (the admin pages show them).
+    std::optional<nlohmann::json> document(const std::string& token);
+
     std::size_t running() const;
 
   private:
     struct Job;
+    std::optional<nlohmann::json> document(std::int64_t id, const std::string& token);
+    std::int64_t number(const std::string& token);  // the store's id of a web test; 0: none
     boost::asio::awaitable<void> run(std::shared_ptr<Job> job);
     std::vector<util::IpNetwork> allowed_networks(const util::IpAddress& a, std::string* customer);
 

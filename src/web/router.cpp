@@ -142,7 +142,7 @@ asio::awaitable<Response> Router::route(Request req) {
 
     if (path == "/healthz") {
         if (!get) co_return only("GET, HEAD");
-        co_return Response{200, "text/plain; charset=utf-8", "ok\n", {}, false, 0};
+        co_return Response{200, "text/plain; charset=utf-8", "ok\n", {}, false, {}};
     }
     if (path == "/metrics") {
         if (!get) co_return only("GET, HEAD");
@@ -151,7 +151,7 @@ asio::awaitable<Response> Router::route(Request req) {
                            metrics_text_ ? metrics_text_() : "",
                            {},
                            false,
-                           0};
+                           {}};
     }
     if (path.starts_with("/static/")) {
         if (!get) co_return only("GET, HEAD");
@@ -201,7 +201,7 @@ asio::awaitable<Response> Router::route(Request req) {
             Outcome o = handlers_.relay_test(rest.substr(0, rest.size() - 7));
             if (o.status != 200) co_return page(o);
             Response r;
-            r.events = std::stoll(o.data.value("id", std::string("0")));
+            r.events = o.data.value("id", std::string());
             co_return r;
         }
         co_return show(handlers_.relay_test(rest));

@@ -33,7 +33,7 @@ struct Response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // Location, Retry-After, Allow
     bool cacheable = false;                                    // static files
-    std::int64_t events = 0;  // non-zero: stream this test's progress (text/event-stream)
+    std::string events;  // a test's public id: stream its progress (text/event-stream)
 };
 
 // The templates, parsed once. Throws std::runtime_error naming a broken one.

@@ -116,7 +116,7 @@ struct Server::Impl {
     asio::awaitable<bool> write(Stream& stream, const Request& req, Response res, bool keep_alive,
                                 std::chrono::steady_clock::time_point started);
     template <class Stream>
-    asio::awaitable<void> events(Stream& stream, std::int64_t id);
+    asio::awaitable<void> events(Stream& stream, std::string id);
 };
 
 asio::awaitable<void> Server::Impl::accept_loop() {
@@ -189,7 +189,7 @@ asio::awaitable<bool> Server::Impl::write(Stream& stream, const Request& req, Re
 }
 
 template <class Stream>
-asio::awaitable<void> Server::Impl::events(Stream& stream, std::int64_t id) {
+asio::awaitable<void> Server::Impl::events(Stream& stream, std::string id) {
     http::response<http::empty_body> head{http::status::ok, 11};
     head.set(http::field::server, "holdfast");
     head.set(http::field::content_type, "text/event-stream");
@@ -282,7 +282,7 @@ asio::awaitable<void> Server::Impl::session(Stream stream, std::string client) {
                 req.method = std::string(parser.get().method_string());
                 req.target = std::string(parser.get().target());
             }
-            Response res{status, "text/plain; charset=utf-8", reason_words(status), {}, false, 0};
+            Response res{status, "text/plain; charset=utf-8", reason_words(status), {}, false, {}};
             co_await write(stream, req, std::move(res), false, started);
             co_return;
         }
@@ -300,10 +300,10 @@ asio::awaitable<void> Server::Impl::session(Stream stream, std::string client) {
         } catch (const std::exception& e) {
             spdlog::error("web client={} target={} status=500 reason={}", client,
                           log_quoted(req.target), log_quoted(e.what()));
-            res = Response{500, "text/plain; charset=utf-8", "Internal error.\n", {}, false, 0};
+            res = Response{500, "text/plain; charset=utf-8", "Internal error.\n", {}, false, {}};
             keep_alive = false;
         }
-        if (res.events) {
+        if (!res.events.empty()) {
             spdlog::info("web client={} method={} target={} status=200 events=start", client,
                          req.method, log_quoted(req.target));
             co_await events(stream, res.events);

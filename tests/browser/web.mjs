@@ -23,7 +23,7 @@ async function relayTest(page, address, name) {
   await page.goto(BASE + '/');
   await page.getByLabel('Address to test').fill(address);
   await page.getByRole('button', { name: 'Test for Relay' }).click();
-  await page.waitForURL(/\/relay-tests\/\d+$/);
+  await page.waitForURL(/\/relay-tests\/[0-9a-f]{32}$/);
   // The progress page, when the test is still running (it may reload at any moment).
   try {
     if (await page.locator('#progress').count()) await shot(page, `${name}-running`);

@@ -5,6 +5,7 @@ outside web.test_networks, rate limits, and what hostile clients send
 slow clients, too many connections)."""
 import re
 import socket
+import sqlite3
 import ssl
 import subprocess
 import time
@@ -88,6 +89,19 @@ def test_api_relay_test_of_a_closed_holdfast(env, web):
     assert "Verdict: <strong>closed</strong>" in html
     assert "nmap-02" in html and "The whole conversation" in html
     assert "http-equiv=\"refresh\"" not in html
+    # The store's row number is not a public link; the watch's tests of
+    # customers (which servers are open, and how) never are.
+    db = sqlite3.connect(env.dir / "holdfast.db")
+    number = db.execute("SELECT id FROM relay_tests WHERE token = ?", (test_id,)).fetchone()[0]
+    watch_test = db.execute(
+        "INSERT INTO relay_tests (customer, target, trigger_kind, at, verdict, reason, vectors, transcript) "
+        "VALUES ('acme', '192.0.2.25:25', 'periodic', 0, 'open', 'relayed', '[]', 'S: 250 relayed')").lastrowid
+    db.commit()
+    db.close()
+    for hidden in (number, watch_test):
+        assert web.get(f"/relay-tests/{hidden}").status == 404
+        assert web.get(f"/api/v1/relay-tests/{hidden}").status == 404
+    assert web.get("/relay-tests/" + "0" * 32).status == 404
 
 
 def test_form_post_redirects_to_a_permanent_link(web):
@@ -96,7 +110,7 @@ def test_form_post_redirects_to_a_permanent_link(web):
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 303, r.data
     link = r.getheader("Location")
-    assert re.fullmatch(r"/relay-tests/\d+", link)
+    assert re.fullmatch(r"/relay-tests/[0-9a-f]{32}", link)  # not guessable
     doc = web.wait_done(link.rsplit("/", 1)[1])
     assert doc["verdict"] == "inconclusive"
     html = web.get(link).data.decode()
