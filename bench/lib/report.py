@@ -163,8 +163,17 @@ def markdown(results):
     p = results["params"]
     kind = ("**Smoke run** (scaled down, not a measurement: the full run is "
             "`bench/run` without --scale)" if results["smoke"] else "Full run")
+    scale = p["scale"]
+    if isinstance(scale, dict):
+        # Scenarios run separately at different scales (--only ... --scale
+        # ...), their results merged: say which ran at which.
+        kind = "Run scenario by scenario"
+        by = {}
+        for scenario, v in scale.items():
+            by.setdefault(v, []).append(scenario)
+        scale = ", ".join(f"{v} ({', '.join(names)})" for v, names in sorted(by.items()))
     lines = [
-        f"{kind}: scale {p['scale']}, {p['rounds']} round(s), medians.",
+        f"{kind}: scale {scale}, {p['rounds']} round(s), medians.",
         f"{results['date']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"{m['os']}, kernel {m['kernel']}, /tmp on {m['tmp_filesystem']}; "
         f"Holdfast {results['versions']['holdfast_commit'] or '?'}, "
