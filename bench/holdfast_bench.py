@@ -49,10 +49,15 @@ def log(msg):
 
 
 def run_guarded(label, fn, *args):
-    log(f"{label} ...")
+    # The machine's 1-minute load average as the run starts: other work on
+    # the machine shows in the figures (bench/README.md).
+    load = round(os.getloadavg()[0], 2)
+    log(f"{label} (load {load}) ...")
     t0 = time.monotonic()
     try:
         r = fn(*args)
+        if isinstance(r, dict):
+            r["load_before"] = load
         log(f"{label}: {r} ({time.monotonic() - t0:.1f}s)")
         return r
     except Exception as e:  # a failed run is a result, not a crash
@@ -60,7 +65,7 @@ def run_guarded(label, fn, *args):
         log(f"{label}: ERROR {msg}")
         if os.environ.get("BENCH_DEBUG"):
             traceback.print_exc()
-        return {"error": msg}
+        return {"error": msg, "load_before": load}
 
 
 def ab(results, key, params, rounds, fn, references=None):
@@ -123,9 +128,14 @@ def main():
         report.write(results, out, readme)
 
     if "accept" in only:
-        for sessions in (1, 20, 100):
-            ab(results, f"accept_{sessions}", {"messages": n_msg, "sessions": sessions},
-               a.rounds, lambda s, n=sessions: scenarios.accept(s, ctx, n_msg, n))
+        # One message per connection (the headline: mail from many senders),
+        # then the same 20 sessions each sending message after message on
+        # one connection (smtp-source -d).
+        for sessions, reuse in ((20, False), (1, False), (100, False), (20, True)):
+            key = f"accept_{sessions}" + ("_reuse" if reuse else "")
+            ab(results, key, {"messages": n_msg, "sessions": sessions,
+                              "messages_per_connection": "all" if reuse else 1},
+               a.rounds, lambda s, n=sessions, r=reuse: scenarios.accept(s, ctx, n_msg, n, r))
             save()
     if "backlog" in only:
         hf_n, pf_n = scenarios.HOLDFAST_FLUSH_SESSIONS, scenarios.POSTFIX_FLUSH_SESSIONS

@@ -4,7 +4,6 @@ import os
 import pathlib
 import signal
 import subprocess
-import threading
 import time
 
 from . import util
@@ -28,8 +27,9 @@ class Holdfast:
         self.proc = None
         self.started_at = None  # monotonic time of the "status=started" line
         self.started_line = ""
-        self._lines = []
+        self._log = None
         self._reader = None
+        self._partial = b""
         self._counter = None
 
     @property
@@ -77,35 +77,45 @@ level = "{self.log_level}"
     def start(self, timeout=60.0):
         """Starts serve; returns the seconds from exec to "status=started"."""
         self.prepare()
+        log_path = self.dir / "holdfast.log"
+        # The log goes straight to a file, as Postfix's goes to its
+        # maillog_file: the same logging cost for both (bench/README.md), and
+        # no reader in the harness competing for the CPU.
+        self._log = open(log_path, "wb")
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             # The bench runs as root, like Postfix's master: same footing.
             [self.binary, "serve", "-c", str(self.dir / "holdfast.toml"),
              *(["--allow-root"] if os.geteuid() == 0 else [])], cwd=self.dir,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        util.wait_for(lambda: self.started_at is not None or self.proc.poll() is not None,
-                      timeout, "holdfast to log status=started")
+            stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=util.stock_nofile)
+        self._reader = open(log_path, "rb")
+        util.wait_for(lambda: self._scan() or self.proc.poll() is not None, timeout,
+                      "holdfast to log status=started", interval=0.005)
         if self.started_at is None:
-            self._reader.join(timeout=2)
-            raise RuntimeError(f"holdfast exited with status {self.proc.returncode}")
+            raise RuntimeError(f"holdfast exited with status {self.proc.returncode}: "
+                               f"{self.log_tail()}")
         return self.started_at - t0
 
-    def _read(self):
-        # The log goes to a file as well as being watched for the start line.
-        with open(self.dir / "holdfast.log", "wb") as out:
-            for line in self.proc.stdout:
-                out.write(line)
-                if self.started_at is None and b"status=started" in line:
-                    self.started_line = line.decode(errors="replace")
-                    self.started_at = time.monotonic()
-                if len(self._lines) < 200 or b"error" in line or b"critical" in line:
-                    self._lines.append(line)
-                    del self._lines[:-400]
+    def _scan(self):
+        """Reads what the log gained; True once the start line is there."""
+        self._partial += self._reader.read()
+        *lines, self._partial = self._partial.split(b"\n")
+        for line in lines:
+            if self.started_at is None and b"status=started" in line:
+                self.started_line = line.decode(errors="replace")
+                self.started_at = time.monotonic()
+        return self.started_at is not None
 
     def log_tail(self, n=20):
-        return b"".join(self._lines[-n:]).decode(errors="replace")
+        try:
+            with open(self.dir / "holdfast.log", "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 16384))
+                lines = f.read().splitlines()
+        except OSError:
+            return ""
+        keep = [x for x in lines if b"error" in x or b"critical" in x][-n // 2:]
+        return b"\n".join(keep + lines[-n:]).decode(errors="replace")
 
     def cpu_seconds(self):
         return util.tree_cpu_seconds(self.pid)
@@ -136,5 +146,6 @@ level = "{self.log_level}"
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self._reader:
-            self._reader.join(timeout=5)
+        for f in (self._reader, self._log):
+            if f:
+                f.close()

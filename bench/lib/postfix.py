@@ -110,7 +110,8 @@ class Postfix:
     def start(self, timeout=30.0):
         self.prepare()
         self.proc = subprocess.Popen([f"{DAEMON_DIR}/master", "-d", "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                     preexec_fn=util.stock_nofile)
         try:
             util.wait_banner(self.port, timeout)
         except TimeoutError:

@@ -17,9 +17,15 @@ END = "<!-- results:end -->"
 # in the Holdfast and Postfix columns, if not "holdfast" and "postfix"])
 SINK_SIDES = (f"sessions_{HOLDFAST_FLUSH_SESSIONS}", f"sessions_{POSTFIX_FLUSH_SESSIONS}")
 TABLE = [
-    ("accept_1", "accept_per_second", "1. acceptance, 1 session", "msg/s", "higher"),
-    ("accept_20", "accept_per_second", "1. acceptance, 20 sessions", "msg/s", "higher"),
-    ("accept_100", "accept_per_second", "1. acceptance, 100 sessions", "msg/s", "higher"),
+    ("accept_20", "accept_per_second", "1. acceptance, 20 sessions, a connection per message",
+     "msg/s", "higher"),
+    ("accept_1", "accept_per_second", "1. acceptance, 1 session, a connection per message",
+     "msg/s", "higher"),
+    ("accept_100", "accept_per_second", "1. acceptance, 100 sessions, a connection per message",
+     "msg/s", "higher"),
+    ("accept_20_reuse", "accept_per_second",
+     "1. acceptance, 20 sessions, all messages on one connection each (-d)", "msg/s", "higher"),
+    ("accept_20", "relay_per_second", "2. end-to-end relay rate, 20 sessions", "msg/s", "higher"),
     ("accept_20", "relay_seconds", "2. end-to-end relay, 20 sessions", "s", "lower"),
     ("backlog", "flush_seconds", "3. backlog flush after the primary returns", "s", "lower"),
     ("backlog", "flush_per_second", "3. backlog flush rate", "msg/s", "higher"),
@@ -37,9 +43,11 @@ TABLE = [
     ("idle", "process_limit", "4. Postfix smtpd process limit", "processes", "-"),
     ("recovery", "startup_seconds", "5. start-up with a full queue", "s", "lower"),
     ("recovery", "rss_kib", "5. RSS after start-up with a full queue", "KiB", "lower"),
-    ("accept_1", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 1 session", "ms", "lower"),
     ("accept_20", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 20 sessions", "ms", "lower"),
+    ("accept_1", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 1 session", "ms", "lower"),
     ("accept_100", "cpu_ms_per_message_accept", "6. CPU per message, acceptance, 100 sessions", "ms", "lower"),
+    ("accept_20_reuse", "cpu_ms_per_message_accept",
+     "6. CPU per message, acceptance, 20 sessions, -d", "ms", "lower"),
     ("accept_20", "cpu_ms_per_message_relay", "6. CPU per message, relay, 20 sessions", "ms", "lower"),
 ]
 
@@ -155,14 +163,24 @@ def markdown(results):
     p = results["params"]
     kind = ("**Smoke run** (scaled down, not a measurement: the full run is "
             "`bench/run` without --scale)" if results["smoke"] else "Full run")
+    scale = p["scale"]
+    if isinstance(scale, dict):
+        # Scenarios run separately at different scales (--only ... --scale
+        # ...), their results merged: say which ran at which.
+        kind = "Run scenario by scenario"
+        by = {}
+        for scenario, v in scale.items():
+            by.setdefault(v, []).append(scenario)
+        scale = ", ".join(f"{v} ({', '.join(names)})" for v, names in sorted(by.items()))
     lines = [
-        f"{kind}: scale {p['scale']}, {p['rounds']} round(s), medians.",
+        f"{kind}: scale {scale}, {p['rounds']} round(s), medians.",
         f"{results['date']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"{m['os']}, kernel {m['kernel']}, /tmp on {m['tmp_filesystem']}; "
         f"Holdfast {results['versions']['holdfast_commit'] or '?'}, "
         f"Postfix {results['versions']['postfix']}.",
         f"Messages: {p['messages']} (acceptance, relay), {p['backlog']} (backlog), "
         f"{p['idle_sessions']} idle sessions, {p['recovery']} queued (recovery).",
+        _load_line(results),
         "",
         table(results),
     ]
@@ -180,6 +198,20 @@ def markdown(results):
     if errors:
         lines += ["", "Errors:", ""] + errors
     return "\n".join(lines)
+
+
+def _load_line(results):
+    """The machine's load as the runs started: their median and maximum."""
+    loads = []
+    for s in results["scenarios"].values():
+        for part in s.values():
+            if isinstance(part, dict):
+                loads += [r["load_before"] for r in part.get("runs", [])
+                          if isinstance(r, dict) and "load_before" in r]
+    if not loads:
+        return "Load average as the runs started: not recorded."
+    return (f"Load average (1 min) as the runs started: median {util.median(loads):.2f}, "
+            f"maximum {max(loads):.2f}, over {len(loads)} runs.")
 
 
 def _oneline(text, limit=300):

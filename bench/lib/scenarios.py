@@ -58,7 +58,7 @@ def _drain(server, timeout):
 
 
 # 1, 2 and 6: acceptance, end-to-end relay, CPU per message.
-def accept(kind, ctx, messages, sessions):
+def accept(kind, ctx, messages, sessions, reuse=False):
     d = ctx.workdir(kind)
     sink = Sink(util.free_port())
     server = _server(kind, ctx, d, sink.port)
@@ -67,7 +67,8 @@ def accept(kind, ctx, messages, sessions):
         server.start()
         cpu0 = server.cpu_seconds()
         t0 = time.monotonic()
-        accept_s = source.send(server.port, messages, sessions, RECIPIENT, _timeout(messages))
+        accept_s = source.send(server.port, messages, sessions, RECIPIENT, _timeout(messages),
+                               reuse=reuse)
         cpu_accept = server.cpu_seconds() - cpu0
         t_all = sink.wait_messages(messages, _timeout(messages))
         e2e_s = t_all - t0
@@ -99,7 +100,8 @@ def backlog(kind, ctx, messages, sessions=20):
     server = _server(kind, ctx, d, sink.port, probe_interval="1s")
     try:
         server.start()
-        load_s = source.send(server.port, messages, sessions, RECIPIENT, _timeout(messages))
+        load_s = source.send(server.port, messages, sessions, RECIPIENT, _timeout(messages),
+                             reuse=True)
         if kind == "postfix":
             # Every message tried once and deferred, none still in flight.
             util.wait_for(lambda: server.queued(["maildrop", "incoming", "active"]) == 0,
@@ -145,7 +147,10 @@ def sink_ceiling(messages, sessions):
     try:
         t0 = time.monotonic()
         sink.start()
-        send_s = source.send(sink.port, messages, sessions, RECIPIENT, _timeout(messages))
+        # Message after message on each connection, as a flush that
+        # reuses its connections sends them.
+        send_s = source.send(sink.port, messages, sessions, RECIPIENT, _timeout(messages),
+                             reuse=True)
         t_all = sink.wait_messages(messages, _timeout(messages))
         flush_s = t_all - t0
         return {

@@ -22,7 +22,7 @@ metrics::Labels domain_label(const std::string& d) {
 // Every queue gauge from one pass over the spool, at scrape time.
 std::vector<Family> queue_families(const MetricsSources& s) {
     auto now = std::chrono::system_clock::now();
-    auto stats = queue::stats_by_domain(s.spool.list());
+    auto stats = queue::stats_by_domain(s.spool);
     Family messages{"holdfast_queue_messages",
                     "Messages waiting for a backup domain (a message counts once per domain).",
                     Type::gauge,

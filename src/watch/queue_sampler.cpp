@@ -29,7 +29,7 @@ void QueueSampler::stop() {
 
 std::size_t QueueSampler::sample_once() {
     auto now = settings_.clock();
-    auto stats = queue::stats_by_domain(spool_.list());
+    auto stats = queue::stats_by_domain(spool_);
     std::size_t written = 0;
     for (const auto& domain :
          settings_.domains ? settings_.domains() : std::vector<std::string>{}) {

@@ -3,6 +3,8 @@
 // session.cpp (connect, banner, EHLO, STARTTLS) and transaction.cpp.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "smtp/client/connection.hpp"
 #include "smtp/client/session.hpp"
 
@@ -19,7 +21,8 @@ struct Session::Impl {
     asio::awaitable<Status> exchange(std::string_view bytes, Millis timeout,
                                      std::string_view stage);
     asio::awaitable<Result> transact(const Message& m);
-    asio::awaitable<void> pipeline(const Message& m, std::size_t size, Result& result);
+    asio::awaitable<void> pipeline(const Message& m, std::size_t size, bool reset, Result& result,
+                                   std::optional<Status>& data_reply);
     asio::awaitable<void> lmtp_replies(Result& result);
     Status lost(std::string_view stage, const std::string& error);
     // The peer named itself options.helo: a mail loop (4.4.6, deferred).
@@ -32,7 +35,7 @@ struct Session::Impl {
     Options options;
     Capabilities caps;
     std::string remote;
-    bool used = false;       // a transaction happened: RSET before the next
+    bool used = false;       // the peer may hold a transaction: RSET before the next
     bool in_sync = false;    // every command sent has had its reply
     std::string last_error;  // what lost() last said
 };

@@ -116,7 +116,7 @@ TEST(Session, PerRecipientResultsWithPipelining) {
     EXPECT_TRUE(dot_with_body);
 }
 
-TEST(Session, ReusesTheConnectionWithRset) {
+TEST(Session, ReusesTheConnectionInTwoRoundTripsAMessage) {
     test::Peer peer([](const std::string& line) {
         return basic(line, [](const std::string&) { return std::string("250 2.1.5 Ok\r\n"); });
     });
@@ -127,10 +127,65 @@ TEST(Session, ReusesTheConnectionWithRset) {
     EXPECT_EQ(r.results[1].recipients[0].status.outcome, Outcome::delivered);
     EXPECT_TRUE(r.results[1].reusable);
     EXPECT_EQ(peer.connections(), 1);
+    // The first transaction ended with the reply to its dot: no RSET, and
+    // MAIL, RCPT and DATA of the second went in one write.
+    bool grouped = false;
+    std::string all;
+    for (const auto& c : peer.chunks()) {
+        all += c;
+        grouped = grouped || c == "MAIL FROM:<> SIZE=5\r\nRCPT TO:<b@dst.test>\r\nDATA\r\n";
+    }
+    EXPECT_TRUE(grouped) << all;
+    EXPECT_EQ(all.find("RSET"), std::string::npos) << all;
+    EXPECT_EQ(peer.data(), (std::vector<std::string>{"one\r\n", "two\r\n"}));
+}
+
+TEST(Session, ResetsAfterATransactionThatEndedBeforeItsData) {
+    // This peer refuses DATA without recipients, as RFC 2920 asks.
+    test::Peer peer([](const std::string& line) -> std::string {
+        static std::mutex mu;
+        static bool any = false;
+        std::lock_guard lock(mu);
+        if (util::istarts_with(line, "RCPT")) {
+            any = line.find("nobody@") == std::string::npos;
+            return any ? "250 2.1.5 Ok\r\n" : "550 5.1.1 no such user\r\n";
+        }
+        if (line == "DATA" && !any) return "554 5.5.1 no valid recipients\r\n";
+        return basic(line, [](const std::string&) { return std::string(); });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"nobody@dst.test"}, "one\r\n"},
+                                      Message{"s@src.test", {"b@dst.test"}, "two\r\n"}});
+    ASSERT_EQ(r.results.size(), 2u);
+    EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::failed);
+    EXPECT_EQ(r.results[1].recipients[0].status.outcome, Outcome::delivered)
+        << r.results[1].recipients[0].status.text;
+    EXPECT_EQ(peer.connections(), 1);
     std::string all;
     for (const auto& c : peer.chunks()) all += c;
-    EXPECT_NE(all.find("RSET\r\nMAIL FROM:<> SIZE=5\r\n"), std::string::npos) << all;
-    EXPECT_EQ(peer.data(), (std::vector<std::string>{"one\r\n", "two\r\n"}));
+    EXPECT_NE(all.find("RSET\r\nMAIL FROM:<s@src.test> SIZE=5\r\nRCPT TO:<b@dst.test>\r\nDATA\r\n"),
+              std::string::npos)
+        << all;
+    EXPECT_EQ(peer.data(), (std::vector<std::string>{"two\r\n"}));
+}
+
+TEST(Session, EndsADataThatAPeerTookWithoutRecipients) {
+    // A peer that says 354 to a pipelined DATA although it refused every
+    // recipient: the client ends it with an empty message and resets.
+    test::Peer peer([](const std::string& line) {
+        return basic(line, [](const std::string& l) -> std::string {
+            if (l.find("nobody@") != std::string::npos) return "550 5.1.1 no such user\r\n";
+            return "250 2.1.5 Ok\r\n";
+        });
+    });
+    auto r = run(local(peer.port()), {Message{"s@src.test", {"nobody@dst.test"}, "one\r\n"},
+                                      Message{"s@src.test", {"b@dst.test"}, "two\r\n"}});
+    ASSERT_EQ(r.results.size(), 2u);
+    EXPECT_EQ(r.results[0].recipients[0].status.outcome, Outcome::failed);
+    EXPECT_EQ(r.results[1].recipients[0].status.outcome, Outcome::delivered);
+    std::string all;
+    for (const auto& c : peer.chunks()) all += c;
+    EXPECT_NE(all.find("RSET\r\nMAIL FROM:<s@src.test>"), std::string::npos) << all;
+    EXPECT_EQ(peer.data(), (std::vector<std::string>{"", "two\r\n"}));
 }
 
 TEST(Session, FallsBackToHeloAndSendsOneCommandAtATime) {
