@@ -189,7 +189,7 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
     }
     json fields = json::object();
     for (const auto& [k, v] : form) fields[k] = v;
-    return with_session(views_.post(parts_of(path, 6), fields, s->user));
+    return with_session(views_.post(parts_of(path, 6), fields, s->user, false));
 }
 
 Outcome Admin::api(const std::string& method, const std::string& path, const std::string& body,
@@ -222,7 +222,7 @@ Outcome Admin::api(const std::string& method, const std::string& path, const std
     }
     json fields = body.empty() ? json::object() : json::parse(body, nullptr, false);
     if (!fields.is_object()) return refusal(400, "The body must be a JSON object.");
-    return views_.post(parts, fields, user);
+    return views_.post(parts, fields, user, true);
 }
 
 }  // namespace holdfast::web

@@ -141,9 +141,13 @@ Outcome AdminViews::get(const std::vector<std::string>& path) {
 }
 
 Outcome AdminViews::post(const std::vector<std::string>& path, const json& fields,
-                         const std::string& user) {
-    if (path.size() == 1 && path[0] == "customers") return save_customer("", fields, user);
-    if (path.size() == 2 && path[0] == "customers") return save_customer(path[1], fields, user);
+                         const std::string& user, bool partial) {
+    if (path.size() == 1 && path[0] == "customers") {
+        return save_customer("", fields, user, partial);
+    }
+    if (path.size() == 2 && path[0] == "customers") {
+        return save_customer(path[1], fields, user, partial);
+    }
     if (path.size() == 3 && path[0] == "customers" &&
         (path[2] == "suspend" || path[2] == "unsuspend")) {
         return set_status(path[1], path[2] == "suspend", user);
@@ -252,7 +256,7 @@ Outcome AdminViews::customer_form() {
 }
 
 Outcome AdminViews::save_customer(const std::string& name, const json& fields,
-                                  const std::string& user) {
+                                  const std::string& user, bool partial) {
     const bool adding = name.empty();
     store::CustomerInput in{adding ? text_field(fields, "name") : name,
                             list_field(fields, "emails"),
@@ -260,6 +264,17 @@ Outcome AdminViews::save_customer(const std::string& name, const json& fields,
                             list_field(fields, "networks"),
                             text_field(fields, "notes"),
                             flag_field(fields, "scan")};
+    // An API edit changes the fields it names: {"scan": true} must not
+    // empty the domain list (and stop the backup MX for them).
+    if (!adding && partial) {
+        if (auto now = s_.store.customer(name)) {
+            if (!fields.contains("emails")) in.emails = now->emails;
+            if (!fields.contains("domains")) in.domains = now->domains;
+            if (!fields.contains("networks")) in.networks = now->networks;
+            if (!fields.contains("notes")) in.notes = now->notes;
+            if (!fields.contains("scan")) in.scan = now->scan;
+        }
+    }
     std::string why;
     auto c = store::checked_customer(in, &why);
     if (c) {

@@ -47,16 +47,18 @@ class AdminViews {
 
     Outcome get(const std::vector<std::string>& path);
     // `fields`: a JSON object (the API's body, or the form's fields as
-    // strings); `user` is logged with every change.
+    // strings); `user` is logged with every change. `partial` (the API): an
+    // edit keeps what `fields` does not name; a form names every field (an
+    // unticked checkbox is absent: off).
     Outcome post(const std::vector<std::string>& path, const nlohmann::json& fields,
-                 const std::string& user);
+                 const std::string& user, bool partial);
 
   private:
     Outcome overview();
     Outcome customer(const std::string& name);
     Outcome customer_form();
     Outcome save_customer(const std::string& name, const nlohmann::json& fields,
-                          const std::string& user);
+                          const std::string& user, bool partial);
     Outcome set_status(const std::string& name, bool suspend, const std::string& user);
     Outcome violation_action(const std::string& id, const std::string& action,
                              const nlohmann::json& fields, const std::string& user);

@@ -152,6 +152,10 @@ def test_customers_added_and_edited_from_the_form_and_the_api(env):
                   "notes": "new block", "scan": False})
     assert r.status == 200 and doc["ok"], doc
     assert doc["customer"]["networks"] == ["198.51.100.0/24"] and doc["customer"]["scan"] is False
+    # A partial edit changes only what it names.
+    r, doc = api(h, "POST", "/customers/acme", {"notes": "renumbered"})
+    assert doc["customer"]["domains"] == ["acme.test"] and doc["customer"]["notes"] == "renumbered"
+    assert doc["customer"]["emails"] == ["ops@acme.test"], doc
     r, doc = api(h, "POST", "/customers/acme/suspend")
     assert doc["status"] == "suspended"
     shown = json.loads(h.cli("customers", "show", "acme", "--json").stdout)
