@@ -45,6 +45,10 @@ std::optional<Customer> checked_customer(const CustomerInput& in, std::string* w
         if (!net) return fail("\"" + n + "\" is not a network (CIDR, e.g. 192.0.2.0/24)");
         c.networks.push_back(net->str());
     }
+    // As `holdfast customers add` (CONTRACT.md): notices need somewhere to go,
+    // and the backup MX something to serve.
+    if (c.emails.empty()) return fail("give at least one e-mail address: notices go there");
+    if (c.domains.empty()) return fail("give at least one domain");
     return c;
 }
 

@@ -19,7 +19,8 @@ struct CustomerInput {
 
 // The customer, with domains in lower case and networks in canonical CIDR
 // form; nullopt and *why ("\"x\" is not a domain name") when a field is
-// wrong. Names are 1-64 characters of letters, digits, '.', '_' and '-'.
+// wrong. Names are 1-64 characters of letters, digits, '.', '_' and '-';
+// at least one e-mail address and one domain are needed.
 std::optional<Customer> checked_customer(const CustomerInput& in, std::string* why);
 
 // "a, b\nc" -> {"a", "b", "c"}: a form's text field holding a list.

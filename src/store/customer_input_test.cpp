@@ -29,6 +29,10 @@ TEST(CheckedCustomer, NamesTheFieldThatIsWrong) {
     EXPECT_FALSE(checked_customer({"acme", {}, {}, {"192.0.2.0/33"}, "", false}, &why));
     EXPECT_NE(why.find("not a network"), std::string::npos);
     EXPECT_FALSE(checked_customer({"acme", {}, {}, {"<script>"}, "", false}, &why));
+    EXPECT_FALSE(checked_customer({"acme", {}, {"acme.test"}, {}, "", false}, &why));
+    EXPECT_NE(why.find("at least one e-mail address"), std::string::npos);
+    EXPECT_FALSE(checked_customer({"acme", {"noc@acme.test"}, {}, {}, "", false}, &why));
+    EXPECT_NE(why.find("at least one domain"), std::string::npos);
 }
 
 TEST(SplitList, CommasSpacesAndLines) {

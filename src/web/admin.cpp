@@ -39,6 +39,12 @@ std::vector<std::string> parts_of(const std::string& path, std::size_t prefix) {
     return out;
 }
 
+// The admin's search, ?q=...
+std::string search_of(const Params& query) {
+    auto it = query.find("q");
+    return it == query.end() ? "" : it->second;
+}
+
 }  // namespace
 
 std::string cookie_value(const std::string& header, const std::string& name) {
@@ -171,7 +177,7 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
         o.view["back"] = path;
         return o;
     };
-    if (method != "POST") return with_session(views_.get(parts_of(path, 6)));
+    if (method != "POST") return with_session(views_.get(parts_of(path, 6), search_of(form)));
     auto csrf = form.find("csrf");
     if (csrf == form.end() || !same_secret(csrf->second, s->csrf)) {
         spdlog::warn("web admin user=\"{}\" client={} path={} status=csrf-refused", s->user, client,
@@ -192,9 +198,10 @@ Outcome Admin::handle(const std::string& method, const std::string& path, const 
     return with_session(views_.post(parts_of(path, 6), fields, s->user, false));
 }
 
-Outcome Admin::api(const std::string& method, const std::string& path, const std::string& body,
-                   const std::string& content_type, const std::string& authorization,
-                   const std::string& cookies, const std::string& client) {
+Outcome Admin::api(const std::string& method, const std::string& path, const Params& query,
+                   const std::string& body, const std::string& content_type,
+                   const std::string& authorization, const std::string& cookies,
+                   const std::string& client) {
     if (!users_) return refusal(404, "The admin API is off ([web] admins is not set).");
     std::string user;
     if (authorization.starts_with("Basic ")) {
@@ -216,7 +223,7 @@ Outcome Admin::api(const std::string& method, const std::string& path, const std
         return o;
     }
     auto parts = parts_of(path, 6);  // after "/admin"
-    if (method != "POST") return views_.get(parts);
+    if (method != "POST") return views_.get(parts, search_of(query));
     if (!content_type.starts_with("application/json")) {
         return refusal(415, "Send a JSON object, Content-Type: application/json.");
     }

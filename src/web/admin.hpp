@@ -45,7 +45,8 @@ class Admin {
     Admin(AdminServices services, AdminSettings s);
     ~Admin();
 
-    // GET/POST under /admin (pages). `cookies` is the Cookie header as sent.
+    // GET/POST under /admin (pages): `form` is a POST's fields or a GET's
+    // query. `cookies` is the Cookie header as sent.
     Outcome handle(const std::string& method, const std::string& path, const Params& form,
                    const std::string& cookies, const std::string& client);
 
@@ -54,9 +55,10 @@ class Admin {
     // by a page session's cookie. A POST must carry a JSON object body
     // (Content-Type application/json): a form on another site cannot send
     // one, which is what stands in for the pages' CSRF token.
-    Outcome api(const std::string& method, const std::string& path, const std::string& body,
-                const std::string& content_type, const std::string& authorization,
-                const std::string& cookies, const std::string& client);
+    Outcome api(const std::string& method, const std::string& path, const Params& query,
+                const std::string& body, const std::string& content_type,
+                const std::string& authorization, const std::string& cookies,
+                const std::string& client);
 
   private:
     struct Session {

@@ -7,6 +7,7 @@
 #include "charts/charts.hpp"
 #include "store/customer_input.hpp"
 #include "store/records_json.hpp"
+#include "util/net.hpp"
 #include "util/time_text.hpp"
 
 namespace holdfast::web {
@@ -49,6 +50,33 @@ std::string joined(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
     return out;
+}
+
+// Whether the admin's search finds customer c: an IP address inside one of
+// its networks ("who has 192.0.2.25?"), else text in its name, domains or
+// e-mail addresses, whatever the case.
+bool finds(const store::Customer& c, const std::string& search) {
+    if (auto ip = util::parse_ip(search)) {
+        for (const auto& n : c.networks) {
+            auto net = util::parse_network(n);
+            if (net && net->contains(*ip)) return true;
+        }
+        return false;
+    }
+    auto lower = [](std::string s) {
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+    };
+    std::string q = lower(search);
+    auto has = [&](const std::string& text) { return lower(text).find(q) != std::string::npos; };
+    if (has(c.name)) return true;
+    for (const auto& d : c.domains) {
+        if (has(d)) return true;
+    }
+    for (const auto& e : c.emails) {
+        if (has(e)) return true;
+    }
+    return false;
 }
 
 // The contract's customer JSON, and what the page's buttons need.
@@ -124,15 +152,15 @@ std::string admin_back_to(const json& fields, const std::string& fallback) {
 
 AdminViews::AdminViews(AdminServices services) : s_(std::move(services)) {}
 
-Outcome AdminViews::get(const std::vector<std::string>& path) {
-    if (path.empty()) return overview();
+Outcome AdminViews::get(const std::vector<std::string>& path, const std::string& search) {
+    if (path.empty()) return overview(search);
     if (path[0] == "customers" && path.size() == 2) {
         return path[1] == "new" ? customer_form() : customer(path[1]);
     }
     if (path[0] == "queue" && path.size() == 2) return queue_domain(path[1]);
     if (path.size() == 1 &&
         (path[0] == "customers" || path[0] == "violations" || path[0] == "queue")) {
-        Outcome all = overview();  // the API's lists; a page shows them all on /admin
+        Outcome all = overview(search);  // the API's lists; a page shows them all on /admin
         all.location = "/admin";
         all.status = 200;
         return all;
@@ -173,15 +201,23 @@ json AdminViews::violations_json(const std::string& customer) {
     return out;
 }
 
-Outcome AdminViews::overview() {
-    json customers = json::array();
-    for (const auto& c : s_.store.customers()) customers.push_back(customer_view(c));
+Outcome AdminViews::overview(const std::string& search) {
+    json customers = json::array(), violations = json::array();
+    for (const auto& c : s_.store.customers()) {
+        if (!search.empty() && !finds(c, search)) continue;
+        customers.push_back(customer_view(c));
+        if (!search.empty()) {
+            for (auto& v : violations_json(c.name)) violations.push_back(std::move(v));
+        }
+    }
+    if (search.empty()) violations = violations_json("");
     std::string chart;
     Outcome o;
     o.page = "admin";
     o.data = {{"customers", customers},
-              {"violations", violations_json("")},
-              {"queue", queue_overview(&chart)}};
+              {"violations", violations},
+              {"queue", queue_overview(&chart)},
+              {"search", search}};
     o.view = {{"queue_chart", chart}};
     return o;
 }

@@ -6,6 +6,7 @@
 // Paths are the part after /admin/ (pages) or /api/v1/admin/ (API), split
 // at '/':
 //   GET  ""                      customers, the backup queue per domain, violations
+//                                (?q=: the customers a search finds, and theirs)
 //   GET  customers/NAME          a customer: edit form, MX history, relay tests
 //                                (with transcripts), blacklist checks, violations,
 //                                the notices sent
@@ -45,7 +46,9 @@ class AdminViews {
   public:
     explicit AdminViews(AdminServices services);
 
-    Outcome get(const std::vector<std::string>& path);
+    // `search` (the overview's ?q=): only the customers it finds, and their
+    // violations; "" for all.
+    Outcome get(const std::vector<std::string>& path, const std::string& search);
     // `fields`: a JSON object (the API's body, or the form's fields as
     // strings); `user` is logged with every change. `partial` (the API): an
     // edit keeps what `fields` does not name; a form names every field (an
@@ -54,7 +57,7 @@ class AdminViews {
                  const std::string& user, bool partial);
 
   private:
-    Outcome overview();
+    Outcome overview(const std::string& search);
     Outcome customer(const std::string& name);
     Outcome customer_form();
     Outcome save_customer(const std::string& name, const nlohmann::json& fields,

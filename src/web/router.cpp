@@ -224,13 +224,13 @@ asio::awaitable<Response> Router::route(Request req) {
     if (path == "/api/v1/admin" || path.starts_with("/api/v1/admin/")) {
         if (!admin_) co_return api(refusal(404, "The admin API is off ([web] admins is not set)."));
         if (!get && !post) co_return only("GET, HEAD, POST");
-        co_return api(admin_->api(post ? "POST" : "GET", path.substr(7), req.body, req.content_type,
-                                  req.authorization, req.cookies, req.client));
+        co_return api(admin_->api(post ? "POST" : "GET", path.substr(7), target->query, req.body,
+                                  req.content_type, req.authorization, req.cookies, req.client));
     }
     if (path == "/admin" || path.starts_with("/admin/")) {
         if (!admin_) co_return page(refusal(404, "There is no page here."));
         if (!get && !post) co_return only("GET, HEAD, POST");
-        Params form;
+        Params form = target->query;  // a GET's form is its query (the search)
         if (post) {
             auto parsed = parse_form(req.body);
             if (!parsed) co_return page(refusal(400, "The form did not arrive whole."));

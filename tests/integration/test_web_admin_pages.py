@@ -143,7 +143,10 @@ def test_customers_added_and_edited_from_the_form_and_the_api(env):
     wait_until(lambda: any(d["domain"] == "acme.test" for d in api(h, "GET", "")[1]["queue"]["domains"]),
                timeout=5)
     # A second customer may not take acme's domain.
-    r, doc = api(h, "POST", "/customers", {"name": "other", "domains": ["acme.test"]})
+    r, doc = api(h, "POST", "/customers", {"name": "other", "emails": ["noc@other.test"]})
+    assert r.status == 400 and "at least one domain" in doc["error"], doc
+    r, doc = api(h, "POST", "/customers", {"name": "other", "emails": "noc@other.test",
+                                           "domains": ["acme.test"]})
     assert r.status == 409 and "belongs to customer acme" in doc["error"], doc
 
     # Edit over the API: lists as JSON arrays; status and history stay.
@@ -209,6 +212,19 @@ def test_customer_page_tests_history_checks_and_violations(env):
     assert listed["paid"] is True and listed["status"] == "resolved" and listed["resolved"], listed
     assert form(h.web, f"/admin/violations/{violation}/resolve", {"csrf": csrf}, cookie).status == 409
     assert form(h.web, "/admin/violations/999/paid", {"csrf": csrf}, cookie).status == 404
+
+    # The search: by an address in a customer's network, by text, or nothing.
+    assert h.cli("customers", "add", "other", "--email", "noc@other.test", "--domain",
+                 "other.test").returncode == 0
+    found = h.web.get("/admin?q=192.0.2.77", headers={"Cookie": cookie}).data.decode()
+    assert 'data-customer="acme"' in found and 'data-customer="other"' not in found
+    assert 'value="192.0.2.77"' in found and f'data-violation="{violation}"' in found
+    found = h.web.get("/admin?q=OTHER.TEST", headers={"Cookie": cookie}).data.decode()
+    assert 'data-customer="other"' in found and 'data-customer="acme"' not in found
+    assert f'data-violation="{violation}"' not in found  # only the found customers' violations
+    assert "No customer matches" in h.web.get("/admin?q=%3Cnobody%3E", headers={"Cookie": cookie}).data.decode()
+    r, doc = api(h, "GET", "?q=noc%40acme")
+    assert [c["name"] for c in doc["customers"]] == ["acme"] and doc["search"] == "noc@acme"
 
     # The API shows the same data without the page's pictures and tokens.
     r, doc = api(h, "GET", "/customers/acme")
