@@ -5,6 +5,9 @@
 #include <cmath>
 #include <ctime>
 
+#include "util/markup.hpp"
+#include "util/time_text.hpp"
+
 namespace holdfast::charts {
 
 namespace {
@@ -37,15 +40,6 @@ std::size_t valid_char(std::string_view s, std::size_t i) {
     return n;
 }
 
-std::string format_utc(TimePoint t, const char* pattern) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof buf, pattern, &tm);
-    return std::string(buf, n);
-}
-
 }  // namespace
 
 std::string escape_xml(std::string_view text) {
@@ -59,25 +53,7 @@ std::string escape_xml(std::string_view text) {
             continue;
         }
         if (n == 1) {
-            switch (text[i]) {
-                case '&':
-                    out += "&amp;";
-                    break;
-                case '<':
-                    out += "&lt;";
-                    break;
-                case '>':
-                    out += "&gt;";
-                    break;
-                case '"':
-                    out += "&quot;";
-                    break;
-                case '\'':
-                    out += "&#39;";
-                    break;
-                default:
-                    out += text[i];
-            }
+            util::append_markup_escaped(out, text[i]);
         } else {
             out.append(text.substr(i, n));
         }
@@ -129,13 +105,13 @@ std::vector<TimeTick> time_ticks(TimePoint from, TimePoint to, int max_ticks) {
     const bool one_day = floor<days>(from) == floor<days>(to);
     for (auto t = first; t <= to; t += step) {
         const char* pattern = days_only ? "%b %d" : one_day ? "%H:%M" : "%b %d %H:%M";
-        out.push_back({t, format_utc(t, pattern)});
+        out.push_back({t, util::format_utc(t, pattern)});
     }
     return out;
 }
 
 std::string utc_minute(TimePoint t) {
-    return format_utc(t, "%Y-%m-%d %H:%M UTC");
+    return util::format_utc(t, "%Y-%m-%d %H:%M UTC");
 }
 
 }  // namespace holdfast::charts

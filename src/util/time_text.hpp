@@ -6,6 +6,8 @@
 
 namespace holdfast::util {
 
+// strftime(3) `pattern` in UTC (output under 64 characters).
+std::string format_utc(std::chrono::system_clock::time_point t, const char* pattern);
 // "2026-11-30T17:05:09Z" (whole seconds).
 std::string rfc3339(std::chrono::system_clock::time_point t);
 // "2026-11-30 17:05 UTC"; "" for the epoch (never happened).

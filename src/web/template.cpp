@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "util/markup.hpp"
+
 namespace holdfast::web {
 
 using json = nlohmann::json;
@@ -15,30 +17,7 @@ struct Template::Node {
 };
 
 std::string html_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return util::markup_escaped(text);
 }
 
 namespace {

@@ -17,6 +17,18 @@ std::string timed_out(Millis t) {
     return fmt::format("timed out after {:.1f}s", t.count() / 1000.0);
 }
 
+// Connects `socket` to `ep` within `timeout`: "" or why not.
+template <class Socket, class Endpoint>
+asio::awaitable<std::string> connect_within(Socket& socket, Endpoint ep, Millis timeout,
+                                            asio::any_io_executor ex) {
+    asio::steady_timer timer(ex, timeout);
+    auto r = co_await (socket.async_connect(ep, as_tuple(use_awaitable)) ||
+                       timer.async_wait(as_tuple(use_awaitable)));
+    if (r.index() == 1) co_return timed_out(timeout);
+    if (auto [ec] = std::get<0>(r); ec) co_return ec.message();
+    co_return "";
+}
+
 }  // namespace
 
 Connection::Connection(asio::any_io_executor ex, asio::ssl::context& tls)
@@ -24,16 +36,10 @@ Connection::Connection(asio::any_io_executor ex, asio::ssl::context& tls)
 
 asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeout) {
     auto& sock = stream_.next_layer();
-    asio::steady_timer timer(ex_, timeout);
-    auto r = co_await (sock.async_connect(ep, as_tuple(use_awaitable)) ||
-                       timer.async_wait(as_tuple(use_awaitable)));
-    if (r.index() == 1) {
+    std::string error = co_await connect_within(sock, ep, timeout, ex_);
+    if (!error.empty()) {
         close();
-        co_return timed_out(timeout);
-    }
-    if (auto [ec] = std::get<0>(r); ec) {
-        close();
-        co_return ec.message();
+        co_return error;
     }
     open_ = true;
     // The body and its final "." go out in one write, but the commands that
@@ -45,17 +51,12 @@ asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeou
 
 asio::awaitable<std::string> Connection::connect_local(const std::string& path, Millis timeout) {
     local_.emplace(ex_);
-    asio::steady_timer timer(ex_, timeout);
-    auto r = co_await (local_->async_connect(asio::local::stream_protocol::endpoint(path),
-                                             as_tuple(use_awaitable)) ||
-                       timer.async_wait(as_tuple(use_awaitable)));
-    if (r.index() == 1) {
+    // Named first: GCC 12 destroys temporaries inside a co_await expression twice.
+    asio::local::stream_protocol::endpoint ep(path);
+    std::string error = co_await connect_within(*local_, ep, timeout, ex_);
+    if (!error.empty()) {
         close();
-        co_return timed_out(timeout);
-    }
-    if (auto [ec] = std::get<0>(r); ec) {
-        close();
-        co_return ec.message();
+        co_return error;
     }
     open_ = true;
     co_return "";
