@@ -2,9 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <type_traits>
-
 #include "queue/errors.hpp"
 #include "util/file.hpp"
 
@@ -17,9 +14,6 @@ using std::chrono::system_clock;
 
 std::int64_t to_us(system_clock::time_point t) {
     return std::chrono::duration_cast<microseconds>(t.time_since_epoch()).count();
-}
-system_clock::time_point from_us(std::int64_t us) {
-    return system_clock::time_point(microseconds(us));
 }
 
 // Invalid UTF-8 (never expected: addresses are validated before they get
@@ -43,60 +37,6 @@ json recipients_json(const Envelope& env, bool with_dsn) {
         a.push_back(std::move(o));
     }
     return a;
-}
-
-bool get(const json& o, const char* key, std::string& out) {
-    auto it = o.find(key);
-    if (it == o.end() || !it->is_string()) return false;
-    out = it->get<std::string>();
-    return true;
-}
-
-template <typename Int>
-bool get(const json& o, const char* key, Int& out) {
-    auto it = o.find(key);
-    if (it == o.end() || !it->is_number_integer()) return false;
-    if constexpr (std::is_unsigned_v<Int>) {
-        if (!it->is_number_unsigned()) return false;
-    }
-    out = it->get<Int>();
-    return true;
-}
-
-bool get(const json& o, const char* key, bool& out) {
-    auto it = o.find(key);
-    if (it == o.end() || !it->is_boolean()) return false;
-    out = it->get<bool>();
-    return true;
-}
-
-bool parse_recipients(const json& a, std::vector<Recipient>& out) {
-    if (!a.is_array()) return false;
-    out.clear();
-    out.reserve(a.size());  // exactly: a million queued envelopes keep theirs
-    for (const auto& o : a) {
-        if (!o.is_object()) return false;
-        Recipient r;
-        std::string kind, state;
-        if (!get(o, "address", r.address) || !get(o, "kind", kind) || !get(o, "state", state)) {
-            return false;
-        }
-        get(o, "last_error", r.last_error);  // optional
-        std::string notify;
-        get(o, "orcpt", r.orcpt);  // optional, like notify (older files lack both)
-        if (get(o, "notify", notify)) {
-            auto n = mail::parse_dsn_notify_name(notify);
-            if (!n) return false;
-            r.notify = *n;
-        }
-        auto k = parse_kind(kind);
-        auto s = parse_state(state);
-        if (!k || !s) return false;
-        r.kind = *k;
-        r.state = *s;
-        out.push_back(std::move(r));
-    }
-    return true;
 }
 
 // The JSON line after magic in text, or nullopt when text does not hold it whole.
@@ -131,35 +71,6 @@ std::string encode_header(const Envelope& env) {
     return out;
 }
 
-std::error_code parse_envelope_json(std::string_view line, Envelope& env) {
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return Errc::corrupt;
-    Envelope e;
-    std::int64_t arrival = 0;
-    auto utf8 = j.find("smtputf8");
-    if (!get(j, "id", e.id) || !get(j, "sender", e.sender) || !get(j, "arrival", arrival) ||
-        !get(j, "size", e.size) || !parse_recipients(j.value("recipients", json()), e.recipients) ||
-        utf8 == j.end() || !utf8->is_boolean()) {
-        return Errc::corrupt;
-    }
-    get(j, "client", e.client);  // optional: informational only
-    get(j, "auth_user", e.auth_user);
-    get(j, "envid", e.envid);  // optional, like ret: only when the client gave them
-    std::string body;
-    get(j, "body", body);  // optional: absent = the bytes follow in the record
-    if (!body.empty() && body != "file") return Errc::corrupt;
-    e.body_file = body == "file";
-    std::string ret;
-    get(j, "ret", ret);
-    auto r = mail::parse_dsn_return_name(ret);
-    if (!r) return Errc::corrupt;
-    e.ret = *r;
-    e.smtputf8 = utf8->get<bool>();
-    e.arrival = from_us(arrival);
-    env = std::move(e);
-    return {};
-}
-
 std::error_code decode_header(std::string_view text, Envelope& env, std::size_t& header_len) {
     auto line = json_line(text, kMessageMagic);
     if (!line) return Errc::corrupt;
@@ -184,34 +95,29 @@ std::string encode_state(const Envelope& env) {
     return out;
 }
 
-std::error_code apply_state_json(std::string_view line, Envelope& env) {
-    json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    std::vector<Recipient> rcpts;
-    std::int64_t next = 0;
-    if (!j.is_object() || !parse_recipients(j.value("recipients", json()), rcpts) ||
-        !get(j, "next_attempt", next)) {
-        return Errc::corrupt;
-    }
-    bool warned = false, held = false;
-    get(j, "warned", warned);  // optional: older state files lack both
-    get(j, "held", held);
-    std::int64_t attempts = 0;
-    get(j, "attempts", attempts);  // optional: absent in older spools
-    if (rcpts.size() != env.recipients.size()) return Errc::recipients_mismatch;
-    for (std::size_t i = 0; i < rcpts.size(); ++i) {
-        if (rcpts[i].address != env.recipients[i].address) return Errc::recipients_mismatch;
+std::error_code apply_state(State state, Envelope& env) {
+    if (state.recipients.size() != env.recipients.size()) return Errc::recipients_mismatch;
+    for (std::size_t i = 0; i < state.recipients.size(); ++i) {
+        if (state.recipients[i].address != env.recipients[i].address)
+            return Errc::recipients_mismatch;
     }
     // Only what changes: the DSN parameters stay as the message record has them.
-    for (std::size_t i = 0; i < rcpts.size(); ++i) {
-        env.recipients[i].kind = rcpts[i].kind;
-        env.recipients[i].state = rcpts[i].state;
-        env.recipients[i].last_error = std::move(rcpts[i].last_error);
+    for (std::size_t i = 0; i < state.recipients.size(); ++i) {
+        env.recipients[i].kind = state.recipients[i].kind;
+        env.recipients[i].state = state.recipients[i].state;
+        env.recipients[i].last_error = std::move(state.recipients[i].last_error);
     }
-    env.next_attempt = from_us(next);
-    env.warned = warned;
-    env.held = held;
-    env.attempts = static_cast<unsigned>(std::clamp<std::int64_t>(attempts, 0, 1 << 20));
+    env.next_attempt = state.next_attempt;
+    env.warned = state.warned;
+    env.held = state.held;
+    env.attempts = state.attempts;
     return {};
+}
+
+std::error_code apply_state_json(std::string_view line, Envelope& env) {
+    State state;
+    if (auto ec = parse_state_json(line, state)) return ec;
+    return apply_state(std::move(state), env);
 }
 
 std::error_code decode_state(std::string_view text, Envelope& env) {

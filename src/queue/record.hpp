@@ -4,6 +4,7 @@
 // and the files of spool version 1 (msg/<ID>, state/<ID>), which are still
 // read to import an old spool. Only spool*.cpp uses this; everything else
 // goes through Spool.
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -16,14 +17,27 @@ namespace holdfast::queue::record {
 
 // One JSON line (no newline) describing env: an M record's envelope.
 std::string envelope_json(const Envelope& env);
-// Errc::corrupt unless line is a valid envelope.
+// Errc::corrupt unless line is a valid envelope (record_parse.cpp).
 std::error_code parse_envelope_json(std::string_view line, Envelope& env);
 
 // One JSON line (no newline): the mutable part of a message (recipient
 // states and errors, next_attempt, warned, held), an S record's state.
 std::string state_json(const Envelope& env);
-// Applies such a line to env. Errc::corrupt if it does not parse,
-// Errc::recipients_mismatch if it names other recipients than env has.
+// Such a line, read: the recipients (address, kind, state, last_error; no
+// DSN parameters) and the rest of the mutable part.
+struct State {
+    std::vector<Recipient> recipients;
+    std::chrono::system_clock::time_point next_attempt{};
+    bool warned = false;
+    bool held = false;
+    unsigned attempts = 0;
+};
+// Errc::corrupt unless line is a valid state (record_parse.cpp).
+std::error_code parse_state_json(std::string_view line, State& state);
+// Applies a state to env: Errc::recipients_mismatch if it names other
+// recipients than env has (env unchanged then).
+std::error_code apply_state(State state, Envelope& env);
+// Both: Errc::corrupt if the line does not parse.
 std::error_code apply_state_json(std::string_view line, Envelope& env);
 
 // Spool version 1.

@@ -132,3 +132,63 @@ TEST(Record, FilesFromBeforeDsnStillDecode) {
     EXPECT_FALSE(env.held);
     EXPECT_EQ(env.attempts, 0u);  // a spool from before attempts were kept
 }
+
+TEST(Record, MalformedEnvelopesAndStatesAreCorrupt) {
+    const std::string good = record::envelope_json(sample());
+    Envelope env;
+    ASSERT_FALSE(record::parse_envelope_json(good, env));
+    auto with = [&](const std::string& from, const std::string& to) {
+        std::string s = good;
+        auto at = s.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return s.replace(at, from.size(), to);
+    };
+    const std::vector<std::string> corrupt = {
+        good + " {}",                                 // something after the object
+        good + "x",                                   //
+        good.substr(0, good.size() - 1),              // cut short
+        "[" + good + "]",                             // not an object
+        "",                                           //
+        with("\"size\":5", "\"size\":-5"),            // negative size
+        with("\"size\":5", "\"size\":5.5"),           // not an integer
+        with("\"size\":5", "\"size\":\"5\""),         // a string
+        with("\"smtputf8\":true", "\"smtputf8\":1"),  // required boolean
+        with("\"sender\":\"bob@example.org\"", "\"sender\":null"),
+        with("\"kind\":\"local\"", "\"kind\":\"remote\""),          // unknown kind
+        with("\"state\":\"pending\"", "\"state\":7"),               //
+        with("\"recipients\":[", "\"recipients\":[1,"),             // a recipient that is no object
+        with("\"recipients\":[", "\"recipients\":{\"a\":["),        // no array
+        with("\"id\":\"0123456789ABCDE\"", "\"id\":\"\xff\xfe\""),  // not UTF-8
+    };
+    for (const auto& line : corrupt) {
+        EXPECT_EQ(record::parse_envelope_json(line, env), Errc::corrupt) << line;
+    }
+    // Optional fields of the wrong type are ignored; unknown fields skipped;
+    // a repeated field counts as its last occurrence.
+    Envelope lenient;
+    ASSERT_FALSE(record::parse_envelope_json(
+        with("\"client\":\"helo.example [127.0.0.2]\"",
+             "\"client\":42,\"future\":{\"a\":[1,2,{\"b\":null}]},\"auth_user\":\"x\""),
+        lenient));
+    EXPECT_EQ(lenient.client, "");
+    EXPECT_EQ(lenient.auth_user, "x");  // the later auth_user wins (keys are written sorted)
+    Envelope body_file = sample();
+    body_file.body_file = true;
+    std::string with_body = record::envelope_json(body_file);
+    ASSERT_FALSE(record::parse_envelope_json(with_body, env));
+    EXPECT_TRUE(env.body_file);
+    with_body.replace(with_body.find("\"file\""), 6, "\"pipe\"");
+    EXPECT_EQ(record::parse_envelope_json(with_body, env), Errc::corrupt);
+
+    const std::string state = record::state_json(sample());
+    record::State s;
+    ASSERT_FALSE(record::parse_state_json(state, s));
+    EXPECT_EQ(s.recipients.size(), 2u);
+    EXPECT_EQ(record::parse_state_json(state + "]", s), Errc::corrupt);
+    EXPECT_EQ(record::parse_state_json("{\"recipients\":[]}", s), Errc::corrupt);  // no next
+    EXPECT_EQ(record::parse_state_json("{\"next_attempt\":0}", s), Errc::corrupt);
+    ASSERT_FALSE(record::parse_state_json(
+        "{\"recipients\":[],\"next_attempt\":0,\"warned\":\"yes\",\"attempts\":-3}", s));
+    EXPECT_FALSE(s.warned);
+    EXPECT_EQ(s.attempts, 0u);
+}
