@@ -296,9 +296,9 @@ int serve(const config::Config& config, bool allow_root) {
         // accepted before a restart or a crash.
         delivery::LocalCourier local(*spool, config.locals, delivery::local_settings_from(config));
         delivery::RemoteCourier remote(*spool, resolver, delivery::remote_settings_from(config));
-        spool->set_on_stored([&local, &remote](const std::string& id) {
-            local.enqueue(id);
-            remote.enqueue(id);
+        spool->set_on_stored([&local, &remote](const queue::Envelope& env) {
+            local.enqueue(env);
+            remote.enqueue(env);
         });
         // Unhooked before the couriers are destroyed: the spool's destructor
         // may still finish stores and would call into them.

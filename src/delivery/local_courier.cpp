@@ -96,8 +96,8 @@ void LocalCourier::start() {
         if (worker_.joinable()) return;
         stopping_ = false;
     }
-    spool_.for_each([this](const queue::Envelope& env) {
-        if (has_pending_local(env) && !env.held) enqueue(env.id);
+    spool_.for_each([this](const queue::QueuedMessage& m) {
+        if (m.has_pending(RecipientKind::local) && !m.held) enqueue(std::string(m.id));
     });
     worker_ = std::thread([this] { run(); });
 }
@@ -109,6 +109,11 @@ void LocalCourier::stop() {
     }
     cv_.notify_all();
     if (worker_.joinable()) worker_.join();
+}
+
+void LocalCourier::enqueue(const queue::Envelope& env) {
+    // Most mail through a backup MX has no local recipient: no wake-up then.
+    if (has_pending_local(env) && !env.held) enqueue(env.id);
 }
 
 void LocalCourier::enqueue(const std::string& id) {

@@ -69,8 +69,11 @@ class LocalCourier {
     // Finishes the delivery in progress, if any, and stops. Undelivered mail
     // stays in the spool for the next start.
     void stop();
-    // Thread-safe; cheap; call it from Spool::set_on_stored.
+    // Thread-safe; cheap: a message to look at now.
     void enqueue(const std::string& id);
+    // The same for a message just stored (Spool::set_on_stored): only one
+    // with a local recipient wakes the courier.
+    void enqueue(const queue::Envelope& env);
     // A reload: the local domains from now on (thread-safe); a delivery in
     // progress finishes with the ones it started with.
     void set_domains(std::vector<config::LocalDomain> domains);

@@ -75,7 +75,7 @@ bool eventually(Pred pred) {
 TEST(LocalCourier, DeliversLocalRecipientsAndLeavesOthersQueued) {
     Fixture f;
     LocalCourier courier(*f.spool, f.domains);
-    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    f.spool->set_on_stored([&](const queue::Envelope& env) { courier.enqueue(env); });
     courier.start();
     std::string only_local = f.store({{"alice@example.test", RecipientKind::local},
                                       {"Postmaster@Example.TEST", RecipientKind::local}});
@@ -95,7 +95,7 @@ TEST(LocalCourier, DeliversLocalRecipientsAndLeavesOthersQueued) {
 TEST(LocalCourier, UnknownUsersFailAndAnUnreachableLmtpStoreDefers) {
     Fixture f;
     LocalCourier courier(*f.spool, f.domains);
-    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    f.spool->set_on_stored([&](const queue::Envelope& env) { courier.enqueue(env); });
     courier.start();
     std::string id = f.store(
         {{"nobody@example.test", RecipientKind::local}, {"carol@lmtp.test", RecipientKind::local}});
@@ -119,7 +119,7 @@ TEST(LocalCourier, FailedWriteStaysPendingAndIsRetried) {
     fs::path blocker = f.dir.path() / "mail" / "example.test";
     std::ofstream(blocker) << "in the way";
     LocalCourier courier(*f.spool, f.domains, std::chrono::milliseconds(50));
-    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    f.spool->set_on_stored([&](const queue::Envelope& env) { courier.enqueue(env); });
     courier.start();
     std::string id = f.store({{"alice@example.test", RecipientKind::local}});
     ASSERT_TRUE(eventually([&] {
@@ -197,7 +197,7 @@ TEST(LocalCourier, LmtpPerRecipientResults) {
     s.notices.hostname = "mx.example.test";
     s.notices.local_domains = {"example.test", "lmtp.test"};
     LocalCourier courier(*f.spool, f.domains, s);
-    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    f.spool->set_on_stored([&](const queue::Envelope& env) { courier.enqueue(env); });
     courier.start();
     std::string id = f.store({{"carol@lmtp.test", RecipientKind::local},
                               {"dan@lmtp.test", RecipientKind::local},
@@ -246,7 +246,7 @@ TEST(LocalCourier, LmtpSessionRefusedDefersNotBounces) {
     });
     f.domains[1].lmtp = "127.0.0.1:" + std::to_string(peer.port());
     LocalCourier courier(*f.spool, f.domains, std::chrono::seconds(100));
-    f.spool->set_on_stored([&](const std::string& id) { courier.enqueue(id); });
+    f.spool->set_on_stored([&](const queue::Envelope& env) { courier.enqueue(env); });
     courier.start();
     std::string id = f.store({{"carol@lmtp.test", RecipientKind::local}});
     ASSERT_TRUE(eventually([&] { return !f.spool->get(id)->recipients[0].last_error.empty(); }));

@@ -29,8 +29,7 @@ queue::SchedulePolicy to_schedule(const config::QueuePolicy& q) {
 }  // namespace
 
 std::string domain_of(const std::string& address) {
-    auto a = mail::parse_mailbox(address, true);
-    return a ? mail::normalize_domain(a->domain) : "";
+    return queue::destination_domain(address);
 }
 
 std::vector<std::string> pending_remote(const queue::Envelope& env, const std::string& domain) {
@@ -96,6 +95,20 @@ void RemoteCourier::Impl::schedule(const queue::Envelope& env) {
     for (const auto& d : domains)
         scheduler.add(env.id, d, env.arrival, env.next_attempt, env.warned, env.attempts);
     if (!domains.empty()) kick();
+}
+
+// The same from the spool's index (start-up: no envelope is read).
+void RemoteCourier::Impl::schedule(const queue::QueuedMessage& m) {
+    if (m.held) return;
+    const std::string id(m.id);
+    const queue::PendingDestination* last = nullptr;
+    for (const auto& p : m.pending) {
+        // Sorted by domain: a domain with backup and relay recipients once.
+        if (p.kind == RecipientKind::local || (last && last->domain == p.domain)) continue;
+        scheduler.add(id, std::string(p.domain), m.arrival, m.next_attempt, m.warned, m.attempts);
+        last = &p;
+    }
+    if (last) kick();
 }
 
 asio::awaitable<void> RemoteCourier::Impl::loop() {
@@ -257,7 +270,7 @@ void RemoteCourier::start() {
     impl_->running = true;
     impl_->load_down();  // before any message is scheduled: no burst at a dead host
     impl_->spool.for_each(
-        [impl = impl_.get()](const queue::Envelope& env) { impl->schedule(env); });
+        [impl = impl_.get()](const queue::QueuedMessage& m) { impl->schedule(m); });
     asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
     impl_->worker = std::thread([this] { impl_->io.run(); });
 }
@@ -271,6 +284,12 @@ void RemoteCourier::stop() {
 
 void RemoteCourier::enqueue(const std::string& id) {
     asio::post(impl_->io, [impl = impl_.get(), id] { impl->schedule(id); });
+}
+
+void RemoteCourier::enqueue(const queue::Envelope& env) {
+    if (env.held) return;
+    if (pending_remote(env, "").empty()) return;  // local mail only: nothing to schedule
+    asio::post(impl_->io, [impl = impl_.get(), env] { impl->schedule(env); });
 }
 
 void RemoteCourier::set_backups(std::vector<config::BackupDomain> backups) {

@@ -60,8 +60,10 @@ class RemoteCourier {
     // Stops; attempts in progress are abandoned (their recipients stay
     // pending in the spool, at worst a duplicate on the next start).
     void stop();
-    // Thread-safe; call from Spool::set_on_stored.
+    // Thread-safe: a message to schedule (again), read from the spool.
     void enqueue(const std::string& id);
+    // The same for a message just stored (Spool::set_on_stored), as stored.
+    void enqueue(const queue::Envelope& env);
     // A reload (thread-safe): the backup domains' primaries and queue
     // policies from now on.
     void set_backups(std::vector<config::BackupDomain> backups);

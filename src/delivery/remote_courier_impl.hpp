@@ -39,6 +39,7 @@ struct RemoteCourier::Impl {
     // The same from an envelope at hand; calls nothing in the spool (used
     // under Spool::for_each).
     void schedule(const queue::Envelope& env);
+    void schedule(const queue::QueuedMessage& m);  // the same from the spool's index
     void kick() { wake.cancel(); }
     boost::asio::awaitable<void> loop();
     void dispatch(const queue::Task& t);

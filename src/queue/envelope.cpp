@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "mail/address.hpp"
+#include "queue/queued_message.hpp"
+
 namespace holdfast::queue {
 
 std::string_view kind_name(RecipientKind k) {
@@ -40,6 +43,26 @@ std::optional<RecipientState> parse_state(std::string_view s) {
     if (s == "delivered") return RecipientState::delivered;
     if (s == "failed") return RecipientState::failed;
     return std::nullopt;
+}
+
+std::string destination_domain(std::string_view address) {
+    auto at = address.rfind('@');
+    return at == std::string_view::npos ? "" : mail::normalize_domain(address.substr(at + 1));
+}
+
+bool QueuedMessage::waits_for(std::string_view domain) const {
+    return std::any_of(pending.begin(), pending.end(),
+                       [&](const PendingDestination& d) { return d.domain == domain; });
+}
+
+bool QueuedMessage::has_pending(RecipientKind kind) const {
+    return std::any_of(pending.begin(), pending.end(),
+                       [&](const PendingDestination& d) { return d.kind == kind; });
+}
+
+bool QueuedMessage::has_pending_remote() const {
+    return std::any_of(pending.begin(), pending.end(),
+                       [](const PendingDestination& d) { return d.kind != RecipientKind::local; });
 }
 
 bool Envelope::has_pending() const {

@@ -21,6 +21,11 @@ std::string_view state_name(RecipientState s);  // "pending", "delivered", "fail
 std::optional<RecipientKind> parse_kind(std::string_view s);
 std::optional<RecipientState> parse_state(std::string_view s);
 
+// Where a recipient's mail goes: the domain of its address (after the last
+// '@'), normalised as domains compare (mail::normalize_domain); "" for an
+// address without one. Schedules, queue figures and flushes name this.
+std::string destination_domain(std::string_view address);
+
 struct Recipient {
     std::string
         address;  // canonical mailbox text, e.g. "alice@example.test" (mail::Address::str())

@@ -73,17 +73,102 @@ fs::path Spool::segment_path(std::uint64_t seq) const {
     return log_dir() / name;
 }
 
-void Spool::set_on_stored(std::function<void(const std::string& id)> fn) {
+void Spool::set_on_stored(std::function<void(const Envelope&)> fn) {
     std::lock_guard lock(index_mu_);
     on_stored_ = std::move(fn);
 }
 
+namespace {
+
+// Recent envelopes kept in memory (Spool::recent_): enough for every
+// message in flight at thousands a second, a few megabytes at most.
+constexpr std::size_t kRecentEnvelopes = 4096;
+
+std::int64_t to_us(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+std::chrono::system_clock::time_point from_us(std::int64_t us) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(us));
+}
+
+}  // namespace
+
+// FNV-1a over the addresses in order: an S record names the same recipients
+// as its M record (checked in full by record::apply_state when both are read).
+std::uint32_t Spool::addresses_hash(const std::vector<Recipient>& recipients) {
+    std::uint32_t h = 2166136261u;
+    for (const auto& r : recipients) {
+        for (unsigned char c : r.address) h = (h ^ c) * 16777619u;
+        h = (h ^ '\n') * 16777619u;
+    }
+    return h;
+}
+
+void Spool::summarize(Entry& e, const Envelope& env, bool fresh) {
+    DestinationSets::Id pending = destinations_.intern(env.recipients);
+    if (!fresh) destinations_.release(e.pending);
+    e.pending = pending;
+    e.arrival_us = to_us(env.arrival);
+    e.next_attempt_us = to_us(env.next_attempt);
+    e.size = env.size;
+    e.attempts = env.attempts;
+    e.recipients = static_cast<std::uint32_t>(env.recipients.size());
+    e.addresses_hash = addresses_hash(env.recipients);
+    e.held = env.held;
+    e.warned = env.warned;
+    e.body_file = env.body_file;
+}
+
+QueuedMessage Spool::view(const Index::value_type& entry) const {
+    const Entry& e = entry.second;
+    QueuedMessage m;
+    m.id = entry.first.view();
+    m.arrival = from_us(e.arrival_us);
+    m.next_attempt = from_us(e.next_attempt_us);
+    m.size = e.size;
+    m.attempts = e.attempts;
+    m.held = e.held;
+    m.warned = e.warned;
+    m.pending = destinations_.get(e.pending);
+    return m;
+}
+
+void Spool::remember(const std::string& id, const Envelope& env) const {
+    auto [it, added] = recent_.insert_or_assign(id, env);
+    if (!added) return;
+    recent_order_.push_back(id);
+    while (recent_.size() > kRecentEnvelopes && !recent_order_.empty()) {
+        recent_.erase(recent_order_.front());
+        recent_order_.pop_front();
+    }
+    // Ids of envelopes forgotten meanwhile stay in the order until their
+    // turn; keep that bounded too.
+    while (recent_order_.size() > 2 * kRecentEnvelopes) recent_order_.pop_front();
+}
+
+void Spool::forget(std::string_view id) const {
+    recent_.erase(std::string(id));
+}
+
+void Spool::drop(Index::iterator it) {
+    forget(it->first.view());
+    destinations_.release(it->second.pending);
+    index_.erase(it);
+}
+
 std::vector<Envelope> Spool::list() const {
-    std::lock_guard lock(index_mu_);
+    std::vector<std::string> ids;
+    {
+        std::lock_guard lock(index_mu_);
+        ids.reserve(index_.size());
+        for (const auto& [key, entry] : index_) {
+            if (!entry.removed) ids.emplace_back(key.view());
+        }
+    }
     std::vector<Envelope> out;
-    out.reserve(index_.size());
-    for (const auto& [id, entry] : index_) {
-        if (!entry.removed) out.push_back(entry.env);
+    out.reserve(ids.size());
+    for (const auto& id : ids) {
+        if (auto env = get(id)) out.push_back(std::move(*env));
     }
     return out;
 }
@@ -95,18 +180,53 @@ std::size_t Spool::size() const {
     return n;
 }
 
-void Spool::for_each(const std::function<void(const Envelope&)>& fn) const {
+void Spool::for_each(const std::function<void(const QueuedMessage&)>& fn) const {
     std::lock_guard lock(index_mu_);
-    for (const auto& [id, entry] : index_) {
-        if (!entry.removed) fn(entry.env);
+    for (const auto& entry : index_) {
+        if (!entry.second.removed) fn(view(entry));
     }
 }
 
 std::optional<Envelope> Spool::get(const std::string& id) const {
+    Entry e;
+    {
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(std::string_view(id));
+        if (it == index_.end() || it->second.removed) return std::nullopt;
+        if (auto r = recent_.find(id); r != recent_.end()) return r->second;
+        e = it->second;
+    }
+    Envelope env;
+    if (auto ec = load(id, e, env)) {
+        // Gone meanwhile (finished, its segment retired) is no error.
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(std::string_view(id));
+        if (it == index_.end() || it->second.removed) return std::nullopt;
+        spdlog::error("spool: id={} cannot be read: {}", id, ec.message());
+        return std::nullopt;
+    }
     std::lock_guard lock(index_mu_);
-    auto it = index_.find(id);
+    auto it = index_.find(std::string_view(id));
     if (it == index_.end() || it->second.removed) return std::nullopt;
-    return it->second.env;
+    // Changed while it was read (modify_state keeps the newer one here), or
+    // read by another caller meanwhile: what is in memory is as new or newer.
+    if (auto r = recent_.find(id); r != recent_.end()) return r->second;
+    if (it->second.state_seg == e.state_seg && it->second.state_offset == e.state_offset)
+        remember(id, env);
+    return env;
+}
+
+std::error_code Spool::load(const std::string& id, const Entry& e, Envelope& env) const {
+    std::string text;
+    if (auto ec =
+            read_record_bytes(e.msg_seg, e.body_offset - e.json_length - 1, e.json_length, text)) {
+        return ec;
+    }
+    if (auto ec = record::parse_envelope_json(text, env)) return ec;
+    if (env.id != id) return Errc::corrupt;
+    if (e.state_seg == 0) return {};
+    if (auto ec = read_record_bytes(e.state_seg, e.state_offset, e.state_length, text)) return ec;
+    return record::apply_state_json(text, env);
 }
 
 std::error_code Spool::read_message(const std::string& id, std::string& out) const {
@@ -120,12 +240,12 @@ std::error_code Spool::read_message(const std::string& id, std::uint64_t from, s
     std::uint64_t head = 0, seq = 0, start = 0;
     {
         std::lock_guard lock(index_mu_);
-        auto it = index_.find(id);
+        auto it = index_.find(std::string_view(id));
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
-        const std::size_t total = it->second.env.size;
+        const std::uint64_t total = it->second.size;
         size = from >= total ? 0
                              : static_cast<std::size_t>(std::min<std::uint64_t>(max, total - from));
-        body_file = it->second.env.body_file;
+        body_file = it->second.body_file;
         head = body_file ? it->second.head_in_record : total;
         seq = it->second.msg_seg;
         start = it->second.body_offset;
@@ -223,7 +343,9 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
             // Nothing left to do: the D record is the durable outcome.
             {
                 std::lock_guard lock(index_mu_);
-                index_[id].removed = true;
+                auto it = index_.find(std::string_view(id));
+                if (it != index_.end()) it->second.removed = true;
+                forget(id);
             }
             enqueue(make_done(id, env.body_file));
             spdlog::info("id={} status=removed reason=done", id);
@@ -232,12 +354,15 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
         auto promise = std::make_shared<std::promise<std::error_code>>();
         flushed = promise->get_future();
         std::string head = id + '\n' + record::state_json(env);
-        {
-            std::lock_guard lock(index_mu_);
-            index_[id].env = std::move(env);
-        }
+        // Appended first (which points the index at the new record), then
+        // the summary and the recent envelope: a get() reading meanwhile
+        // finds the new state either in the log or in memory.
         enqueue(make_op(RecordType::state, id, std::move(head), {},
                         [promise](std::error_code ec) { promise->set_value(ec); }));
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(std::string_view(id));
+        if (it != index_.end()) summarize(it->second, env, false);
+        remember(id, env);
     }
     return flushed.get();
 }
@@ -247,10 +372,11 @@ std::error_code Spool::remove(const std::string& id) {
     {
         std::lock_guard modify(modify_mu_);
         std::lock_guard lock(index_mu_);
-        auto it = index_.find(id);
+        auto it = index_.find(std::string_view(id));
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
         it->second.removed = true;
-        body_file = it->second.env.body_file;
+        body_file = it->second.body_file;
+        forget(id);
     }
     enqueue(make_done(id, body_file));
     spdlog::info("id={} status=removed reason=deleted", id);

@@ -5,8 +5,10 @@
 // moment durable with one flush (group commit). The on-disk layout is
 // private to this class (docs/queue-format.md); callers see ids, envelopes
 // and bytes.
+#include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -17,11 +19,14 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "queue/destination_sets.hpp"
 #include "queue/envelope.hpp"
 #include "queue/errors.hpp"
 #include "queue/posix.hpp"
+#include "queue/queued_message.hpp"
 #include "queue/segment.hpp"
 
 namespace holdfast::queue {
@@ -109,18 +114,23 @@ class Spool {
                std::function<void(std::error_code)> done);
     // A new, empty body file for queue id `id` (body/<ID>, mode 0600).
     std::unique_ptr<BodyFile> create_body(const std::string& id, std::error_code& ec);
-    // Called (on the writer thread) after each successful store, after `done`.
-    // Stores still waiting when the Spool is destroyed call it too: clear it
-    // (set_on_stored({})) before destroying whatever it points to.
-    void set_on_stored(std::function<void(const std::string& id)> fn);
+    // Called (on the writer thread) after each successful store, after `done`,
+    // with the envelope as stored. Stores still waiting when the Spool is
+    // destroyed call it too: clear it (set_on_stored({})) before destroying
+    // whatever it points to.
+    void set_on_stored(std::function<void(const Envelope&)> fn);
 
-    std::vector<Envelope> list() const;  // sorted by id, i.e. by arrival
-    std::size_t size() const;            // messages queued
-    // Calls fn for every queued message, in id order, without copying them
-    // (a queue of a million envelopes would double the daemon's memory for
-    // a moment). The spool's index is locked meanwhile: fn must not call
-    // back into the spool.
-    void for_each(const std::function<void(const Envelope&)>& fn) const;
+    // Every queued message's envelope, sorted by id, i.e. by arrival. Each
+    // is read from the log: for `queue list`, not for every message sent.
+    std::vector<Envelope> list() const;
+    std::size_t size() const;  // messages queued
+    // Calls fn for every queued message, in id order, from the index alone
+    // (no envelope is read or copied). The spool's index is locked
+    // meanwhile: fn must not call back into the spool.
+    void for_each(const std::function<void(const QueuedMessage&)>& fn) const;
+    // The envelope with its newest state: from memory for a recent message,
+    // else read from its records. nullopt if not queued (or unreadable: then
+    // logged).
     std::optional<Envelope> get(const std::string& id) const;
     std::error_code read_message(const std::string& id, std::string& out) const;
     // Part of it: at most `max` octets from `offset` (fewer at the end, none
@@ -192,19 +202,53 @@ class Spool {
         std::unique_ptr<BodyFile> body;
         std::function<void(std::error_code)> done;
     };
-    // A message in the index: its envelope (with its newest state) and where
-    // its records are. The location is the writer's, set when its records
-    // are durable.
+    // A queue id as the index's key: its 15 characters, no heap (a
+    // std::string is 32 octets, a million of them add up).
+    struct Key {
+        std::array<char, 15> chars{};
+        explicit Key(std::string_view id) { id.copy(chars.data(), chars.size()); }
+        std::string_view view() const { return {chars.data(), chars.size()}; }
+    };
+    struct KeyLess {
+        using is_transparent = void;
+        bool operator()(const Key& a, const Key& b) const { return a.view() < b.view(); }
+        bool operator()(const Key& a, std::string_view b) const { return a.view() < b; }
+        bool operator()(std::string_view a, const Key& b) const { return a < b.view(); }
+    };
+    // A message in the index: where its records are, and what scheduling
+    // and the queue figures need (QueuedMessage). The envelope itself is
+    // read from the records when asked for (get), unless it is among the
+    // recent ones kept in memory. Offsets fit 32 bits: a segment is closed
+    // at 16 MiB and a record is at most 1 GiB (segment::kMaxPayload).
     struct Entry {
-        Envelope env;
-        std::uint64_t msg_seg = 0;      // segment of the M record
-        std::uint64_t body_offset = 0;  // where the message bytes start there
+        std::int64_t arrival_us = 0;
+        std::int64_t next_attempt_us = 0;
+        std::uint64_t size = 0;
+        std::uint32_t msg_seg = 0;      // segment of the M record
+        std::uint32_t body_offset = 0;  // where the message bytes start there
+        std::uint32_t json_length = 0;  // the envelope's JSON line, just before them
         // With a body file: how many of the message's first octets are in
         // the M record (BodyFile::prepend); the file holds the rest.
-        std::uint64_t head_in_record = 0;
-        std::uint64_t state_seg = 0;  // segment of the newest S record; 0: none
-        bool removed = false;         // D record queued: invisible to callers
+        std::uint32_t head_in_record = 0;
+        // The newest S record's state JSON (appended, maybe not yet flushed;
+        // state_seg 0: none), and the segment whose reference count holds
+        // the newest flushed one.
+        std::uint32_t state_seg = 0;
+        std::uint32_t state_offset = 0;
+        std::uint32_t state_length = 0;
+        std::uint32_t state_ref_seg = 0;
+        DestinationSets::Id pending = 0;
+        std::uint32_t attempts = 0;
+        // How many recipients, and a hash of their addresses: recovery
+        // checks an S record against them without the envelope.
+        std::uint32_t recipients = 0;
+        std::uint32_t addresses_hash = 0;
+        bool held = false;
+        bool warned = false;
+        bool body_file = false;
+        bool removed = false;  // D record queued: invisible to callers
     };
+    using Index = std::map<Key, Entry, KeyLess>;
 
     Spool(std::filesystem::path dir, int lock_fd);
     std::error_code recover();    // spool_recover.cpp
@@ -215,12 +259,24 @@ class Spool {
     std::error_code read_body(const std::string& id, std::uint64_t offset, std::size_t size,
                               std::string& out) const;
     void remove_body(const std::string& id);
-    // body/<ID> holds env.size octets less those kept in the M record.
-    bool body_present(const Envelope& env, std::uint64_t head_in_record) const;
+    // body/<ID> holds `size` octets less those kept in the M record.
+    bool body_present(const std::string& id, std::uint64_t size,
+                      std::uint64_t head_in_record) const;
     // [offset, offset + size) of the message bytes kept in segment `seq`
     // from `start` on.
     std::error_code read_record_bytes(std::uint64_t seq, std::uint64_t start, std::size_t size,
                                       std::string& out) const;
+    // The index (index_mu_ held by the caller):
+    // what QueuedMessage shows of e, recomputed from env (its recipients'
+    // pending destinations, times, flags).
+    void summarize(Entry& e, const Envelope& env, bool fresh);
+    static std::uint32_t addresses_hash(const std::vector<Recipient>& recipients);
+    QueuedMessage view(const Index::value_type& entry) const;
+    void remember(const std::string& id, const Envelope& env) const;  // among the recent ones
+    void forget(std::string_view id) const;
+    void drop(Index::iterator it);  // out of the index, its destinations released
+    // Reads e's envelope and newest state from the log (no lock held).
+    std::error_code load(const std::string& id, const Entry& e, Envelope& env) const;
     static Op make_done(const std::string& id, bool body_file);  // a D record
     static Op make_op(segment::RecordType type, std::string id, std::string head,
                       std::string message = {}, std::function<void(std::error_code)> done = {});
@@ -249,9 +305,15 @@ class Spool {
 
     // Guards index_, segments_ and on_stored_; held only briefly.
     mutable std::mutex index_mu_;
-    std::map<std::string, Entry> index_;
+    Index index_;
+    DestinationSets destinations_;
+    // The envelopes of the messages stored, changed or read most recently,
+    // at most kRecentEnvelopes: a message is usually delivered moments
+    // after it arrived, and the couriers then find it here, not in the log.
+    mutable std::unordered_map<std::string, Envelope> recent_;
+    mutable std::deque<std::string> recent_order_;  // oldest first; may name ones gone
     std::map<std::uint64_t, std::shared_ptr<Segment>> segments_;  // on disk, by SEQ
-    std::function<void(const std::string&)> on_stored_;
+    std::function<void(const Envelope&)> on_stored_;
 
     std::mutex modify_mu_;  // one read-modify-write of a state at a time
 

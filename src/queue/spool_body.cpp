@@ -196,8 +196,8 @@ void Spool::sweep_bodies() {
     std::size_t swept = 0;
     for (fs::directory_iterator it(body_dir(), ec), end; !ec && it != end; it.increment(ec)) {
         std::string name = it->path().filename().string();
-        auto e = index_.find(name);
-        if (e != index_.end() && !e->second.removed && e->second.env.body_file) continue;
+        auto e = index_.find(std::string_view(name));
+        if (e != index_.end() && !e->second.removed && e->second.body_file) continue;
         ::unlink(it->path().c_str());
         ++swept;
     }

@@ -59,7 +59,7 @@ bool Spool::append(Op& op) {
         // An id already queued is refused (ids are random, but a collision
         // must never shadow acknowledged mail).
         std::lock_guard lock(index_mu_);
-        if (index_.count(op.id)) op.ec = Errc::duplicate_id;
+        if (index_.count(std::string_view(op.id))) op.ec = Errc::duplicate_id;
     }
     if (!op.ec && !active_) op.ec = start_segment();
     if (op.ec) return false;
@@ -87,6 +87,18 @@ bool Spool::append(Op& op) {
     ++active_->unflushed;  // not retired under a record whose commit is still to come
     op.payload_offset = active_->size + segment::kRecordHeader;
     active_->size += rec.size();
+    if (op.type == RecordType::state) {
+        // get() reads the newest state from here on (from the page cache
+        // until it is flushed), so that it never returns an older one.
+        std::lock_guard lock(index_mu_);
+        auto it = index_.find(std::string_view(op.id));
+        if (it != index_.end()) {
+            it->second.state_seg = static_cast<std::uint32_t>(op.seg->seq);
+            it->second.state_offset =
+                static_cast<std::uint32_t>(op.payload_offset + op.id.size() + 1);
+            it->second.state_length = static_cast<std::uint32_t>(op.head.size() - op.id.size() - 1);
+        }
+    }
     if (active_->size >= kSegmentTarget) active_.reset();  // closed: the next append starts one
     return true;
 }
@@ -128,6 +140,8 @@ void Spool::writer_loop() {
 }
 
 std::error_code Spool::start_segment() {
+    // The index keeps segment numbers in 32 bits: 64 PiB of log at 16 MiB each.
+    if (next_seq_ > UINT32_MAX) return make_error_code(std::errc::value_too_large);
     auto seg = std::make_shared<Segment>();
     seg->seq = next_seq_++;
     fs::path path = segment_path(seg->seq);
@@ -187,7 +201,7 @@ void Spool::commit(std::vector<Op>& batch) {
             if (active_.get() == seg) active_.reset();
         }
     }
-    std::function<void(const std::string&)> on_stored;
+    std::function<void(const Envelope&)> on_stored;
     {
         std::lock_guard lock(index_mu_);
         for (auto& op : batch) {
@@ -233,7 +247,7 @@ void Spool::commit(std::vector<Op>& batch) {
     }
     if (on_stored) {
         for (const auto& op : batch) {
-            if (op.type == RecordType::message && !op.ec) on_stored(op.id);
+            if (op.type == RecordType::message && !op.ec) on_stored(op.env);
         }
     }
     retire_segments();
@@ -248,32 +262,36 @@ void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offse
     };
     switch (op.type) {
         case RecordType::message: {
+            if (index_.count(std::string_view(op.id))) break;
             Entry e;
-            e.env = op.env;
-            e.msg_seg = seq;
-            e.body_offset = payload_offset + op.head.size();
-            if (op.env.body_file) e.head_in_record = op.message.size();
-            if (index_.emplace(op.id, std::move(e)).second) ref(seq, +1);
+            summarize(e, op.env, true);
+            e.msg_seg = static_cast<std::uint32_t>(seq);
+            e.json_length = static_cast<std::uint32_t>(op.head.size() - 1);  // without its newline
+            e.body_offset = static_cast<std::uint32_t>(payload_offset + op.head.size());
+            if (op.env.body_file) e.head_in_record = static_cast<std::uint32_t>(op.message.size());
+            index_.emplace(Key(op.id), e);
+            ref(seq, +1);
+            remember(op.id, op.env);
             break;
         }
         case RecordType::state: {
-            auto it = index_.find(op.id);
+            auto it = index_.find(std::string_view(op.id));
             if (it == index_.end()) break;
-            if (it->second.state_seg) ref(it->second.state_seg, -1);
-            it->second.state_seg = seq;
+            if (it->second.state_ref_seg) ref(it->second.state_ref_seg, -1);
+            it->second.state_ref_seg = static_cast<std::uint32_t>(seq);
             ref(seq, +1);
             break;
         }
         case RecordType::done: {
-            auto it = index_.find(op.id);
+            auto it = index_.find(std::string_view(op.id));
             if (it == index_.end()) break;
             ref(it->second.msg_seg, -1);
-            if (it->second.state_seg) ref(it->second.state_seg, -1);
+            if (it->second.state_ref_seg) ref(it->second.state_ref_seg, -1);
             if (seq && seq != it->second.msg_seg) {
                 auto s = segments_.find(seq);
                 if (s != segments_.end()) s->second->done_for.insert(it->second.msg_seg);
             }
-            index_.erase(it);
+            drop(it);
             break;
         }
     }

@@ -49,7 +49,13 @@ class Mapping {
     std::size_t size_ = 0;
 };
 
-// "0000000000000001.seg" -> 1; nullopt for any other name.
+std::chrono::system_clock::time_point from_us(std::int64_t us) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(us));
+}
+
+// "0000000000000001.seg" -> 1; nullopt for any other name (and for numbers
+// past 2^32: the index keeps segment numbers in 32 bits, and this spool
+// writes them from 1 up, one per 16 MiB).
 std::optional<std::uint64_t> segment_seq(const std::string& name) {
     if (name.size() != 20 || name.substr(16) != ".seg") return std::nullopt;
     std::uint64_t seq = 0;
@@ -58,7 +64,7 @@ std::optional<std::uint64_t> segment_seq(const std::string& name) {
         if (d < 0) return std::nullopt;
         seq = seq * 16 + static_cast<std::uint64_t>(d);
     }
-    if (seq == 0) return std::nullopt;
+    if (seq == 0 || seq > UINT32_MAX) return std::nullopt;
     return seq;
 }
 
@@ -77,10 +83,11 @@ std::error_code truncate_to(const fs::path& path, std::uint64_t size) {
 
 }  // namespace
 
-bool Spool::body_present(const Envelope& env, std::uint64_t head_in_record) const {
+bool Spool::body_present(const std::string& id, std::uint64_t size,
+                         std::uint64_t head_in_record) const {
     struct stat st {};
-    return ::stat((body_dir() / env.id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           static_cast<std::uint64_t>(st.st_size) + head_in_record == env.size;
+    return ::stat((body_dir() / id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           static_cast<std::uint64_t>(st.st_size) + head_in_record == size;
 }
 
 std::error_code Spool::recover() {
@@ -126,21 +133,24 @@ std::error_code Spool::recover() {
             switch (rec->type) {
                 case RecordType::message: {
                     auto nl = rec->payload.find('\n');
-                    Entry e;
+                    Envelope env;
                     if (nl == std::string_view::npos ||
-                        record::parse_envelope_json(rec->payload.substr(0, nl), e.env) ||
-                        !mail::is_valid_queue_id(e.env.id) ||
-                        (e.env.body_file ? rec->payload.size() - nl - 1 > e.env.size
-                                         : rec->payload.size() - nl - 1 != e.env.size)) {
+                        record::parse_envelope_json(rec->payload.substr(0, nl), env) ||
+                        !mail::is_valid_queue_id(env.id) ||
+                        (env.body_file ? rec->payload.size() - nl - 1 > env.size
+                                       : rec->payload.size() - nl - 1 != env.size)) {
                         bad_record("message", "?");
                         break;
                     }
-
-                    e.msg_seg = seq;
-                    e.body_offset = rec->payload_offset + nl + 1;
-                    if (e.env.body_file) e.head_in_record = rec->payload.size() - nl - 1;
-                    std::string id = e.env.id;
-                    index_.emplace(std::move(id), std::move(e));
+                    if (index_.count(std::string_view(env.id))) break;  // the first one counts
+                    Entry e;
+                    summarize(e, env, true);
+                    e.msg_seg = static_cast<std::uint32_t>(seq);
+                    e.json_length = static_cast<std::uint32_t>(nl);
+                    e.body_offset = static_cast<std::uint32_t>(rec->payload_offset + nl + 1);
+                    if (env.body_file)
+                        e.head_in_record = static_cast<std::uint32_t>(rec->payload.size() - nl - 1);
+                    index_.emplace(Key(env.id), e);
                     break;
                 }
                 case RecordType::state: {
@@ -149,22 +159,37 @@ std::error_code Spool::recover() {
                         bad_record("state", "?");
                         break;
                     }
-                    auto it = index_.find(std::string(parts->id));
+                    auto it = index_.find(parts->id);
                     if (it == index_.end()) break;  // finished before: nothing to apply to
-                    Envelope env = it->second.env;
-                    if (record::apply_state_json(parts->rest, env)) {
+                    record::State state;
+                    if (record::parse_state_json(parts->rest, state) ||
+                        state.recipients.size() != it->second.recipients ||
+                        addresses_hash(state.recipients) != it->second.addresses_hash) {
                         bad_record("state", parts->id);  // the older state stays
                         break;
                     }
-                    it->second.env = std::move(env);
-                    it->second.state_seg = seq;
+                    Entry& e = it->second;
+                    Envelope env;  // what the summary needs of the new state
+                    env.recipients = std::move(state.recipients);
+                    env.arrival = from_us(e.arrival_us);
+                    env.size = e.size;
+                    env.body_file = e.body_file;
+                    env.next_attempt = state.next_attempt;
+                    env.warned = state.warned;
+                    env.held = state.held;
+                    env.attempts = state.attempts;
+                    summarize(e, env, false);
+                    e.state_seg = e.state_ref_seg = static_cast<std::uint32_t>(seq);
+                    e.state_offset =
+                        static_cast<std::uint32_t>(rec->payload_offset + parts->id.size() + 1);
+                    e.state_length = static_cast<std::uint32_t>(parts->rest.size());
                     break;
                 }
                 case RecordType::done: {
-                    auto it = index_.find(std::string(rec->payload));
+                    auto it = index_.find(rec->payload);
                     if (it == index_.end()) break;
                     if (it->second.msg_seg != seq) seg->done_for.insert(it->second.msg_seg);
-                    index_.erase(it);
+                    drop(it);
                     break;
                 }
             }
@@ -194,27 +219,28 @@ std::error_code Spool::recover() {
     // disk. (A finished message's file is removed after its D record is
     // durable, so only messages still queued are checked.)
     for (auto it = index_.begin(); it != index_.end();) {
-        if (it->second.env.body_file && !body_present(it->second.env, it->second.head_in_record)) {
+        auto next = std::next(it);
+        const std::string id(it->first.view());
+        if (it->second.body_file && !body_present(id, it->second.size, it->second.head_in_record)) {
             spdlog::error("spool: body file of id={} is missing or short; the message is dropped",
-                          it->first);
+                          id);
             ++recovery_.corrupt;
-            it = index_.erase(it);
-        } else {
-            ++it;
+            drop(it);
         }
+        it = next;
     }
     for (const auto& [id, e] : index_) {
         segments_[e.msg_seg]->refs++;
-        if (e.state_seg) segments_[e.state_seg]->refs++;
+        if (e.state_ref_seg) segments_[e.state_ref_seg]->refs++;
     }
 
     // A crash between a message's last outcome and its D record: write the
     // D record now.
     std::vector<Op> finished;
     for (auto& [id, e] : index_) {
-        if (e.env.has_pending()) continue;
+        if (!destinations_.get(e.pending).empty()) continue;
         e.removed = true;
-        finished.push_back(make_done(id, e.env.body_file));
+        finished.push_back(make_done(std::string(id.view()), e.body_file));
     }
     recovery_.finished = finished.size();
     if (!finished.empty()) append_and_commit(finished);

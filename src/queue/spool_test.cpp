@@ -5,6 +5,8 @@
 #include <atomic>
 #include <fstream>
 #include <future>
+#include <map>
+#include <thread>
 
 #include "mail/queue_id.hpp"
 #include "queue/record.hpp"
@@ -385,7 +387,7 @@ TEST(Spool, ConcurrentStoresAllCompleteAndSurviveReopen) {
     std::atomic<int> stored_calls{0};
     {
         auto s = open_ok(dir.path());
-        s->set_on_stored([&](const std::string&) { ++stored_calls; });
+        s->set_on_stored([&](const Envelope&) { ++stored_calls; });
         std::vector<std::thread> threads;
         for (int t = 0; t < kThreads; ++t) {
             threads.emplace_back([&, t] {
@@ -423,4 +425,96 @@ TEST(Spool, RefusesBadIdsAndASecondOwner) {
     std::error_code ec;
     EXPECT_FALSE(Spool::open(dir.path(), ec));
     EXPECT_EQ(ec, Errc::spool_locked);
+}
+
+TEST(Spool, TheIndexShowsPendingDestinationsWithoutTheEnvelope) {
+    TestDir dir;
+    Envelope e = envelope({"c@local.test", "a@One.TEST.", "b@two.test", "d@two.test"});
+    e.recipients[1].kind = RecipientKind::relay;
+    e.recipients[2].kind = e.recipients[3].kind = RecipientKind::backup;
+    auto pending = [](const Spool& s) {
+        std::vector<std::pair<std::string, RecipientKind>> out;
+        s.for_each([&](const QueuedMessage& m) {
+            for (const auto& p : m.pending) out.emplace_back(p.domain, p.kind);
+        });
+        return out;
+    };
+    using P = std::vector<std::pair<std::string, RecipientKind>>;
+    {
+        auto s = open_ok(dir.path());
+        ASSERT_FALSE(store_sync(*s, e, "m\r\n"));
+        EXPECT_EQ(pending(*s), (P{{"local.test", RecipientKind::local},
+                                  {"one.test", RecipientKind::relay},
+                                  {"two.test", RecipientKind::backup}}));
+        ASSERT_FALSE(s->modify_state(e.id, [](Envelope& env) {
+            env.recipients[0].state = RecipientState::delivered;
+            env.recipients[2].state = RecipientState::failed;  // d@two.test still waits
+            env.held = true;
+            env.attempts = 3;
+        }));
+        EXPECT_EQ(pending(*s),
+                  (P{{"one.test", RecipientKind::relay}, {"two.test", RecipientKind::backup}}));
+    }
+    // Recovery builds the same from the S record, without keeping the envelope.
+    auto s = open_ok(dir.path());
+    EXPECT_EQ(pending(*s),
+              (P{{"one.test", RecipientKind::relay}, {"two.test", RecipientKind::backup}}));
+    s->for_each([&](const QueuedMessage& m) {
+        EXPECT_EQ(m.id, e.id);
+        EXPECT_TRUE(m.held);
+        EXPECT_EQ(m.attempts, 3u);
+        EXPECT_EQ(m.size, 3u);
+        EXPECT_EQ(m.arrival, e.arrival);
+        EXPECT_TRUE(m.waits_for("two.test"));
+        EXPECT_FALSE(m.waits_for("local.test"));
+        EXPECT_FALSE(m.has_pending(RecipientKind::local));
+        EXPECT_TRUE(m.has_pending_remote());
+    });
+    ASSERT_FALSE(s->modify_state(e.id, [](Envelope& env) {
+        env.recipients[1].state = RecipientState::delivered;
+        env.recipients[3].state = RecipientState::delivered;
+    }));
+    EXPECT_TRUE(pending(*s).empty());  // done: gone from the index
+    EXPECT_FALSE(s->get(e.id));
+}
+
+// Envelopes of recovered messages are read from the log; one changed while
+// another thread reads it is never seen going back to an older state.
+TEST(Spool, ReadsFromTheLogNeverGoBackInTime) {
+    TestDir dir;
+    std::vector<std::string> ids;
+    {
+        auto s = open_ok(dir.path());
+        for (int i = 0; i < 20; ++i) {
+            Envelope e = envelope({"a@example.test", "b@example.test"});
+            ids.push_back(e.id);
+            ASSERT_FALSE(store_sync(*s, e, "m\r\n"));
+        }
+    }
+    auto s = open_ok(dir.path());
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (int round = 1; round <= 30; ++round) {
+            for (const auto& id : ids) {
+                EXPECT_FALSE(s->modify_state(id, [&](Envelope& env) {
+                    env.recipients[1].last_error = std::to_string(round);
+                    env.attempts = static_cast<unsigned>(round);
+                }));
+            }
+        }
+        done = true;
+    });
+    std::map<std::string, unsigned> seen;
+    while (!done) {
+        for (const auto& id : ids) {
+            auto env = s->get(id);
+            ASSERT_TRUE(env);
+            EXPECT_GE(env->attempts, seen[id]) << id;
+            EXPECT_EQ(env->recipients[1].last_error,
+                      env->attempts ? std::to_string(env->attempts) : "");
+            seen[id] = env->attempts;
+        }
+    }
+    writer.join();
+    for (const auto& id : ids) EXPECT_EQ(s->get(id)->attempts, 30u);
 }

@@ -24,18 +24,12 @@ constexpr std::size_t kMessagesShown = 200;  // on a domain's page; the count sa
 constexpr std::size_t kChartDomains = 8;     // lines in the overview's picture
 constexpr auto kChartSpan = std::chrono::hours(24 * 7);
 
-std::string domain_of(const std::string& address) {
-    auto at = address.rfind('@');
-    return at == std::string::npos ? "" : mail::normalize_domain(address.substr(at + 1));
-}
-
 // The domains a message still waits for (remote recipients only: local
 // delivery has no primary to be down).
-std::set<std::string> waiting_domains(const queue::Envelope& env) {
-    std::set<std::string> out;
-    for (const auto& r : env.recipients) {
-        if (r.state == queue::RecipientState::pending && r.kind != queue::RecipientKind::local)
-            out.insert(domain_of(r.address));
+std::set<std::string_view> waiting_domains(const queue::QueuedMessage& m) {
+    std::set<std::string_view> out;
+    for (const auto& p : m.pending) {
+        if (p.kind != queue::RecipientKind::local) out.insert(p.domain);
     }
     return out;
 }
@@ -60,17 +54,17 @@ json AdminViews::queue_overview(std::string* chart) {
     }
     // In place (a million envelopes are not copied for a page view); the
     // spool's index is locked meanwhile, so nothing here calls back into it.
-    s_.queue->spool.for_each([&](const queue::Envelope& env) {
-        for (const auto& d : waiting_domains(env)) {
-            auto& q = by_domain[d];
+    s_.queue->spool.for_each([&](const queue::QueuedMessage& m) {
+        for (const auto& d : waiting_domains(m)) {
+            auto& q = by_domain[std::string(d)];
             ++q.messages;
-            q.bytes += env.size;
-            if (q.oldest == store::TimePoint{} || env.arrival < q.oldest) q.oldest = env.arrival;
-            if (env.held) {
+            q.bytes += m.size;
+            if (q.oldest == store::TimePoint{} || m.arrival < q.oldest) q.oldest = m.arrival;
+            if (m.held) {
                 ++q.held;
                 continue;
             }
-            auto due = env.next_attempt == store::TimePoint{} ? env.arrival : env.next_attempt;
+            auto due = m.next_attempt == store::TimePoint{} ? m.arrival : m.next_attempt;
             if (q.next == store::TimePoint{} || due < q.next) q.next = due;
         }
     });
@@ -125,16 +119,19 @@ Outcome AdminViews::queue_domain(const std::string& domain_arg) {
     if (!s_.queue) return no_queue();
     std::string domain = mail::normalize_domain(domain_arg);
     auto now = std::chrono::system_clock::now();
-    std::vector<queue::Envelope> shown;  // copied out: the couriers are asked about them below
+    std::vector<std::string> shown;  // read after the walk: the spool is locked during it
     std::uint64_t count = 0, bytes = 0;
-    s_.queue->spool.for_each([&](const queue::Envelope& env) {
-        if (!waiting_domains(env).contains(domain)) return;
+    s_.queue->spool.for_each([&](const queue::QueuedMessage& m) {
+        if (!waiting_domains(m).contains(domain)) return;
         ++count;
-        bytes += env.size;
-        if (shown.size() < kMessagesShown) shown.push_back(env);
+        bytes += m.size;
+        if (shown.size() < kMessagesShown) shown.emplace_back(m.id);
     });
     json messages = json::array();
-    for (const auto& env : shown) {
+    for (const auto& id : shown) {
+        auto found = s_.queue->spool.get(id);
+        if (!found) continue;  // delivered meanwhile
+        const queue::Envelope& env = *found;
         json m = control::message_state_json(*s_.queue, env);
         m["age"] =
             admin_age_text(std::chrono::duration_cast<std::chrono::seconds>(now - env.arrival));
