@@ -3,15 +3,19 @@
 // marks the destination down, lets its probe succeed, then hands
 // everything out with due()/report() at the concurrency limit.
 //
-// Prints the heap bytes per entry (mallinfo2, the ids' own strings made
-// before the first reading), the peak while draining, and the seconds for
-// add-all and drain-all. Run it on a quiet machine, RelWithDebInfo:
+// Prints the heap bytes per entry (every allocation counted by the
+// operator new below, malloc's chunk header included; the ids' own strings
+// are made before the first reading), the peak from then on (coming back up
+// and draining), and the seconds for add-all and drain-all. Run it on a
+// quiet machine, RelWithDebInfo:
 //   build/bench/queue/scheduler_memory [N]
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -23,8 +27,22 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::size_t heap_in_use() {
-    return mallinfo2().uordblks;
+// What the program holds from malloc, and the most it held
+// (from the first reading on).
+std::size_t held = 0, peak_held = 0;
+
+void* allocate(std::size_t n) {
+    void* p = std::malloc(n ? n : 1);
+    if (!p) throw std::bad_alloc();
+    held += malloc_usable_size(p) + sizeof(void*);  // + the chunk header
+    peak_held = std::max(peak_held, held);
+    return p;
+}
+
+void release(void* p) noexcept {
+    if (!p) return;
+    held -= malloc_usable_size(p) + sizeof(void*);
+    std::free(p);
 }
 
 double seconds_since(Clock::time_point t0) {
@@ -32,6 +50,25 @@ double seconds_since(Clock::time_point t0) {
 }
 
 }  // namespace
+
+void* operator new(std::size_t n) {
+    return allocate(n);
+}
+void* operator new[](std::size_t n) {
+    return allocate(n);
+}
+void operator delete(void* p) noexcept {
+    release(p);
+}
+void operator delete[](void* p) noexcept {
+    release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    release(p);
+}
 
 int main(int argc, char** argv) {
     const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
@@ -49,11 +86,12 @@ int main(int argc, char** argv) {
 
     queue::SchedulePolicy p;  // the defaults: concurrency 10, probe every 90 s
     queue::Scheduler s(p);
-    const std::size_t before = heap_in_use();
+    const std::size_t before = held;
+    peak_held = held;
     auto start = Clock::now();
     for (std::size_t i = 0; i < n; ++i) s.add(ids[i], dest, arrivals[i]);
     const double add_s = seconds_since(start);
-    const std::size_t after_add = heap_in_use();
+    const std::size_t after_add = held;
 
     // Down: one probe, which finds the destination back.
     queue::Time now = arrivals.back() + std::chrono::seconds(1);
@@ -66,7 +104,7 @@ int main(int argc, char** argv) {
 
     start = Clock::now();
     s.report(probe[0].id, dest, queue::Attempt::delivered, now);
-    std::size_t handed = 1, calls = 0, peak = heap_in_use();
+    std::size_t handed = 1, calls = 0;
     for (;;) {
         auto tasks = s.due(now);
         if (tasks.empty()) break;
@@ -74,7 +112,7 @@ int main(int argc, char** argv) {
             s.report(t.id, t.destination, queue::Attempt::delivered, now);
             ++handed;
         }
-        if (++calls % 1024 == 0) peak = std::max(peak, heap_in_use());
+        ++calls;
     }
     const double drain_s = seconds_since(start);
     if (handed != n || s.size() != 0) {
@@ -84,8 +122,8 @@ int main(int argc, char** argv) {
 
     auto per = [&](std::size_t bytes) { return static_cast<double>(bytes - before) / n; };
     std::printf("entries            %zu (one destination)\n", n);
-    std::printf("bytes per entry    %.1f after add-all, %.1f peak while draining\n", per(after_add),
-                per(peak));
+    std::printf("bytes per entry    %.1f after add-all, %.1f at the peak (back up, draining)\n",
+                per(after_add), per(peak_held));
     std::printf("add-all            %.3f s\n", add_s);
     std::printf("drain-all          %.3f s (%zu due() calls)\n", drain_s, calls + 1);
     return 0;
