@@ -5,8 +5,8 @@
 //
 // Prints the heap bytes per entry (every allocation counted by the
 // operator new below, malloc's chunk header included; the ids' own strings
-// are made before the first reading), the peak from then on (coming back up
-// and draining), and the seconds for add-all and drain-all. Run it on a
+// are made before the first reading), the peak from then on (adding, coming
+// back up, draining), and the seconds for add-all and drain-all. Run it on a
 // quiet machine, RelWithDebInfo:
 //   build/bench/queue/scheduler_memory [N]
 #include <malloc.h>
@@ -122,8 +122,9 @@ int main(int argc, char** argv) {
 
     auto per = [&](std::size_t bytes) { return static_cast<double>(bytes - before) / n; };
     std::printf("entries            %zu (one destination)\n", n);
-    std::printf("bytes per entry    %.1f after add-all, %.1f at the peak (back up, draining)\n",
-                per(after_add), per(peak_held));
+    std::printf(
+        "bytes per entry    %.1f after add-all, %.1f at the peak (adding, back up, draining)\n",
+        per(after_add), per(peak_held));
     std::printf("add-all            %.3f s\n", add_s);
     std::printf("drain-all          %.3f s (%zu due() calls)\n", drain_s, calls + 1);
     return 0;
