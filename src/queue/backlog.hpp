@@ -39,7 +39,8 @@ class Backlog {
     static constexpr unsigned max_attempts = UINT16_MAX;  // attempts() saturates there
 
     // `stamp_limit`: when the stamps run out, every idle entry is stamped
-    // again from 0 in the same order (tests lower it to see that happen).
+    // again from 0 in the same order (tests lower it to see that happen;
+    // it must stay above the number of entries).
     explicit Backlog(std::uint32_t stamp_limit = UINT32_MAX) : stamp_limit_(stamp_limit) {}
 
     std::size_t size() const { return live_; }  // entries, in flight or not
@@ -90,7 +91,9 @@ class Backlog {
     bool idle(const Entry& e) const {
         return (e.flags & (live_flag | in_flight_flag)) == live_flag;
     }
-    bool current(const Mark& m) const;  // in by_next_
+    // A mark is current if its entry is idle and got no newer marks since;
+    // in the arrival orders, also on the right side of the warning.
+    bool current(const Mark& m) const;
     bool current_unwarned(const Mark& m) const { return current(m) && !warned(m.slot); }
     bool current_warned(const Mark& m) const { return current(m) && warned(m.slot); }
     MarkHeap& arrival_order(Slot s) { return warned(s) ? warned_ : unwarned_; }
