@@ -19,67 +19,30 @@ const SchedulePolicy& Scheduler::policy(const std::string& destination) const {
     return it == policies_.end() ? defaults_ : it->second;
 }
 
-void Scheduler::index(Destination& d, EntryIt it) {
-    const Entry& e = it->second;
-    d.by_next.insert({e.next, &it->first});
-    d.by_arrival.insert({e.arrival, &it->first});
-    if (!e.warned) d.unwarned.insert({e.arrival, &it->first});
+const Scheduler::Destination* Scheduler::find(const std::string& destination) const {
+    auto it = destinations_.find(destination);
+    return it == destinations_.end() ? nullptr : &it->second;
 }
 
-void Scheduler::unindex(Destination& d, EntryIt it) {
-    const Entry& e = it->second;
-    d.by_next.erase({e.next, &it->first});
-    d.by_arrival.erase({e.arrival, &it->first});
-    d.unwarned.erase({e.arrival, &it->first});
-}
-
-void Scheduler::take_off(Destination& d, EntryIt it, bool probe) {
-    unindex(d, it);
-    it->second.in_flight = true;
-    ++d.in_flight;
-    if (probe) d.probe = it->first;
-}
-
-void Scheduler::settle(Destination& d, EntryIt it) {
-    if (!it->second.in_flight) return;
-    it->second.in_flight = false;
-    --d.in_flight;
-    if (d.probe == it->first) d.probe.clear();
-}
-
-void Scheduler::all_due(Destination& d, Time now) {
-    d.by_next.clear();
-    for (auto it = d.entries.begin(); it != d.entries.end(); ++it) {
-        it->second.next = now;
-        if (!it->second.in_flight) d.by_next.insert({now, &it->first});
-    }
+void Scheduler::take_off(Destination& d, Slot s, bool probe) {
+    d.entries.take_off(s);
+    if (probe) d.probe = s;
 }
 
 void Scheduler::add(const std::string& id, const std::string& destination, Time arrival,
                     Time next_attempt, bool warned, unsigned attempts) {
-    Destination& d = destinations_[destination];
-    auto [it, fresh] = d.entries.try_emplace(id);
-    Entry& e = it->second;
-    if (!fresh && !e.in_flight) unindex(d, it);
-    e.arrival = arrival;
-    e.next = next_attempt;
-    e.warned = warned;
-    e.attempts = std::max(e.attempts, attempts);
-    if (!e.in_flight) index(d, it);  // an entry in flight is indexed when it is reported
+    // An entry in flight keeps flying: it joins the orders when it is reported.
+    destinations_[destination].entries.put(id, arrival, next_attempt, warned, attempts);
 }
 
 void Scheduler::remove(const std::string& id, const std::string& destination) {
     auto dit = destinations_.find(destination);
     if (dit == destinations_.end()) return;
     Destination& d = dit->second;
-    auto eit = d.entries.find(id);
-    if (eit == d.entries.end()) return;
-    if (eit->second.in_flight) {
-        settle(d, eit);
-    } else {
-        unindex(d, eit);
-    }
-    d.entries.erase(eit);
+    Slot s = d.entries.find(id);
+    if (s == Backlog::none) return;
+    if (d.probe == s) d.probe = Backlog::none;
+    d.entries.erase(s);
 }
 
 // Lifetime and delay warning: judged against the policy of today, so a
@@ -88,18 +51,16 @@ void Scheduler::remove(const std::string& id, const std::string& destination) {
 void Scheduler::housekeeping(const std::string& name, Destination& d, Time now,
                              std::vector<Task>& out) {
     const SchedulePolicy& p = policy(name);
-    while (!d.by_arrival.empty() && now >= d.by_arrival.begin()->at + p.lifetime) {
-        auto it = d.entries.find(*d.by_arrival.begin()->id);
-        out.push_back({TaskKind::expire, it->first, name});
-        unindex(d, it);
-        d.entries.erase(it);
+    for (Slot s;
+         (s = d.entries.oldest()) != Backlog::none && now >= d.entries.arrival(s) + p.lifetime;) {
+        out.push_back({TaskKind::expire, std::string(d.entries.id(s)), name});
+        d.entries.erase(s);
     }
     if (p.delay_warning.count() <= 0) return;
-    while (!d.unwarned.empty() && now >= d.unwarned.begin()->at + p.delay_warning) {
-        auto it = d.entries.find(*d.unwarned.begin()->id);
-        out.push_back({TaskKind::warn, it->first, name});
-        it->second.warned = true;
-        d.unwarned.erase(d.unwarned.begin());
+    for (Slot s; (s = d.entries.oldest_unwarned()) != Backlog::none &&
+                 now >= d.entries.arrival(s) + p.delay_warning;) {
+        out.push_back({TaskKind::warn, std::string(d.entries.id(s)), name});
+        d.entries.mark_warned(s);
     }
 }
 
@@ -108,17 +69,19 @@ void Scheduler::hand_out(const std::string& name, Destination& d, Time now,
     const SchedulePolicy& p = policy(name);
     if (d.down) {
         // One probe at a time, the oldest message, whatever its own backoff.
-        if (!d.probe.empty() || now < d.next_probe || d.by_arrival.empty()) return;
-        auto it = d.entries.find(*d.by_arrival.begin()->id);
-        take_off(d, it, true);
-        out.push_back({TaskKind::probe, it->first, name});
+        if (d.probe != Backlog::none || now < d.next_probe) return;
+        Slot s = d.entries.oldest();
+        if (s == Backlog::none) return;
+        take_off(d, s, true);
+        out.push_back({TaskKind::probe, std::string(d.entries.id(s)), name});
         return;
     }
-    // Longest waiting first; the id (time-sortable) breaks ties by arrival.
-    while (d.in_flight < p.concurrency && !d.by_next.empty() && d.by_next.begin()->at <= now) {
-        auto it = d.entries.find(*d.by_next.begin()->id);
-        take_off(d, it, false);
-        out.push_back({TaskKind::deliver, it->first, name});
+    // Earliest next attempt first; of those due at the same time, the one
+    // waiting longest.
+    for (Slot s; d.entries.in_flight() < p.concurrency &&
+                 (s = d.entries.next_due()) != Backlog::none && d.entries.next(s) <= now;) {
+        take_off(d, s, false);
+        out.push_back({TaskKind::deliver, std::string(d.entries.id(s)), name});
     }
 }
 
@@ -130,7 +93,7 @@ std::vector<Task> Scheduler::due(Time now) {
         hand_out(it->first, d, now, out);
         // A down destination is remembered until its probe is due, so that
         // new mail for it waits for the probe instead of trying at once.
-        bool forget = d.entries.empty() && d.in_flight == 0 && (!d.down || now >= d.next_probe);
+        bool forget = d.entries.empty() && (!d.down || now >= d.next_probe);
         it = forget ? destinations_.erase(it) : std::next(it);
     }
     return out;
@@ -141,17 +104,11 @@ void Scheduler::report(const std::string& id, const std::string& destination, At
     if (dit == destinations_.end()) return;
     Destination& d = dit->second;
     const SchedulePolicy& p = policy(destination);
-    bool was_probe = d.probe == id;
-    auto eit = d.entries.find(id);
-    // Reported twice, or never handed out: nothing was in flight.
-    bool was_in_flight = eit != d.entries.end() && eit->second.in_flight;
-    if (eit != d.entries.end()) {
-        if (was_in_flight) {
-            settle(d, eit);
-        } else {
-            unindex(d, eit);
-        }
-    }
+    // Reported twice, never handed out, or removed meanwhile: still news
+    // about the destination, but no attempt of this entry was in flight.
+    Slot s = d.entries.find(id);
+    bool was_probe = s != Backlog::none && d.probe == s;
+    if (was_probe) d.probe = Backlog::none;
 
     if (a == Attempt::unreachable) {
         // Only the first failure or a failed probe sets the next probe: a
@@ -161,23 +118,19 @@ void Scheduler::report(const std::string& id, const std::string& destination, At
     } else if (d.down) {
         // The destination answered: its whole backlog is due now.
         d.down = false;
-        all_due(d, now);
+        d.entries.all_due(now);
     }
-    if (eit == d.entries.end()) return;  // removed while in flight
-    Entry& e = eit->second;
-    d.by_next.erase({e.next, &eit->first});  // all_due may have put it there
+    if (s == Backlog::none) return;
     switch (a) {
         case Attempt::delivered:
         case Attempt::failed:
-            d.entries.erase(eit);
+            d.entries.erase(s);
             return;
         case Attempt::deferred:
         case Attempt::unreachable:
-            ++e.attempts;
-            e.next = now + backoff(p, e.attempts);
-            break;
+            d.entries.retry(s, now + backoff(p, d.entries.attempts(s) + 1));
+            return;
     }
-    index(d, eit);
 }
 
 std::optional<Time> Scheduler::next_wakeup() const {
@@ -187,13 +140,17 @@ std::optional<Time> Scheduler::next_wakeup() const {
     };
     for (const auto& [name, d] : destinations_) {
         const SchedulePolicy& p = policy(name);
-        if (d.by_arrival.empty()) continue;  // everything in flight: its report wakes us
-        consider(d.by_arrival.begin()->at + p.lifetime);
-        if (!d.unwarned.empty() && p.delay_warning.count() > 0) {
-            consider(d.unwarned.begin()->at + p.delay_warning);
+        Slot oldest = d.entries.oldest();
+        if (oldest == Backlog::none) continue;  // everything in flight: its report wakes us
+        consider(d.entries.arrival(oldest) + p.lifetime);
+        Slot unwarned = d.entries.oldest_unwarned();
+        if (unwarned != Backlog::none && p.delay_warning.count() > 0) {
+            consider(d.entries.arrival(unwarned) + p.delay_warning);
         }
-        if (!d.down && d.in_flight < p.concurrency) consider(d.by_next.begin()->at);
-        if (d.down && d.probe.empty()) consider(d.next_probe);
+        if (!d.down && d.entries.in_flight() < p.concurrency) {
+            consider(d.entries.next(d.entries.next_due()));
+        }
+        if (d.down && d.probe == Backlog::none) consider(d.next_probe);
     }
     return best;
 }
@@ -201,7 +158,7 @@ std::optional<Time> Scheduler::next_wakeup() const {
 void Scheduler::flush(Time now, const std::string& destination) {
     for (auto& [name, d] : destinations_) {
         if (!destination.empty() && name != destination) continue;
-        all_due(d, now);
+        d.entries.all_due(now);
         if (d.down) d.next_probe = now;
     }
 }
@@ -221,38 +178,35 @@ std::vector<Scheduler::Down> Scheduler::down() const {
 }
 
 std::optional<Time> Scheduler::next_probe(const std::string& destination) const {
-    auto it = destinations_.find(destination);
-    if (it == destinations_.end() || !it->second.down) return std::nullopt;
-    return it->second.next_probe;
+    const Destination* d = find(destination);
+    if (!d || !d->down) return std::nullopt;
+    return d->next_probe;
 }
 
 unsigned Scheduler::attempts(const std::string& id, const std::string& destination) const {
-    auto dit = destinations_.find(destination);
-    if (dit == destinations_.end()) return 0;
-    auto eit = dit->second.entries.find(id);
-    return eit == dit->second.entries.end() ? 0 : eit->second.attempts;
+    const Destination* d = find(destination);
+    Slot s = d ? d->entries.find(id) : Backlog::none;
+    return s == Backlog::none ? 0 : d->entries.attempts(s);
 }
 
 bool Scheduler::in_flight(const std::string& id, const std::string& destination) const {
-    auto dit = destinations_.find(destination);
-    if (dit == destinations_.end()) return false;
-    auto eit = dit->second.entries.find(id);
-    return eit != dit->second.entries.end() && eit->second.in_flight;
+    const Destination* d = find(destination);
+    Slot s = d ? d->entries.find(id) : Backlog::none;
+    return s != Backlog::none && d->entries.in_flight(s);
 }
 
 bool Scheduler::is_down(const std::string& destination) const {
-    auto it = destinations_.find(destination);
-    return it != destinations_.end() && it->second.down;
+    const Destination* d = find(destination);
+    return d && d->down;
 }
 
 std::optional<Time> Scheduler::next_attempt(const std::string& id,
                                             const std::string& destination) const {
-    auto dit = destinations_.find(destination);
-    if (dit == destinations_.end()) return std::nullopt;
-    auto eit = dit->second.entries.find(id);
-    if (eit == dit->second.entries.end()) return std::nullopt;
-    if (dit->second.down) return std::max(eit->second.next, dit->second.next_probe);
-    return eit->second.next;
+    const Destination* d = find(destination);
+    Slot s = d ? d->entries.find(id) : Backlog::none;
+    if (s == Backlog::none) return std::nullopt;
+    if (d->down) return std::max(d->entries.next(s), d->next_probe);
+    return d->entries.next(s);
 }
 
 std::size_t Scheduler::size() const {

@@ -15,18 +15,26 @@
 //   every call, so a changed lifetime applies to mail already queued;
 // * one delay warning per message once it has waited delay_warning.
 //
-// Every call costs O(log n) per task handed out, not O(n): a backup MX may
-// hold a backlog of a million messages for one destination, and due() runs
-// after every finished delivery. Each destination keeps its idle entries
-// (not in flight) in three orders: by next attempt, by arrival (lifetime)
-// and, until warned, by arrival again (delay warning).
+// Every call costs O(log n) (amortised) per task handed out, not O(n): a
+// backup MX may hold a backlog of a million messages for one destination,
+// and due() runs after every finished delivery; flush() and a destination
+// coming back up cost O(n log n) once. Each destination keeps its idle
+// entries (not in flight) by next attempt and by arrival (lifetime, the
+// probe, and the delay warning), in about 80 bytes per entry (backlog.hpp).
+// Among entries due at the same time, the one that has waited longest
+// (idle for longer; after a flush or a come-back, the oldest arrival)
+// goes first.
+//
+// Ids are any strings; queue ids (15 characters) are stored in place,
+// longer ones cost a heap string more. attempts() saturates at 65535.
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
+
+#include "queue/backlog.hpp"
 
 namespace holdfast::queue {
 
@@ -113,39 +121,18 @@ class Scheduler {
     std::size_t size() const;
 
   private:
-    struct Entry {
-        Time arrival;
-        Time next;
-        unsigned attempts = 0;
-        bool in_flight = false;
-        bool warned = false;
-    };
-    // An idle entry's place in one of the orders. id points at the key of
-    // the entry in Destination::entries (std::map keys never move).
-    struct Key {
-        Time at;
-        const std::string* id;
-        bool operator<(const Key& o) const { return at != o.at ? at < o.at : *id < *o.id; }
-    };
     struct Destination {
-        std::map<std::string, Entry> entries;  // by queue id, i.e. by arrival
-        std::set<Key> by_next;                 // idle entries, by next attempt
-        std::set<Key> by_arrival;              // idle entries, by arrival (lifetime)
-        std::set<Key> unwarned;                // idle entries not warned yet, by arrival
+        Backlog entries;  // its queued messages and their orders
         bool down = false;
         Time next_probe{};
-        std::string probe;  // the id whose attempt is the probe in flight, "" if none
-        std::size_t in_flight = 0;
+        Backlog::Slot probe = Backlog::none;  // the entry whose attempt is the probe in flight
     };
-    using EntryIt = std::map<std::string, Entry>::iterator;
+    using Slot = Backlog::Slot;
 
     void housekeeping(const std::string& name, Destination& d, Time now, std::vector<Task>& out);
     void hand_out(const std::string& name, Destination& d, Time now, std::vector<Task>& out);
-    static void index(Destination& d, EntryIt it);    // idle now: into the orders
-    static void unindex(Destination& d, EntryIt it);  // out of them (in flight, changing, gone)
-    static void take_off(Destination& d, EntryIt it, bool probe);  // idle -> in flight
-    static void settle(Destination& d, EntryIt it);  // no longer in flight (not indexed yet)
-    static void all_due(Destination& d, Time now);   // every entry's next attempt = now
+    static void take_off(Destination& d, Slot s, bool probe);       // idle -> in flight
+    const Destination* find(const std::string& destination) const;  // nullptr if unknown
 
     SchedulePolicy defaults_;
     std::map<std::string, SchedulePolicy> policies_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 using namespace holdfast::queue;
@@ -305,4 +306,134 @@ TEST(Scheduler, RestoredDownStateAndAttemptsContinue) {
     ASSERT_EQ(t.size(), 1u);
     up.report("x", "up.test", Attempt::deferred, T0);
     EXPECT_EQ(*up.next_attempt("x", "up.test"), T0 + 1h);
+}
+
+// One message with recipients at two destinations is two independent entries.
+TEST(Scheduler, TheSameIdAtTwoDestinationsIsTwoEntries) {
+    Scheduler s(quick());
+    s.add("A", "up.test", T0);
+    s.add("A", "dead.test", T0);
+    EXPECT_EQ(s.size(), 2u);
+    auto tasks = s.due(T0);
+    ASSERT_EQ(tasks.size(), 2u);
+    s.report("A", "dead.test", Attempt::unreachable, T0);
+    s.report("A", "up.test", Attempt::deferred, T0);
+    EXPECT_TRUE(s.is_down("dead.test"));
+    EXPECT_FALSE(s.is_down("up.test"));
+    EXPECT_EQ(s.next_attempt("A", "up.test"), T0 + 5min);
+    EXPECT_EQ(s.next_attempt("A", "dead.test"), T0 + 5min);  // its own backoff, after the probe
+    s.remove("A", "up.test");
+    EXPECT_EQ(s.size(), 1u);
+    EXPECT_EQ(s.attempts("A", "dead.test"), 1u);
+    auto probe = s.due(T0 + 90s);
+    ASSERT_EQ(probe, (std::vector<Task>{{TaskKind::probe, "A", "dead.test"}}));
+}
+
+// A report about an id the scheduler does not know (removed, or never
+// added) still tells about the destination, and adds nothing.
+TEST(Scheduler, AReportOfAnUnknownIdOnlyTellsAboutTheDestination) {
+    Scheduler s(quick());
+    s.report("X", "nowhere.test", Attempt::delivered, T0);  // no such destination: nothing
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_FALSE(s.next_wakeup());
+
+    s.add("A", "d.test", T0);
+    s.mark_down("d.test", T0 + 1h);
+    s.report("X", "d.test", Attempt::delivered, T0 + 1s);  // it answered: back up
+    EXPECT_FALSE(s.is_down("d.test"));
+    EXPECT_EQ(s.size(), 1u);
+    EXPECT_EQ(s.attempts("X", "d.test"), 0u);
+    EXPECT_EQ(s.due(T0 + 1s), (std::vector<Task>{{TaskKind::deliver, "A", "d.test"}}));
+    s.report("Y", "d.test", Attempt::unreachable, T0 + 2s);
+    EXPECT_TRUE(s.is_down("d.test"));
+    EXPECT_EQ(s.next_probe("d.test"), T0 + 2s + 90s);
+}
+
+// `queue delete` of the message whose attempt is the probe: the late report
+// is not taken for the probe's, and the next probe goes out when due.
+TEST(Scheduler, RemovingTheProbeInFlightLetsTheNextProbeGo) {
+    Scheduler s(quick());
+    s.add("A", "d.test", T0);
+    s.add("B", "d.test", T0 + 1s);
+    s.mark_down("d.test", T0 + 90s);
+    auto probe = s.due(T0 + 90s);
+    ASSERT_EQ(probe, (std::vector<Task>{{TaskKind::probe, "A", "d.test"}}));
+    s.remove("A", "d.test");
+    EXPECT_FALSE(s.in_flight("A", "d.test"));
+    s.report("A", "d.test", Attempt::unreachable, T0 + 100s);  // too late: not the probe any more
+    EXPECT_EQ(s.next_probe("d.test"), T0 + 90s);
+    EXPECT_EQ(s.due(T0 + 100s), (std::vector<Task>{{TaskKind::probe, "B", "d.test"}}));
+    EXPECT_EQ(s.size(), 1u);
+}
+
+// Ids longer than a queue id's 15 characters work the same (stored apart).
+TEST(Scheduler, LongIdsWorkToo) {
+    Scheduler s(quick());
+    const std::string long_id = "not-a-queue-id-but-a-much-longer-one";
+    s.add(long_id, "d.test", T0);
+    s.add("0123456789ABCDE", "d.test", T0 + 1s);
+    auto tasks = s.due(T0);
+    ASSERT_EQ(tasks.size(), 2u);
+    EXPECT_EQ(tasks[0].id, long_id);
+    s.report(long_id, "d.test", Attempt::deferred, T0);
+    EXPECT_EQ(s.attempts(long_id, "d.test"), 1u);
+    s.remove(long_id, "d.test");
+    EXPECT_EQ(s.size(), 1u);
+}
+
+// When a destination comes back its backlog goes out oldest arrival first,
+// whatever the ids or the messages' own next attempts were.
+TEST(Scheduler, BackUpTheOldestArrivalGoesFirst) {
+    SchedulePolicy one = quick();
+    one.concurrency = 1;
+    Scheduler s(one);
+    s.add("Z", "d.test", T0, T0 + 10min);
+    s.add("B", "d.test", T0 + 2s, T0 + 1min);
+    s.add("A", "d.test", T0 + 3s);
+    s.add("Y", "d.test", T0 + 1s, T0 + 20min);
+    s.mark_down("d.test", T0 + 5s);
+    auto probe = s.due(T0 + 5s);
+    ASSERT_EQ(probe, (std::vector<Task>{{TaskKind::probe, "Z", "d.test"}}));
+    s.report("Z", "d.test", Attempt::delivered, T0 + 6s);
+    std::string order;
+    for (int i = 0; i < 3; ++i) {
+        auto tasks = s.due(T0 + 6s);
+        ASSERT_EQ(tasks.size(), 1u);
+        order += tasks[0].id;
+        s.report(tasks[0].id, "d.test", Attempt::delivered, T0 + 6s);
+    }
+    EXPECT_EQ(order, "YBA");
+    EXPECT_EQ(s.size(), 0u);
+}
+
+// A few messages deferred again and again (a mailbox full for days): the
+// orders' stale marks are dropped as they go, and the one that is due next
+// is always the right one.
+TEST(Scheduler, ManyDeferralsKeepTheOrdersRight) {
+    SchedulePolicy p = quick();
+    p.retry_min = 1s;
+    p.retry_max = 1s;
+    p.lifetime = 24h * 365;
+    p.delay_warning = Seconds(0);
+    Scheduler s(p);
+    for (auto id : {"A", "B", "C", "D"}) s.add(id, "d.test", T0);
+    Time now = T0;
+    std::map<std::string, int> tries;
+    for (int round = 0; round < 20000; ++round) {
+        auto tasks = s.due(now);
+        EXPECT_LE(tasks.size(), 3u);
+        for (const auto& t : tasks) {
+            ++tries[t.id];
+            EXPECT_EQ(t.kind, TaskKind::deliver);
+            s.report(t.id, t.destination, Attempt::deferred, now);
+        }
+        now += 1s;
+    }
+    EXPECT_EQ(s.size(), 4u);
+    // Four messages, three slots, a retry a second after each try: each gets
+    // its turn, none starves.
+    for (const auto& [id, n] : tries) {
+        EXPECT_GT(n, 20000 * 3 / 4 / 2) << id;
+    }
+    EXPECT_EQ(s.attempts("A", "d.test"), static_cast<unsigned>(tries["A"]));
 }
