@@ -5,7 +5,7 @@
 
 namespace holdfast::queue {
 
-DestinationSets::Id DestinationSets::intern(const std::vector<Recipient>& recipients) {
+std::string DestinationSets::key_of(const std::vector<Recipient>& recipients) {
     std::vector<std::pair<std::string, RecipientKind>> wanted;
     for (const auto& r : recipients) {
         if (r.state == RecipientState::pending)
@@ -20,6 +20,10 @@ DestinationSets::Id DestinationSets::intern(const std::vector<Recipient>& recipi
         key += domain;
         key += '\n';  // neither can hold one
     }
+    return key;
+}
+
+DestinationSets::Id DestinationSets::intern_key(const std::string& key) {
     if (auto it = by_key_.find(key); it != by_key_.end()) {
         ++sets_[it->second].refs;
         return it->second;
@@ -34,11 +38,18 @@ DestinationSets::Id DestinationSets::intern(const std::vector<Recipient>& recipi
     }
     Set& s = sets_[id];
     s.items.clear();
-    for (const auto& [domain, kind] : wanted) s.items.push_back({hold_domain(domain), kind});
+    // Back from the spelling: "kind domain" lines.
+    for (std::size_t at = 0; at < key.size();) {
+        const std::size_t space = key.find(' ', at), end = key.find('\n', at);
+        const auto kind = parse_kind(std::string_view(key).substr(at, space - at));
+        s.items.push_back({hold_domain(key.substr(space + 1, end - space - 1)),
+                           kind.value_or(RecipientKind::relay)});
+        at = end + 1;
+    }
     s.items.shrink_to_fit();
     s.key = key;
     s.refs = 1;
-    by_key_.emplace(std::move(key), id);
+    by_key_.emplace(key, id);
     return id;
 }
 

@@ -20,7 +20,12 @@ class DestinationSets {
 
     // The set of (destination_domain(address), kind) of the recipients
     // still pending, one reference taken.
-    Id intern(const std::vector<Recipient>& recipients);
+    Id intern(const std::vector<Recipient>& recipients) { return intern_key(key_of(recipients)); }
+    // The same in two steps: the set spelled out ("kind domain\n" per pair,
+    // sorted; a pure function, so recovery computes it on its scanning
+    // threads), then interned.
+    static std::string key_of(const std::vector<Recipient>& recipients);
+    Id intern_key(const std::string& key);
     void release(Id id);
     std::span<const PendingDestination> get(Id id) const { return sets_[id].items; }
 

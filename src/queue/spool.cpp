@@ -14,6 +14,7 @@
 
 #include "queue/record.hpp"
 #include "queue/segment.hpp"
+#include "queue/segment_scan.hpp"
 #include "util/file.hpp"
 
 namespace holdfast::queue {
@@ -84,6 +85,10 @@ namespace {
 // message in flight at thousands a second, a few megabytes at most.
 constexpr std::size_t kRecentEnvelopes = 4096;
 
+std::uint16_t clamped_attempts(unsigned n) {
+    return static_cast<std::uint16_t>(std::min(n, 65535u));
+}
+
 std::int64_t to_us(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -93,17 +98,6 @@ std::chrono::system_clock::time_point from_us(std::int64_t us) {
 
 }  // namespace
 
-// FNV-1a over the addresses in order: an S record names the same recipients
-// as its M record (checked in full by record::apply_state when both are read).
-std::uint32_t Spool::addresses_hash(const std::vector<Recipient>& recipients) {
-    std::uint32_t h = 2166136261u;
-    for (const auto& r : recipients) {
-        for (unsigned char c : r.address) h = (h ^ c) * 16777619u;
-        h = (h ^ '\n') * 16777619u;
-    }
-    return h;
-}
-
 void Spool::summarize(Entry& e, const Envelope& env, bool fresh) {
     DestinationSets::Id pending = destinations_.intern(env.recipients);
     if (!fresh) destinations_.release(e.pending);
@@ -111,8 +105,7 @@ void Spool::summarize(Entry& e, const Envelope& env, bool fresh) {
     e.arrival_us = to_us(env.arrival);
     e.next_attempt_us = to_us(env.next_attempt);
     e.size = env.size;
-    e.attempts = env.attempts;
-    e.recipients = static_cast<std::uint32_t>(env.recipients.size());
+    e.attempts = clamped_attempts(env.attempts);
     e.addresses_hash = addresses_hash(env.recipients);
     e.held = env.held;
     e.warned = env.warned;
@@ -236,20 +229,20 @@ std::error_code Spool::read_message(const std::string& id, std::string& out) con
 std::error_code Spool::read_message(const std::string& id, std::uint64_t from, std::size_t max,
                                     std::string& out) const {
     std::size_t size = 0;
-    bool body_file = false;
-    std::uint64_t head = 0, seq = 0, start = 0;
+    Entry e;
     {
         std::lock_guard lock(index_mu_);
         auto it = index_.find(std::string_view(id));
         if (it == index_.end() || it->second.removed) return Errc::no_such_message;
-        const std::uint64_t total = it->second.size;
-        size = from >= total ? 0
-                             : static_cast<std::size_t>(std::min<std::uint64_t>(max, total - from));
-        body_file = it->second.body_file;
-        head = body_file ? it->second.head_in_record : total;
-        seq = it->second.msg_seg;
-        start = it->second.body_offset;
+        e = it->second;
     }
+    size =
+        from >= e.size ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(max, e.size - from));
+    std::uint64_t head = e.size;
+    if (e.body_file) {
+        if (auto ec = head_in_record(e, head)) return ec;
+    }
+    const std::uint64_t seq = e.msg_seg, start = e.body_offset;
     // The first `head` octets are in the M record (all of them without a
     // body file), the rest in body/<ID>.
     out.clear();
@@ -267,6 +260,18 @@ std::error_code Spool::read_message(const std::string& id, std::uint64_t from, s
     if (ec == Errc::corrupt && !get(id)) return Errc::no_such_message;
     out += rest;
     return ec;
+}
+
+std::error_code Spool::head_in_record(const Entry& e, std::uint64_t& head) const {
+    std::string frame;
+    const std::uint64_t payload = e.body_offset - e.json_length - 1;
+    if (auto ec = read_record_bytes(e.msg_seg, payload - segment::kRecordHeader, 4, frame))
+        return ec;
+    std::uint64_t length = 0;  // little-endian (docs/queue-format.md)
+    for (int i = 3; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(frame[i]);
+    if (length < e.json_length + 1u) return Errc::corrupt;
+    head = length - e.json_length - 1;
+    return {};
 }
 
 std::error_code Spool::read_record_bytes(std::uint64_t seq, std::uint64_t offset, std::size_t size,

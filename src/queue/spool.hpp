@@ -32,6 +32,7 @@
 namespace holdfast::queue {
 
 class Spool;
+struct ScannedSegment;
 
 // A large message's bytes on their way into the spool (docs/queue-format.md,
 // "Body files"): the session writes them to body/<ID> as they arrive, so
@@ -220,6 +221,7 @@ class Spool {
     // read from the records when asked for (get), unless it is among the
     // recent ones kept in memory. Offsets fit 32 bits: a segment is closed
     // at 16 MiB and a record is at most 1 GiB (segment::kMaxPayload).
+    // 64 octets: with its key and the map's node, 128 a message.
     struct Entry {
         std::int64_t arrival_us = 0;
         std::int64_t next_attempt_us = 0;
@@ -227,9 +229,6 @@ class Spool {
         std::uint32_t msg_seg = 0;      // segment of the M record
         std::uint32_t body_offset = 0;  // where the message bytes start there
         std::uint32_t json_length = 0;  // the envelope's JSON line, just before them
-        // With a body file: how many of the message's first octets are in
-        // the M record (BodyFile::prepend); the file holds the rest.
-        std::uint32_t head_in_record = 0;
         // The newest S record's state JSON (appended, maybe not yet flushed;
         // state_seg 0: none), and the segment whose reference count holds
         // the newest flushed one.
@@ -238,20 +237,21 @@ class Spool {
         std::uint32_t state_length = 0;
         std::uint32_t state_ref_seg = 0;
         DestinationSets::Id pending = 0;
-        std::uint32_t attempts = 0;
-        // How many recipients, and a hash of their addresses: recovery
-        // checks an S record against them without the envelope.
-        std::uint32_t recipients = 0;
+        // A hash of the recipients' addresses: recovery checks an S record
+        // against it without the envelope.
         std::uint32_t addresses_hash = 0;
-        bool held = false;
-        bool warned = false;
-        bool body_file = false;
-        bool removed = false;  // D record queued: invisible to callers
+        std::uint16_t attempts = 0;  // capped: the backoff stops growing long before
+        bool held : 1 = false;
+        bool warned : 1 = false;
+        bool body_file : 1 = false;
+        bool removed : 1 = false;  // D record queued: invisible to callers
     };
+    static_assert(sizeof(Entry) <= 64);
     using Index = std::map<Key, Entry, KeyLess>;
 
     Spool(std::filesystem::path dir, int lock_fd);
-    std::error_code recover();    // spool_recover.cpp
+    std::error_code recover();  // spool_recover.cpp
+    void apply(const ScannedSegment& scanned, Segment& seg, const std::filesystem::path& path);
     std::error_code import_v1();  // spool_import.cpp
     void sweep_bodies();          // spool_body.cpp from here on: body files no message owns
     void body_loop();             // the body thread: fdatasync, then append the M record
@@ -260,8 +260,11 @@ class Spool {
                               std::string& out) const;
     void remove_body(const std::string& id);
     // body/<ID> holds `size` octets less those kept in the M record.
-    bool body_present(const std::string& id, std::uint64_t size,
-                      std::uint64_t head_in_record) const;
+    bool body_present(const std::string& id, const Entry& e) const;
+    // With a body file: how many of the message's first octets are in the M
+    // record (BodyFile::prepend), read from the record's frame; the file
+    // holds the rest.
+    std::error_code head_in_record(const Entry& e, std::uint64_t& head) const;
     // [offset, offset + size) of the message bytes kept in segment `seq`
     // from `start` on.
     std::error_code read_record_bytes(std::uint64_t seq, std::uint64_t start, std::size_t size,
@@ -270,7 +273,6 @@ class Spool {
     // what QueuedMessage shows of e, recomputed from env (its recipients'
     // pending destinations, times, flags).
     void summarize(Entry& e, const Envelope& env, bool fresh);
-    static std::uint32_t addresses_hash(const std::vector<Recipient>& recipients);
     QueuedMessage view(const Index::value_type& entry) const;
     void remember(const std::string& id, const Envelope& env) const;  // among the recent ones
     void forget(std::string_view id) const;

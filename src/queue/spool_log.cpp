@@ -268,7 +268,6 @@ void Spool::account(const Op& op, std::uint64_t seq, std::uint64_t payload_offse
             e.msg_seg = static_cast<std::uint32_t>(seq);
             e.json_length = static_cast<std::uint32_t>(op.head.size() - 1);  // without its newline
             e.body_offset = static_cast<std::uint32_t>(payload_offset + op.head.size());
-            if (op.env.body_file) e.head_in_record = static_cast<std::uint32_t>(op.message.size());
             index_.emplace(Key(op.id), e);
             ref(seq, +1);
             remember(op.id, op.env);

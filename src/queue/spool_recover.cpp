@@ -1,16 +1,20 @@
 // Spool recovery, run once by Spool::open before anything else touches the
 // spool (the lock guarantees that): the segments are read in order into the
 // index. The rules are in docs/queue-format.md, "Recovery".
-#include <sys/mman.h>
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <deque>
+#include <future>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "mail/queue_id.hpp"
 #include "queue/record.hpp"
 #include "queue/segment.hpp"
+#include "queue/segment_scan.hpp"
 #include "queue/spool.hpp"
 #include "util/file.hpp"
 
@@ -20,38 +24,6 @@ namespace fs = std::filesystem;
 using segment::RecordType;
 
 namespace {
-
-// A segment mapped read-only for the time it is read: parsed in place, with
-// no copy into the heap.
-class Mapping {
-  public:
-    Mapping() = default;
-    Mapping(const Mapping&) = delete;
-    Mapping& operator=(const Mapping&) = delete;
-    ~Mapping() {
-        if (size_) ::munmap(addr_, size_);
-    }
-    std::error_code map(int fd) {
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) return posix::last_error();
-        if (st.st_size == 0) return {};
-        void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ,
-                         MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (p == MAP_FAILED) return posix::last_error();
-        addr_ = p;
-        size_ = static_cast<std::size_t>(st.st_size);
-        return {};
-    }
-    std::string_view view() const { return {static_cast<const char*>(addr_), size_}; }
-
-  private:
-    void* addr_ = nullptr;
-    std::size_t size_ = 0;
-};
-
-std::chrono::system_clock::time_point from_us(std::int64_t us) {
-    return std::chrono::system_clock::time_point(std::chrono::microseconds(us));
-}
 
 // "0000000000000001.seg" -> 1; nullopt for any other name (and for numbers
 // past 2^32: the index keeps segment numbers in 32 bits, and this spool
@@ -83,11 +55,80 @@ std::error_code truncate_to(const fs::path& path, std::uint64_t size) {
 
 }  // namespace
 
-bool Spool::body_present(const std::string& id, std::uint64_t size,
-                         std::uint64_t head_in_record) const {
+bool Spool::body_present(const std::string& id, const Entry& e) const {
+    std::uint64_t head = 0;
     struct stat st {};
-    return ::stat((body_dir() / id).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           static_cast<std::uint64_t>(st.st_size) + head_in_record == size;
+    return !head_in_record(e, head) && ::stat((body_dir() / id).c_str(), &st) == 0 &&
+           S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) + head == e.size;
+}
+
+// One scanned segment's records, in order, into the index (recovery's rule
+// 2 in docs/queue-format.md).
+void Spool::apply(const ScannedSegment& scanned, Segment& seg, const fs::path& path) {
+    bool copied = false;
+    auto bad_record = [&](const char* what, std::string_view id) {
+        spdlog::error("spool: {}: {} record for id={} does not parse; skipped", path.string(), what,
+                      id.empty() ? "?" : id);
+        if (!copied) copy_to_corrupt(path, "a record does not parse");
+        copied = true;
+    };
+    const auto seq = static_cast<std::uint32_t>(seg.seq);
+    for (const ScannedRecord& r : scanned.records) {
+        switch (r.type) {
+            case RecordType::message: {
+                if (!r.parsed) {
+                    bad_record("message", "");
+                    break;
+                }
+                // Ids arrive in ascending order (they begin with the arrival
+                // time): appended at the end without a search, then.
+                const bool last = index_.empty() || index_.rbegin()->first.view() < r.id;
+                if (!last && index_.count(std::string_view(r.id))) break;  // the first one counts
+                Entry e;
+                e.pending = destinations_.intern_key(r.destinations);
+                e.arrival_us = r.arrival_us;
+                e.size = r.size;
+                e.body_file = r.body_file;
+                e.addresses_hash = r.addresses_hash;
+                e.msg_seg = seq;
+                e.json_length = r.json_length;
+                e.body_offset = r.body_offset;
+                if (last) {
+                    index_.emplace_hint(index_.end(), Key(r.id), e);
+                } else {
+                    index_.emplace(Key(r.id), e);
+                }
+                break;
+            }
+            case RecordType::state: {
+                auto it = index_.find(std::string_view(r.id));
+                if (r.parsed && it == index_.end()) break;  // finished before: nothing to apply to
+                if (!r.parsed || r.addresses_hash != it->second.addresses_hash) {
+                    bad_record("state", r.id);  // the older state stays
+                    break;
+                }
+                Entry& e = it->second;
+                const auto pending = destinations_.intern_key(r.destinations);
+                destinations_.release(e.pending);
+                e.pending = pending;
+                e.next_attempt_us = r.next_attempt_us;
+                e.attempts = static_cast<std::uint16_t>(std::min(r.attempts, 65535u));
+                e.held = r.held;
+                e.warned = r.warned;
+                e.state_seg = e.state_ref_seg = seq;
+                e.state_offset = r.state_offset;
+                e.state_length = r.state_length;
+                break;
+            }
+            case RecordType::done: {
+                auto it = index_.find(std::string_view(r.id));
+                if (it == index_.end()) break;
+                if (it->second.msg_seg != seg.seq) seg.done_for.insert(it->second.msg_seg);
+                drop(it);
+                break;
+            }
+        }
+    }
 }
 
 std::error_code Spool::recover() {
@@ -104,109 +145,46 @@ std::error_code Spool::recover() {
     if (ec) return ec;
     std::sort(seqs.begin(), seqs.end());
 
+    // The next segments are scanned (read, CRCs checked, JSON parsed) on
+    // other threads while this one applies each to the index in order.
+    const std::size_t ahead_limit = std::max(2u, std::thread::hardware_concurrency());
+    std::deque<std::future<ScannedSegment>> ahead;
+    std::size_t launched = 0;
     for (std::uint64_t seq : seqs) {
+        while (launched < seqs.size() && ahead.size() < ahead_limit) {
+            ahead.push_back(
+                std::async(std::launch::async, scan_segment, segment_path(seqs[launched++])));
+        }
+        ScannedSegment scanned = ahead.front().get();
+        ahead.pop_front();
+        if (scanned.ec) return scanned.ec;
         const fs::path path = segment_path(seq);
         next_seq_ = seq + 1;
-        auto seg = std::make_shared<Segment>();
-        seg->seq = seq;
-        seg->fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!seg->fd) return posix::last_error();
-        Mapping data;
-        if ((ec = data.map(seg->fd.get()))) return ec;
-        seg->size = data.view().size();
-        segment::Reader reader(data.view());
-        if (!reader.has_magic()) {
+        if (!scanned.magic) {
             // Not ours, or from a version we do not know: keep it for a human.
             move_to_corrupt(path, "no HOLDFAST-LOG 2 magic");
             continue;
         }
+        auto seg = std::make_shared<Segment>();
+        seg->seq = seq;
+        seg->fd = std::move(scanned.fd);
+        seg->size = scanned.size;
         ++recovery_.segments;
         segments_[seq] = seg;
-        bool copied = false;
-        auto bad_record = [&](const char* what, std::string_view id) {
-            spdlog::error("spool: {}: {} record for id={} does not parse; skipped", path.string(),
-                          what, id);
-            if (!copied) copy_to_corrupt(path, "a record does not parse");
-            copied = true;
-        };
-        while (auto rec = reader.next()) {
-            switch (rec->type) {
-                case RecordType::message: {
-                    auto nl = rec->payload.find('\n');
-                    Envelope env;
-                    if (nl == std::string_view::npos ||
-                        record::parse_envelope_json(rec->payload.substr(0, nl), env) ||
-                        !mail::is_valid_queue_id(env.id) ||
-                        (env.body_file ? rec->payload.size() - nl - 1 > env.size
-                                       : rec->payload.size() - nl - 1 != env.size)) {
-                        bad_record("message", "?");
-                        break;
-                    }
-                    if (index_.count(std::string_view(env.id))) break;  // the first one counts
-                    Entry e;
-                    summarize(e, env, true);
-                    e.msg_seg = static_cast<std::uint32_t>(seq);
-                    e.json_length = static_cast<std::uint32_t>(nl);
-                    e.body_offset = static_cast<std::uint32_t>(rec->payload_offset + nl + 1);
-                    if (env.body_file)
-                        e.head_in_record = static_cast<std::uint32_t>(rec->payload.size() - nl - 1);
-                    index_.emplace(Key(env.id), e);
-                    break;
-                }
-                case RecordType::state: {
-                    auto parts = segment::split_id(rec->payload);
-                    if (!parts) {
-                        bad_record("state", "?");
-                        break;
-                    }
-                    auto it = index_.find(parts->id);
-                    if (it == index_.end()) break;  // finished before: nothing to apply to
-                    record::State state;
-                    if (record::parse_state_json(parts->rest, state) ||
-                        state.recipients.size() != it->second.recipients ||
-                        addresses_hash(state.recipients) != it->second.addresses_hash) {
-                        bad_record("state", parts->id);  // the older state stays
-                        break;
-                    }
-                    Entry& e = it->second;
-                    Envelope env;  // what the summary needs of the new state
-                    env.recipients = std::move(state.recipients);
-                    env.arrival = from_us(e.arrival_us);
-                    env.size = e.size;
-                    env.body_file = e.body_file;
-                    env.next_attempt = state.next_attempt;
-                    env.warned = state.warned;
-                    env.held = state.held;
-                    env.attempts = state.attempts;
-                    summarize(e, env, false);
-                    e.state_seg = e.state_ref_seg = static_cast<std::uint32_t>(seq);
-                    e.state_offset =
-                        static_cast<std::uint32_t>(rec->payload_offset + parts->id.size() + 1);
-                    e.state_length = static_cast<std::uint32_t>(parts->rest.size());
-                    break;
-                }
-                case RecordType::done: {
-                    auto it = index_.find(rec->payload);
-                    if (it == index_.end()) break;
-                    if (it->second.msg_seg != seq) seg->done_for.insert(it->second.msg_seg);
-                    drop(it);
-                    break;
-                }
-            }
-        }
-        if (reader.unread() > 0) {
+        apply(scanned, *seg, path);
+        if (scanned.unread > 0) {
             ++recovery_.torn;
-            const std::uint64_t good = seg->size - reader.unread();
-            if (seq == seqs.back() && reader.unread() < kCrashTail) {
+            const std::uint64_t good = seg->size - scanned.unread;
+            if (seq == seqs.back() && scanned.unread < kCrashTail) {
                 spdlog::warn(
                     "spool: {}: the last {} octets are not a whole record (a write cut "
                     "short by a crash; nothing in them was acknowledged)",
-                    path.string(), reader.unread());
+                    path.string(), scanned.unread);
             } else {
                 // Not where a crash leaves a torn write: damage (or a bug).
                 // Whatever follows it cannot be read, but a human may save it.
                 spdlog::error("spool: {}: {} octets after offset {} are not whole records",
-                              path.string(), reader.unread(), good);
+                              path.string(), scanned.unread, good);
                 copy_to_corrupt(path, "unreadable records");
             }
             // Cut off, so that a later recovery does not report it again.
@@ -221,7 +199,7 @@ std::error_code Spool::recover() {
     for (auto it = index_.begin(); it != index_.end();) {
         auto next = std::next(it);
         const std::string id(it->first.view());
-        if (it->second.body_file && !body_present(id, it->second.size, it->second.head_in_record)) {
+        if (it->second.body_file && !body_present(id, it->second)) {
             spdlog::error("spool: body file of id={} is missing or short; the message is dropped",
                           id);
             ++recovery_.corrupt;
@@ -249,6 +227,9 @@ std::error_code Spool::recover() {
     retire_segments();
     sweep_bodies();
     recovery_.loaded = index_.size();
+    // The scanning threads' heaps held every segment's parsed records for a
+    // moment: give what is free of them back to the system now.
+    ::malloc_trim(0);
     spdlog::info("spool: dir={} messages={} segments={} torn={} corrupt={} finished={} imported={}",
                  dir_.string(), recovery_.loaded, recovery_.segments, recovery_.torn,
                  recovery_.corrupt, recovery_.finished, recovery_.imported);
