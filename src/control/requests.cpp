@@ -189,7 +189,7 @@ json handle_request(Admin& a, const json& request) {
     }
     if (cmd == "summary") {
         return {{"ok", true},
-                {"summary", queue_summary(a.spool.list(), std::chrono::system_clock::now())}};
+                {"summary", queue_summary(a.spool, std::chrono::system_clock::now())}};
     }
     if (cmd == "flush") {
         auto d = request.find("domain");

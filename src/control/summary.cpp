@@ -4,8 +4,6 @@
 #include <map>
 #include <set>
 
-#include "mail/address.hpp"
-
 namespace holdfast::control {
 
 namespace {
@@ -36,40 +34,65 @@ std::size_t bucket_of(std::chrono::system_clock::duration age) {
     return kBuckets - 1;
 }
 
-std::string domain_of(const std::string& address) {
-    auto a = mail::parse_mailbox(address, true);
-    return a ? mail::normalize_domain(a->domain) : "(unparsable)";
-}
+// Rows per domain and the total, message by message.
+class Shape {
+  public:
+    explicit Shape(std::chrono::system_clock::time_point now) : now_(now) {}
+    // A message waiting for `domains` ("": an address without one).
+    void add(const std::set<std::string_view>& domains, std::uint64_t size,
+             std::chrono::system_clock::time_point arrival) {
+        if (domains.empty()) return;
+        std::size_t bucket = bucket_of(now_ - arrival);
+        total_.add(size, bucket);
+        for (const auto& d : domains) {
+            std::string name = d.empty() ? "(unparsable)" : std::string(d);
+            Row& row = rows_[name];
+            row.domain = std::move(name);
+            row.add(size, bucket);
+        }
+    }
+    nlohmann::json json() && {
+        std::vector<Row> sorted;
+        for (auto& [d, row] : rows_) sorted.push_back(std::move(row));
+        std::stable_sort(sorted.begin(), sorted.end(),
+                         [](const Row& a, const Row& b) { return a.messages > b.messages; });
+        nlohmann::json buckets = nlohmann::json::array(), domains = nlohmann::json::array();
+        for (int m : kAgeBuckets) buckets.push_back(std::to_string(m) + "m");
+        buckets.push_back(std::to_string(kAgeBuckets[std::size(kAgeBuckets) - 1]) + "m+");
+        for (const auto& row : sorted) domains.push_back(row.json());
+        return {{"buckets", buckets}, {"domains", domains}, {"total", total_.json()}};
+    }
+
+  private:
+    std::chrono::system_clock::time_point now_;
+    std::map<std::string, Row> rows_;
+    Row total_{"TOTAL"};
+};
 
 }  // namespace
 
 nlohmann::json queue_summary(const std::vector<queue::Envelope>& messages,
                              std::chrono::system_clock::time_point now) {
-    std::map<std::string, Row> rows;
-    Row total{"TOTAL"};
+    Shape shape(now);
     for (const auto& env : messages) {
-        std::set<std::string> domains;
+        std::vector<std::string> names;
         for (const auto& r : env.recipients) {
-            if (r.state == queue::RecipientState::pending) domains.insert(domain_of(r.address));
+            if (r.state == queue::RecipientState::pending)
+                names.push_back(queue::destination_domain(r.address));
         }
-        if (domains.empty()) continue;
-        std::size_t bucket = bucket_of(now - env.arrival);
-        total.add(env.size, bucket);
-        for (const auto& d : domains) {
-            Row& row = rows[d];
-            row.domain = d;
-            row.add(env.size, bucket);
-        }
+        shape.add({names.begin(), names.end()}, env.size, env.arrival);
     }
-    std::vector<Row> sorted;
-    for (auto& [d, row] : rows) sorted.push_back(std::move(row));
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Row& a, const Row& b) { return a.messages > b.messages; });
-    nlohmann::json buckets = nlohmann::json::array(), domains = nlohmann::json::array();
-    for (int m : kAgeBuckets) buckets.push_back(std::to_string(m) + "m");
-    buckets.push_back(std::to_string(kAgeBuckets[std::size(kAgeBuckets) - 1]) + "m+");
-    for (const auto& row : sorted) domains.push_back(row.json());
-    return {{"buckets", buckets}, {"domains", domains}, {"total", total.json()}};
+    return std::move(shape).json();
+}
+
+nlohmann::json queue_summary(const queue::Spool& spool, std::chrono::system_clock::time_point now) {
+    Shape shape(now);
+    spool.for_each([&](const queue::QueuedMessage& m) {
+        std::set<std::string_view> domains;
+        for (const auto& p : m.pending) domains.insert(p.domain);
+        shape.add(domains, m.size, m.arrival);
+    });
+    return std::move(shape).json();
 }
 
 }  // namespace holdfast::control

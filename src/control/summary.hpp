@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "queue/envelope.hpp"
+#include "queue/spool.hpp"
 
 namespace holdfast::control {
 
@@ -22,5 +23,8 @@ inline constexpr int kAgeBuckets[] = {5, 10, 20, 40, 80, 160, 320, 640, 1280};
 // A message counts once per domain it still has pending recipients at.
 nlohmann::json queue_summary(const std::vector<queue::Envelope>& messages,
                              std::chrono::system_clock::time_point now);
+// The same for everything queued in `spool`, from its index alone (a
+// million envelopes are not read for it).
+nlohmann::json queue_summary(const queue::Spool& spool, std::chrono::system_clock::time_point now);
 
 }  // namespace holdfast::control
