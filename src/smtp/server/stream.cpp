@@ -3,6 +3,10 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace holdfast::smtp {
 namespace asio = boost::asio;
 using asio::redirect_error;
@@ -51,8 +55,26 @@ asio::awaitable<std::string_view> Stream::read_some(boost::system::error_code& e
 asio::awaitable<void> Stream::write_all(std::string_view data, boost::system::error_code& ec) {
     if (tls_) {
         co_await asio::async_write(*tls_, asio::buffer(data), redirect_error(use_awaitable, ec));
-    } else {
-        co_await asio::async_write(socket_, asio::buffer(data), redirect_error(use_awaitable, ec));
+        co_return;
+    }
+    // A reply almost always fits the socket's buffer: send it here and now.
+    // Asio's async_write would do the same send, then post its completion
+    // through the scheduler (waking another I/O thread) before the session
+    // could go on. Only a full buffer waits for writability.
+    const int fd = socket_.native_handle();
+    while (!data.empty()) {
+        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            data.remove_prefix(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            ec.assign(errno, boost::system::system_category());
+            co_return;
+        }
+        co_await socket_.async_wait(Socket::wait_write, redirect_error(use_awaitable, ec));
+        if (ec) co_return;
     }
 }
 
