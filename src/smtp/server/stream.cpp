@@ -28,6 +28,17 @@ asio::awaitable<boost::system::error_code> Stream::start_tls(asio::ssl::context&
 
 namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
+
+// The calling thread's read buffer. Asked for after every co_await, from a
+// function the compiler cannot see into: a thread_local named in the
+// coroutine itself may keep the address (and the "initialized" check) of
+// the thread the coroutine ran on before its co_await, and a session may
+// resume on the other I/O thread: it then read into that thread's buffer,
+// or into an empty one (a read of 0 bytes, again and again).
+[[gnu::noinline]] asio::mutable_buffer thread_read_buffer() {
+    thread_local std::vector<char> buffer(kReadChunk);
+    return asio::buffer(buffer);
+}
 }  // namespace
 
 asio::awaitable<std::string_view> Stream::read_some(boost::system::error_code& ec) {
@@ -37,18 +48,18 @@ asio::awaitable<std::string_view> Stream::read_some(boost::system::error_code& e
                                                        redirect_error(use_awaitable, ec));
         co_return std::string_view(tls_buffer_.data(), n);
     }
-    thread_local std::vector<char> buffer(kReadChunk);
     for (;;) {
         co_await socket_.async_wait(Socket::wait_read, redirect_error(use_awaitable, ec));
         if (ec) co_return std::string_view();
         // Readable: data (or EOF) is there, so this does not block. No
         // co_await between this read and the caller's use of the view.
-        std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+        asio::mutable_buffer buffer = thread_read_buffer();
+        std::size_t n = socket_.read_some(buffer, ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
             ec.clear();  // a spurious wake-up
             continue;
         }
-        co_return std::string_view(buffer.data(), n);
+        co_return std::string_view(static_cast<const char*>(buffer.data()), n);
     }
 }
 
