@@ -89,9 +89,10 @@ asio::awaitable<void> Stream::write_all(std::string_view data, boost::system::er
     }
 }
 
+// close alone ends the connection as shutdown-then-close did (the
+// descriptor is not shared): one syscall fewer per connection.
 void Stream::close() {
     boost::system::error_code ignored;
-    socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
 }
 
