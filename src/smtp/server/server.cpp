@@ -24,6 +24,9 @@ struct Listener {
     Listener(asio::io_context& io, config::Listen l) : acceptor(io), listen(std::move(l)) {}
     tcp::acceptor acceptor;
     config::Listen listen;
+    // The address bound: a session's local address when it is not a
+    // wildcard (no getsockname per connection then).
+    asio::ip::address bound{};
 };
 
 // Opens, binds and listens on `l`; the error names the address.
@@ -36,10 +39,15 @@ std::string bind_listener(Listener& listener) {
     tcp::acceptor& acceptor = listener.acceptor;
     acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    // Replies go out in one write per pipelined group; do not let Nagle
+    // hold the last one back. Set here, accepted sockets inherit it (Linux):
+    // no setsockopt per connection.
+    if (!ec) acceptor.set_option(tcp::no_delay(true), ec);
     if (!ec) acceptor.bind(endpoint, ec);
     // A small backlog drops connections under load (DESIGN "Speed").
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return "cannot listen on " + l.address + ": " + ec.message();
+    listener.bound = address;
     return "";
 }
 }  // namespace
@@ -94,8 +102,10 @@ struct Server::Impl {
         unsigned unlogged = 0;
         for (;;) {
             auto strand = asio::make_strand(io);
+            // The peer's address comes with the accept: no getpeername.
+            tcp::endpoint peer;
             auto [ec, socket] =
-                co_await acceptor.async_accept(strand, asio::as_tuple(asio::use_awaitable));
+                co_await acceptor.async_accept(strand, peer, asio::as_tuple(asio::use_awaitable));
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             if (ec) {
                 // EMFILE and friends: back off briefly instead of spinning.
@@ -114,12 +124,9 @@ struct Server::Impl {
                 co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
                 continue;
             }
-            // Replies go out in one write per pipelined group; do not let
-            // Nagle hold the last one back.
-            socket.set_option(tcp::no_delay(true), ec);
             metrics::events().smtp_connections.inc();
-            auto session =
-                std::make_shared<Session>(std::move(socket), ctx, settings_of(*listener));
+            auto session = std::make_shared<Session>(std::move(socket), ctx, settings_of(*listener),
+                                                     peer, listener->bound);
             track(session);
             asio::co_spawn(strand, session->run(), asio::detached);
             bool late;

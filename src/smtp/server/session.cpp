@@ -27,7 +27,8 @@ util::IpAddress to_ip(const asio::ip::address& a) {
 }
 }  // namespace
 
-Session::Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen)
+Session::Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen,
+                 const asio::ip::tcp::endpoint& peer, const asio::ip::address& bound)
     : ctx_(ctx),
       settings_(ctx.settings()),
       listen_(std::move(listen)),
@@ -35,11 +36,14 @@ Session::Session(Stream::Socket socket, SessionContext& ctx, config::Listen list
       timer_(stream_.socket().get_executor()),
       framer_(settings_->config->limits.line_length),
       dnsbl_wait_(stream_.socket().get_executor()) {
-    boost::system::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) peer_ = to_ip(remote.address());
-    auto local = stream_.socket().local_endpoint(ec);
-    if (!ec) local_ = to_ip(local.address());
+    peer_ = to_ip(peer.address());
+    if (!bound.is_unspecified()) {
+        local_ = to_ip(bound);
+    } else {
+        boost::system::error_code ec;
+        auto local = stream_.socket().local_endpoint(ec);
+        if (!ec) local_ = to_ip(local.address());
+    }
     started_ = std::chrono::steady_clock::now();
     touch();
 }

@@ -30,7 +30,10 @@ namespace holdfast::smtp {
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen);
+    // `peer`: from the accept. `bound`: the listener's address; when it is
+    // a wildcard, the session asks the socket for its local address.
+    Session(Stream::Socket socket, SessionContext& ctx, config::Listen listen,
+            const boost::asio::ip::tcp::endpoint& peer, const boost::asio::ip::address& bound);
     boost::asio::awaitable<void> run();
     // The daemon is stopping (thread-safe, runs on the session's strand):
     // waiting for a command, the session answers 421 and ends; in the
