@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
 
 namespace holdfast::util {
@@ -113,6 +115,21 @@ std::optional<std::uint64_t> available_bytes(const std::filesystem::path& path) 
     struct statvfs st {};
     if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
     return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::optional<std::uint64_t> recent_available_bytes(const std::filesystem::path& path,
+                                                    std::chrono::milliseconds max_age) {
+    struct Answer {
+        std::chrono::steady_clock::time_point at;
+        std::optional<std::uint64_t> bytes;
+    };
+    static std::mutex mu;
+    static std::map<std::filesystem::path, Answer> answers;  // one per spool: a few at most
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu);
+    auto [it, fresh] = answers.try_emplace(path);
+    if (fresh || now - it->second.at > max_age) it->second = {now, available_bytes(path)};
+    return it->second.bytes;
 }
 
 }  // namespace holdfast::util

@@ -1,6 +1,7 @@
 #pragma once
 // Durable file operations. "Durable" means: after the call returns, a crash
 // (kill -9, power loss) cannot lose or tear what was written.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,5 +27,10 @@ std::error_code ensure_directory(const std::filesystem::path& dir);
 // Bytes an unprivileged process may still write on the file system holding
 // `path` (statvfs f_bavail); nullopt if it cannot be asked.
 std::optional<std::uint64_t> available_bytes(const std::filesystem::path& path);
+// The same, asked again only when the last answer for `path` is older than
+// `max_age`: for a check made on every MAIL command, where a figure a
+// moment old is as good (the spool's own write still reports a full disk).
+std::optional<std::uint64_t> recent_available_bytes(const std::filesystem::path& path,
+                                                    std::chrono::milliseconds max_age);
 
 }  // namespace holdfast::util

@@ -63,7 +63,8 @@ Reply insufficient_storage() {
 }  // namespace
 
 bool Session::spool_has_room(std::uint64_t announced_size) const {
-    const auto free = util::available_bytes(config().server.spool);
+    const auto free =
+        util::recent_available_bytes(config().server.spool, std::chrono::milliseconds(250));
     if (!free) return true;  // cannot tell: the write itself will say
     return *free >= config().limits.spool_reserve + announced_size + announced_size / 2;
 }
