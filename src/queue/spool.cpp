@@ -130,13 +130,13 @@ void Spool::remember(const std::string& id, const Envelope& env) const {
     auto [it, added] = recent_.insert_or_assign(id, env);
     if (!added) return;
     recent_order_.push_back(id);
-    while (recent_.size() > kRecentEnvelopes && !recent_order_.empty()) {
+    // Oldest first out. The order also names envelopes forgotten since
+    // (finished messages), left for their turn: at most as many again.
+    // Every envelope kept has a place in it, so none stays for ever.
+    while (recent_.size() > kRecentEnvelopes || recent_order_.size() > 2 * kRecentEnvelopes) {
         recent_.erase(recent_order_.front());
         recent_order_.pop_front();
     }
-    // Ids of envelopes forgotten meanwhile stay in the order until their
-    // turn; keep that bounded too.
-    while (recent_order_.size() > 2 * kRecentEnvelopes) recent_order_.pop_front();
 }
 
 void Spool::forget(std::string_view id) const {

@@ -325,9 +325,11 @@ class Spool {
     std::shared_ptr<Segment> active_;
     std::uint64_t next_seq_ = 1;
 
-    std::mutex pending_mu_;  // guards pending_ (appended, not yet flushed) and stopping_
+    // Guards pending_ (appended, not yet flushed), pending_waited_ and stopping_.
+    std::mutex pending_mu_;
     std::condition_variable pending_cv_;
     std::vector<Op> pending_;
+    std::size_t pending_waited_ = 0;  // of them, records someone waits for
     bool stopping_ = false;
 
     std::mutex body_mu_;  // guards body_queue_ and body_stopping_

@@ -23,6 +23,9 @@ namespace {
 // A segment is closed once it holds this much; smaller segments are retired
 // sooner, larger ones cost fewer file creations.
 constexpr std::uint64_t kSegmentTarget = 16 * 1024 * 1024;
+// How long records nobody waits for (removals) may wait for a flush to go
+// with: their message leaves the index, and segments are retired, then.
+constexpr auto kLazyRecords = std::chrono::milliseconds(50);
 }  // namespace
 
 void Spool::store(Envelope env, std::string message, std::function<void(std::error_code)> done) {
@@ -114,9 +117,16 @@ void Spool::enqueue(Op op) {
         if (closing) {
             op.ec = Errc::shutting_down;
         } else if (append(op)) {
+            // A plain removal wakes nobody: no one waits for it, and it goes
+            // with the next flush (or within kLazyRecords). Delivering a
+            // message then costs the writer one wake-up, not two.
+            const bool waited_for = op.type != RecordType::done || op.body_file;
             std::lock_guard lock(pending_mu_);  // in append order
             pending_.push_back(std::move(op));
-            pending_cv_.notify_one();
+            if (waited_for) {
+                ++pending_waited_;
+                pending_cv_.notify_one();
+            }
             return;
         }
     }
@@ -130,9 +140,14 @@ void Spool::writer_loop() {
     for (;;) {
         {
             std::unique_lock lock(pending_mu_);
-            pending_cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-            if (pending_.empty()) return;  // stopping, and every appended record is done
+            pending_cv_.wait_for(lock, kLazyRecords,
+                                 [this] { return stopping_ || pending_waited_ > 0; });
+            if (pending_.empty()) {
+                if (stopping_) return;  // every appended record is done
+                continue;
+            }
             batch.swap(pending_);
+            pending_waited_ = 0;
         }
         commit(batch);
         batch.clear();

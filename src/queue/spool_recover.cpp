@@ -101,8 +101,12 @@ void Spool::apply(const ScannedSegment& scanned, Segment& seg, const fs::path& p
                 break;
             }
             case RecordType::state: {
+                if (r.id.empty()) {  // not even "ID\n"
+                    bad_record("state", "");
+                    break;
+                }
                 auto it = index_.find(std::string_view(r.id));
-                if (r.parsed && it == index_.end()) break;  // finished before: nothing to apply to
+                if (it == index_.end()) break;  // finished before: nothing to apply to
                 if (!r.parsed || r.addresses_hash != it->second.addresses_hash) {
                     bad_record("state", r.id);  // the older state stays
                     break;

@@ -518,3 +518,35 @@ TEST(Spool, ReadsFromTheLogNeverGoBackInTime) {
     writer.join();
     for (const auto& id : ids) EXPECT_EQ(s->get(id)->attempts, 30u);
 }
+
+// More messages than the spool keeps envelopes of in memory: the older ones
+// are read back from the log, the same as stored.
+TEST(Spool, EnvelopesPastTheRecentOnesAreReadFromTheLog) {
+    TestDir dir;
+    auto s = open_ok(dir.path());
+    constexpr int kMessages = 5000;  // Spool keeps 4,096
+    std::vector<Envelope> stored;
+    std::vector<std::promise<std::error_code>> done(kMessages);
+    for (int i = 0; i < kMessages; ++i) {
+        Envelope e = envelope({"a" + std::to_string(i) + "@example.test"});
+        e.sender = "s" + std::to_string(i) + "@example.org";
+        stored.push_back(e);
+        s->store(e, "message " + std::to_string(i) + "\r\n",
+                 [&done, i](std::error_code ec) { done[i].set_value(ec); });
+    }
+    for (auto& d : done) ASSERT_FALSE(d.get_future().get());
+    for (int i = 0; i < kMessages; i += 7) {
+        auto got = s->get(stored[i].id);
+        ASSERT_TRUE(got) << i;
+        Envelope want = stored[i];
+        want.size = got->size;
+        EXPECT_EQ(*got, want) << i;
+        std::string bytes;
+        ASSERT_FALSE(s->read_message(stored[i].id, bytes));
+        EXPECT_EQ(bytes, "message " + std::to_string(i) + "\r\n");
+    }
+    // A change to one read from the log is what the next read sees.
+    ASSERT_FALSE(s->modify_state(stored[0].id, [](Envelope& env) { env.attempts = 2; }));
+    EXPECT_EQ(s->get(stored[0].id)->attempts, 2u);
+    EXPECT_EQ(s->size(), static_cast<std::size_t>(kMessages));
+}
