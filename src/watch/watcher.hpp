@@ -79,7 +79,7 @@ class Watcher {
     nlohmann::json handle(const nlohmann::json& request);
 
   private:
-    struct Cycle;
+    friend struct CycleRun;  // one cycle's phases (cycle_run.hpp)
     void run();
     nlohmann::json cycle(bool all);
 
