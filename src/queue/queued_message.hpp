@@ -21,6 +21,8 @@ struct PendingDestination {
     bool operator==(const PendingDestination&) const = default;
 };
 
+// A view: id and pending point into the spool's index, valid only during
+// the Spool::for_each callback that shows it (copy what is kept).
 struct QueuedMessage {
     std::string_view id;
     std::chrono::system_clock::time_point arrival;
