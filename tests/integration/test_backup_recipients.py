@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from config_parts import mx_server
 from smtpwire import Wire
 
 PORT = 2525
@@ -20,18 +21,7 @@ OUTSIDE = "127.0.0.2"  # a client outside relay.networks
 
 
 def config(extra=""):
-    return f"""\
-[server]
-hostname = "backup.isp.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:{PORT}"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
+    return mx_server("backup.isp.test", PORT) + f"""
 # Long waits: only ETRN can explain a prompt delivery.
 [queue]
 retry_min = "1h"

@@ -14,6 +14,7 @@ import dkim
 import dnslib
 import pytest
 
+from config_parts import dns_servers, maildir_local, mx_server
 from conftest import HOLDFAST_BIN
 from dnsserver import DnsServer
 from peers import Sink, maildir_messages, wait_until
@@ -57,23 +58,7 @@ def setup(tmp_path, holdfast_factory):
     dns.txt("s2._domainkey.example.test", *ed_txt)
     dns.start()
     sink = Sink(tmp_path / "sink", host="127.0.0.10").start()
-    config = f"""\
-[server]
-hostname = "mx.example.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:2525"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
-[[local]]
-domain = "example.test"
-maildir = "mail/%d/%u"
-recipients = ["alice"]
-
+    config = mx_server() + maildir_local(["alice"]) + f"""
 [[dkim]]
 domain = "example.test"
 selector = "s1"
@@ -87,10 +72,7 @@ type = "ed25519"
 
 [limits]
 data_in_memory = 4096
-
-[dns]
-servers = ["{dns.address}"]
-"""
+""" + dns_servers(dns.address)
     h = holdfast_factory(config)
     yield h, sink, dns_lookup(dns)
     sink.stop()

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from config_parts import mx_server
 from dovecot import Dovecot
 
 PORT = 2525
@@ -29,18 +30,7 @@ def dovecot():
 
 
 def config(dovecot, extra=""):
-    return textwrap.dedent(f"""\
-        [server]
-        hostname = "mx.example.test"
-        spool = "spool"
-
-        [[listen]]
-        address = "127.0.0.1:{PORT}"
-        role = "mx"
-
-        [relay]
-        networks = ["127.0.0.1/32"]
-
+    return mx_server(port=PORT) + textwrap.dedent(f"""
         [queue]
         retry_min = "1h"
         retry_max = "2h"

@@ -7,6 +7,7 @@ import smtplib
 import sqlite3
 import time
 
+from config_parts import dns_servers, maildir_local, mx_server
 from prometheus_client.parser import text_string_to_metric_families
 
 from backup import PRIMARY, SENDER, backup_config, backup_dns, message, send
@@ -159,27 +160,7 @@ def test_relay_tests_are_counted_by_verdict(holdfast_factory, tmp_path):
         dns.a("mx.example.test", "127.0.0.1").a("mail.acme.test", "127.0.0.6")
         dns.mx("acme.test", "mail.acme.test", 10).mx("acme.test", "mx.example.test", 20)
         dns.restart()
-        h = holdfast_factory(f"""\
-[server]
-hostname = "mx.example.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:2525"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
-[[local]]
-domain = "example.test"
-maildir = "mail/%d/%u"
-recipients = ["alice"]
-
-[dns]
-servers = ["{dns.address}"]
-timeout = "1s"
-
+        h = holdfast_factory(mx_server() + maildir_local(["alice"]) + dns_servers(dns.address) + f"""
 [store]
 url = "sqlite:holdfast.db"
 

@@ -7,35 +7,17 @@ import os
 import pathlib
 import shutil
 import subprocess
-import textwrap
 import time
 
+from config_parts import maildir_local, mx_server
 from conftest import HOLDFAST_BIN
 
 PORT = 2525
 
 
 def config_text():
-    return textwrap.dedent(f"""\
-        [server]
-        hostname = "mx.example.test"
-        spool = "spool"
-
-        [[listen]]
-        address = "127.0.0.1:{PORT}"
-        role = "mx"
-
-        [relay]
-        networks = ["127.0.0.1/32"]
-
-        [dns]
-        servers = ["127.0.0.1:1"]
-
-        [[local]]
-        domain = "example.test"
-        maildir = "mail/%d/%u"
-        recipients = ["alice", "bob", "carol"]
-        """)
+    return (mx_server(port=PORT) + maildir_local(["alice", "bob", "carol"])
+            + '\n[dns]\nservers = ["127.0.0.1:1"]\n')
 
 
 def sendmail(h, *args, stdin="", user=None, argv0=None):

@@ -7,6 +7,7 @@ import smtplib
 
 import pytest
 
+from config_parts import dns_servers, maildir_local, mx_server
 from dnsserver import DnsServer
 from peers import maildir_messages, wait_until
 
@@ -14,32 +15,11 @@ OUTSIDE = "127.0.0.5"  # not in relay.networks
 
 
 def config(dns, spf="tag", dmarc="off"):
-    return f"""\
-[server]
-hostname = "mx.example.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:2525"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
-[[local]]
-domain = "example.test"
-maildir = "mail/%d/%u"
-recipients = ["alice"]
-
+    return mx_server() + maildir_local(["alice"]) + f"""
 [checks]
 spf = "{spf}"
 dmarc = "{dmarc}"
-
-[dns]
-servers = ["{dns.address}"]
-timeout = "1s"
-tries = 1
-"""
+""" + dns_servers(dns.address, "tries = 1\n")
 
 
 @pytest.fixture

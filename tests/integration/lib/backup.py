@@ -4,6 +4,7 @@ backup.isp.test (MX 20 for customer.test, 127.0.0.1), the primary at
 import json
 import smtplib
 
+from config_parts import dns_servers, maildir_local, mx_server
 from dnsserver import DnsServer
 from peers import maildir_messages
 
@@ -16,33 +17,13 @@ def backup_config(dns, queue=None, extra=""):
     second apart), e.g. {"lifetime": "5s"}."""
     q = {"retry_min": "1s", "retry_max": "2s", "probe_interval": "1s", **(queue or {})}
     queue_lines = "\n".join(f'{k} = "{v}"' for k, v in q.items())
-    return f"""\
-[server]
-hostname = "backup.isp.test"
-spool = "spool"
-
-[[listen]]
-address = "127.0.0.1:2525"
-role = "mx"
-
-[relay]
-networks = ["127.0.0.1/32"]
-
-[[local]]
-domain = "example.test"
-maildir = "mail/%d/%u"
-recipients = ["sender"]
-
+    return mx_server("backup.isp.test") + maildir_local(["sender"]) + f"""
 [[backup]]
 domain = "customer.test"
 
 [queue]
 {queue_lines}
-
-[dns]
-servers = ["{dns.address}"]
-timeout = "1s"
-{extra}"""
+""" + dns_servers(dns.address, extra)
 
 
 def message(seq, to, sender=SENDER):
