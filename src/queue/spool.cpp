@@ -84,6 +84,9 @@ namespace {
 // Recent envelopes kept in memory (Spool::recent_): enough for every
 // message in flight at thousands a second, a few megabytes at most.
 constexpr std::size_t kRecentEnvelopes = 4096;
+// Messages for_each shows per hold of the index lock (well under a
+// millisecond).
+constexpr std::size_t kWalkRound = 4096;
 
 std::uint16_t clamped_attempts(unsigned n) {
     return static_cast<std::uint16_t>(std::min(n, 65535u));
@@ -174,9 +177,19 @@ std::size_t Spool::size() const {
 }
 
 void Spool::for_each(const std::function<void(const QueuedMessage&)>& fn) const {
-    std::lock_guard lock(index_mu_);
-    for (const auto& entry : index_) {
-        if (!entry.second.removed) fn(view(entry));
+    // In rounds, the lock let go in between: a walk over a million queued
+    // messages (a metrics scrape, the queue sampler) takes some 60 ms, which
+    // stores and deliveries would otherwise wait out. Each round goes on
+    // after the last id it showed.
+    std::optional<Key> after;
+    for (;;) {
+        std::lock_guard lock(index_mu_);
+        auto it = after ? index_.upper_bound(after->view()) : index_.begin();
+        for (std::size_t n = 0; it != index_.end() && n < kWalkRound; ++it, ++n) {
+            if (!it->second.removed) fn(view(*it));
+        }
+        if (it == index_.end()) return;
+        after = std::prev(it)->first;
     }
 }
 

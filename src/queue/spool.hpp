@@ -126,8 +126,9 @@ class Spool {
     std::vector<Envelope> list() const;
     std::size_t size() const;  // messages queued
     // Calls fn for every queued message, in id order, from the index alone
-    // (no envelope is read or copied). The spool's index is locked
-    // meanwhile: fn must not call back into the spool.
+    // (no envelope is read or copied). The index is locked while fn runs
+    // (fn must not call back into the spool), but let go every few thousand
+    // messages: what is stored or removed meanwhile may or may not be shown.
     void for_each(const std::function<void(const QueuedMessage&)>& fn) const;
     // The envelope with its newest state: from memory for a recent message,
     // else read from its records. nullopt if not queued (or unreadable: then

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <future>
@@ -545,6 +546,13 @@ TEST(Spool, EnvelopesPastTheRecentOnesAreReadFromTheLog) {
         ASSERT_FALSE(s->read_message(stored[i].id, bytes));
         EXPECT_EQ(bytes, "message " + std::to_string(i) + "\r\n");
     }
+    // A walk shows each once, in id order, across its rounds.
+    std::vector<std::string> walked;
+    s->for_each([&](const QueuedMessage& m) { walked.emplace_back(m.id); });
+    std::vector<std::string> ids;
+    for (const auto& e : stored) ids.push_back(e.id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(walked, ids);
     // A change to one read from the log is what the next read sees.
     ASSERT_FALSE(s->modify_state(stored[0].id, [](Envelope& env) { env.attempts = 2; }));
     EXPECT_EQ(s->get(stored[0].id)->attempts, 2u);
