@@ -350,22 +350,14 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
         if (!current) return Errc::no_such_message;
         Envelope changed = *current;
         change(changed);
-        if (changed.recipients.size() != current->recipients.size()) {
-            return Errc::recipients_mismatch;
-        }
-        // Only the mutable part is taken from `changed`.
+        // Only the mutable part is taken from `changed`, as an S record
+        // would apply it; a recipient's kind was decided at RCPT and stays.
+        record::State state{std::move(changed.recipients), changed.next_attempt, changed.warned,
+                            changed.held, changed.attempts};
+        for (std::size_t i = 0; i < state.recipients.size() && i < current->recipients.size(); ++i)
+            state.recipients[i].kind = current->recipients[i].kind;
         Envelope env = *current;
-        for (std::size_t i = 0; i < env.recipients.size(); ++i) {
-            if (changed.recipients[i].address != current->recipients[i].address) {
-                return Errc::recipients_mismatch;
-            }
-            env.recipients[i].state = changed.recipients[i].state;
-            env.recipients[i].last_error = std::move(changed.recipients[i].last_error);
-        }
-        env.next_attempt = changed.next_attempt;
-        env.warned = changed.warned;
-        env.held = changed.held;
-        env.attempts = changed.attempts;
+        if (auto ec = record::apply_state(std::move(state), env)) return ec;
         if (!env.has_pending()) {
             // Nothing left to do: the D record is the durable outcome.
             {
