@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -287,8 +288,12 @@ void RemoteCourier::enqueue(const std::string& id) {
 }
 
 void RemoteCourier::enqueue(const queue::Envelope& env) {
-    if (env.held) return;
-    if (pending_remote(env, "").empty()) return;  // local mail only: nothing to schedule
+    // Local mail only (or held): nothing to schedule, no wake-up.
+    if (env.held || std::none_of(env.recipients.begin(), env.recipients.end(), [](const auto& r) {
+            return r.kind != RecipientKind::local && r.state == RecipientState::pending;
+        })) {
+        return;
+    }
     asio::post(impl_->io, [impl = impl_.get(), env] { impl->schedule(env); });
 }
 

@@ -36,6 +36,10 @@ bool known_type(char c) {
 
 }  // namespace
 
+std::uint32_t payload_length(std::string_view header) {
+    return get_u32(header);
+}
+
 void append_record(std::string& out, RecordType type, std::string_view a, std::string_view b) {
     const char t = static_cast<char>(type);
     put_u32(out, static_cast<std::uint32_t>(a.size() + b.size()));

@@ -34,6 +34,10 @@ struct Record {
     std::uint64_t payload_offset;  // from the start of the segment
 };
 
+// The payload length a record's header gives (its first 4 octets, at least
+// that many in `header`).
+std::uint32_t payload_length(std::string_view header);
+
 // Walks the records of one whole segment (its bytes, magic included).
 class Reader {
   public:

@@ -88,10 +88,6 @@ constexpr std::size_t kRecentEnvelopes = 4096;
 // millisecond).
 constexpr std::size_t kWalkRound = 4096;
 
-std::uint16_t clamped_attempts(unsigned n) {
-    return static_cast<std::uint16_t>(std::min(n, 65535u));
-}
-
 std::int64_t to_us(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -108,7 +104,7 @@ void Spool::summarize(Entry& e, const Envelope& env, bool fresh) {
     e.arrival_us = to_us(env.arrival);
     e.next_attempt_us = to_us(env.next_attempt);
     e.size = env.size;
-    e.attempts = clamped_attempts(env.attempts);
+    e.attempts = Entry::capped_attempts(env.attempts);
     e.addresses_hash = addresses_hash(env.recipients);
     e.held = env.held;
     e.warned = env.warned;
@@ -289,8 +285,7 @@ std::error_code Spool::head_in_record(const Entry& e, std::uint64_t& head) const
     const std::uint64_t payload = e.body_offset - e.json_length - 1;
     if (auto ec = read_record_bytes(e.msg_seg, payload - segment::kRecordHeader, 4, frame))
         return ec;
-    std::uint64_t length = 0;  // little-endian (docs/queue-format.md)
-    for (int i = 3; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(frame[i]);
+    const std::uint64_t length = segment::payload_length(frame);
     if (length < e.json_length + 1u) return Errc::corrupt;
     head = length - e.json_length - 1;
     return {};

@@ -5,6 +5,7 @@
 // moment durable with one flush (group commit). The on-disk layout is
 // private to this class (docs/queue-format.md); callers see ids, envelopes
 // and bytes.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -242,6 +243,9 @@ class Spool {
         // against it without the envelope.
         std::uint32_t addresses_hash = 0;
         std::uint16_t attempts = 0;  // capped: the backoff stops growing long before
+        static std::uint16_t capped_attempts(unsigned n) {
+            return static_cast<std::uint16_t>(std::min(n, 65535u));
+        }
         bool held : 1 = false;
         bool warned : 1 = false;
         bool body_file : 1 = false;

@@ -11,8 +11,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "mail/queue_id.hpp"
-#include "queue/record.hpp"
 #include "queue/segment.hpp"
 #include "queue/segment_scan.hpp"
 #include "queue/spool.hpp"
@@ -116,7 +114,7 @@ void Spool::apply(const ScannedSegment& scanned, Segment& seg, const fs::path& p
                 destinations_.release(e.pending);
                 e.pending = pending;
                 e.next_attempt_us = r.next_attempt_us;
-                e.attempts = static_cast<std::uint16_t>(std::min(r.attempts, 65535u));
+                e.attempts = Entry::capped_attempts(r.attempts);
                 e.held = r.held;
                 e.warned = r.warned;
                 e.state_seg = e.state_ref_seg = seq;
