@@ -28,6 +28,7 @@
 #include "smtp/server/server.hpp"
 #include "store/store.hpp"
 #include "util/file.hpp"
+#include "util/thread_name.hpp"
 #include "verify/verifier.hpp"
 #include "watch/queue_sampler.hpp"
 #include "watch/watcher.hpp"
@@ -234,7 +235,11 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
                  config.server.spool, spool.size());
     notify_ready();
     std::vector<std::thread> workers;
-    for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&] { io.run(); });
+    for (unsigned i = 1; i < threads; ++i)
+        workers.emplace_back([&] {
+            util::name_this_thread("hf-smtp");
+            io.run();
+        });
     io.run();
     for (auto& t : workers) t.join();
     blocking.join();

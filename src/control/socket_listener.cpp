@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "control/socket.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::control::detail {
 namespace {
@@ -47,7 +48,10 @@ std::error_code SocketListener::start(std::function<void(int fd)> serve) {
         return ec;
     }
     serve_ = std::move(serve);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        util::name_this_thread("hf-control");
+        run();
+    });
     spdlog::info("{}: listening on {}", name_, path_.string());
     return {};
 }

@@ -9,6 +9,7 @@
 #include "mail/address.hpp"
 #include "metrics/events.hpp"
 #include "util/strings.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::delivery {
 
@@ -99,7 +100,10 @@ void LocalCourier::start() {
     spool_.for_each([this](const queue::QueuedMessage& m) {
         if (m.has_pending(RecipientKind::local) && !m.held) enqueue(std::string(m.id));
     });
-    worker_ = std::thread([this] { run(); });
+    worker_ = std::thread([this] {
+        util::name_this_thread("hf-local");
+        run();
+    });
 }
 
 void LocalCourier::stop() {

@@ -14,6 +14,7 @@
 #include "mail/address.hpp"
 #include "metrics/events.hpp"
 #include "util/file.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::delivery {
 
@@ -273,7 +274,10 @@ void RemoteCourier::start() {
     impl_->spool.for_each(
         [impl = impl_.get()](const queue::QueuedMessage& m) { impl->schedule(m); });
     asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
-    impl_->worker = std::thread([this] { impl_->io.run(); });
+    impl_->worker = std::thread([this] {
+        util::name_this_thread("hf-remote");
+        impl_->io.run();
+    });
 }
 
 void RemoteCourier::stop() {

@@ -16,6 +16,7 @@
 #include "dns/cache.hpp"
 #include "dns/interpret.hpp"
 #include "util/net.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::dns {
 namespace {
@@ -123,7 +124,10 @@ struct Resolver::Impl {
             ares_destroy(channel);
             throw std::runtime_error("dns: eventfd failed");
         }
-        thread = std::thread([this] { run(); });
+        thread = std::thread([this] {
+            util::name_this_thread("hf-dns");
+            run();
+        });
     }
 
     ~Impl() {

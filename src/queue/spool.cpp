@@ -16,6 +16,7 @@
 #include "queue/segment.hpp"
 #include "queue/segment_scan.hpp"
 #include "util/file.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::queue {
 
@@ -43,8 +44,14 @@ std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     }
     std::unique_ptr<Spool> spool(new Spool(dir, lock.release()));
     if ((ec = spool->recover())) return nullptr;
-    spool->writer_ = std::thread([s = spool.get()] { s->writer_loop(); });
-    spool->body_thread_ = std::thread([s = spool.get()] { s->body_loop(); });
+    spool->writer_ = std::thread([s = spool.get()] {
+        util::name_this_thread("hf-spool-write");
+        s->writer_loop();
+    });
+    spool->body_thread_ = std::thread([s = spool.get()] {
+        util::name_this_thread("hf-spool-body");
+        s->body_loop();
+    });
     return spool;
 }
 

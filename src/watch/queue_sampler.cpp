@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "queue/domain_stats.hpp"
+#include "util/thread_name.hpp"
 
 namespace holdfast::watch {
 
@@ -15,7 +16,10 @@ QueueSampler::~QueueSampler() {
 
 void QueueSampler::start() {
     if (settings_.interval.count() <= 0 || thread_.joinable()) return;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        util::name_this_thread("hf-sampler");
+        run();
+    });
 }
 
 void QueueSampler::stop() {

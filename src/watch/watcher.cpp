@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "util/thread_name.hpp"
 #include "util/time_text.hpp"
 #include "watch/cycle_run.hpp"
 
@@ -120,7 +121,10 @@ Watcher::~Watcher() {
 }
 
 void Watcher::start() {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        util::name_this_thread("hf-watch");
+        run();
+    });
 }
 
 void Watcher::stop() {

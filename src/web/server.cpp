@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "util/net.hpp"
+#include "util/thread_name.hpp"
 #include "web/handlers.hpp"
 #include "web/relay_tests.hpp"
 #include "web/router.hpp"
@@ -366,7 +367,10 @@ std::string Server::local_address() const {
 void Server::start() {
     if (!impl_->acceptor) bind();
     asio::co_spawn(*impl_->io, impl_->accept_loop(), asio::detached);
-    impl_->thread = std::thread([io = impl_->io.get()] { io->run(); });
+    impl_->thread = std::thread([io = impl_->io.get()] {
+        util::name_this_thread("hf-web");
+        io->run();
+    });
     spdlog::info("web status=listening address={} tls={}", local_address(),
                  impl_->tls ? "yes" : "no");
 }
