@@ -9,6 +9,7 @@ thread's share of the samples and the samples grouped by kind of work.
 Needs root (like bench/run) and perf (Debian: linux-perf).
 
     bench/profile.py [--holdfast build/holdfast] [-n 10000] [--reuse] [--keep FILE]
+                     [--call-graph]
 """
 import argparse
 import os
@@ -56,7 +57,7 @@ KINDS = [
 ]
 
 
-def run_load(binary, n, sessions, reuse, perf_out=None):
+def run_load(binary, n, sessions, reuse, perf_out=None, call_graph=False):
     d = tempfile.mkdtemp(prefix="holdfast-profile-")
     os.chmod(d, 0o755)
     sink = Sink(util.free_port())
@@ -66,7 +67,8 @@ def run_load(binary, n, sessions, reuse, perf_out=None):
         sink.start()
         hf.start()
         if perf_out:
-            perf = subprocess.Popen(["perf", "record", "-F", "1999", "-p", str(hf.pid),
+            how = ["-F", "499", "--call-graph", "dwarf"] if call_graph else ["-F", "1999"]
+            perf = subprocess.Popen(["perf", "record", *how, "-p", str(hf.pid),
                                      "-o", perf_out], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             time.sleep(0.5)
@@ -120,6 +122,8 @@ def main():
     p.add_argument("-s", type=int, default=20, help="sessions (default %(default)s)")
     p.add_argument("--reuse", action="store_true", help="all messages on one connection (-d)")
     p.add_argument("--keep", help="keep perf's data in this file")
+    p.add_argument("--call-graph", action="store_true",
+                   help="record call graphs (dwarf, 499 Hz) for `perf report --children`")
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("profile: must run as root (smtp-sink needs it)")
@@ -129,7 +133,7 @@ def main():
     plain = run_load(a.holdfast, a.n, a.s, a.reuse)
     print(f"without perf: {plain}")
     out = a.keep or tempfile.mktemp(prefix="holdfast-perf-", suffix=".data")
-    profiled = run_load(a.holdfast, a.n, a.s, a.reuse, perf_out=out)
+    profiled = run_load(a.holdfast, a.n, a.s, a.reuse, perf_out=out, call_graph=a.call_graph)
     print(f"under perf:   {profiled}")
     report(out)
     if not a.keep:

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 namespace holdfast::smtp::client {
@@ -34,6 +36,46 @@ asio::awaitable<std::string> connect_within(Socket& socket, Endpoint ep, Millis 
 Connection::Connection(asio::any_io_executor ex, asio::ssl::context& tls)
     : ex_(ex), stream_(ex, tls) {}
 
+Connection::~Connection() {
+    close();
+}
+
+void Connection::start_watchdog() {
+    watch_ = std::make_shared<Watch>(ex_);
+    watch_->owner = this;
+    asio::co_spawn(ex_, watchdog(watch_), asio::detached);
+}
+
+asio::awaitable<void> Connection::watchdog(std::shared_ptr<Watch> w) {
+    while (w->owner) {
+        w->sleeping_until = w->deadline;
+        w->timer.expires_at(w->deadline);
+        co_await w->timer.async_wait(as_tuple(use_awaitable));
+        if (!w->owner) break;
+        // Moved later meanwhile (or cancelled by arm() for an earlier one).
+        if (std::chrono::steady_clock::now() < w->deadline) continue;
+        w->expired = true;
+        w->deadline = std::chrono::steady_clock::time_point::max();
+        w->owner->cancel_io();
+    }
+}
+
+void Connection::arm(Millis timeout) {
+    watch_->expired = false;
+    watch_->deadline = std::chrono::steady_clock::now() + timeout;
+    // The watchdog wakes at the deadline it saw, and finds this one later
+    // (the usual case: no timer call at all). An earlier one (after a
+    // shorter timeout, or after the watchdog went to sleep for good) needs
+    // a wake-up now.
+    if (watch_->deadline < watch_->sleeping_until) watch_->timer.cancel();
+}
+
+void Connection::cancel_io() {
+    boost::system::error_code ec;
+    if (local_) local_->cancel(ec);
+    stream_.next_layer().cancel(ec);
+}
+
 asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeout) {
     auto& sock = stream_.next_layer();
     std::string error = co_await connect_within(sock, ep, timeout, ex_);
@@ -42,6 +84,7 @@ asio::awaitable<std::string> Connection::connect(tcp::endpoint ep, Millis timeou
         co_return error;
     }
     open_ = true;
+    start_watchdog();
     // The body and its final "." go out in one write, but the commands that
     // follow are small: Nagle plus the peer's delayed ACK would cost 40 ms.
     boost::system::error_code ec;
@@ -59,6 +102,7 @@ asio::awaitable<std::string> Connection::connect_local(const std::string& path, 
         co_return error;
     }
     open_ = true;
+    start_watchdog();
     co_return "";
 }
 
@@ -84,7 +128,7 @@ asio::awaitable<Connection::IoResult> Connection::write_some(std::string_view by
 
 asio::awaitable<ReplyOrError> Connection::read_reply(Millis timeout) {
     std::array<char, 4096> buf;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (open_) arm(timeout);
     for (;;) {
         auto r = parser_.next();
         if (r.reply) co_return ReplyOrError{std::move(r.reply), ""};
@@ -94,16 +138,22 @@ asio::awaitable<ReplyOrError> Connection::read_reply(Millis timeout) {
                                    fmt::format("malformed reply: {}", describe(r.error))};
         }
         if (!open_) co_return ReplyOrError{std::nullopt, "connection already closed"};
-        asio::steady_timer timer(ex_, deadline);
-        auto res = co_await (read_some(buf.data(), buf.size()) ||
-                             timer.async_wait(as_tuple(use_awaitable)));
-        if (res.index() == 1) {
+        // Checked before each read too: bytes that came in at the deadline
+        // may still complete the reply (above), but no read starts after it.
+        if (watch_->expired) {
             close();
             co_return ReplyOrError{std::nullopt, timed_out(timeout)};
         }
-        auto [ec, n] = std::get<0>(res);
-        if (n > 0) parser_.feed(std::string_view(buf.data(), n));
-        if (!ec || n > 0) continue;
+        auto [ec, n] = co_await read_some(buf.data(), buf.size());
+        if (n > 0) {
+            parser_.feed(std::string_view(buf.data(), n));
+            continue;
+        }
+        if (watch_->expired) {
+            close();
+            co_return ReplyOrError{std::nullopt, timed_out(timeout)};
+        }
+        if (!ec) continue;
         close();
         std::string e = (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
                             ? "connection closed by the server"
@@ -114,17 +164,11 @@ asio::awaitable<ReplyOrError> Connection::read_reply(Millis timeout) {
 
 asio::awaitable<std::string> Connection::write(std::string_view bytes, Millis timeout) {
     if (!open_) co_return "connection already closed";
-    asio::steady_timer timer(ex_, timeout);
-    auto res = co_await (write_some(bytes) || timer.async_wait(as_tuple(use_awaitable)));
-    if (res.index() == 1) {
-        close();
-        co_return timed_out(timeout);
-    }
-    if (auto [ec, n] = std::get<0>(res); ec) {
-        close();
-        co_return ec.message();
-    }
-    co_return "";
+    arm(timeout);
+    auto [ec, n] = co_await write_some(bytes);
+    if (!ec) co_return "";
+    close();
+    co_return watch_->expired ? timed_out(timeout) : ec.message();
 }
 
 asio::awaitable<std::string> Connection::handshake(Millis timeout) {
@@ -149,6 +193,10 @@ asio::awaitable<std::string> Connection::handshake(Millis timeout) {
 
 void Connection::close() {
     open_ = false;
+    if (watch_ && watch_->owner) {
+        watch_->owner = nullptr;
+        watch_->timer.cancel();
+    }
     boost::system::error_code ec;
     if (local_) {
         local_->shutdown(asio::local::stream_protocol::socket::shutdown_both, ec);

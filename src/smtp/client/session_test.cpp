@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "smtp/client/test_peer.hpp"
 #include "util/strings.hpp"
@@ -244,6 +245,65 @@ TEST(Session, BannerTimeoutDefers) {
     EXPECT_EQ(r.open.outcome, Outcome::deferred);
     EXPECT_EQ(r.open.enhanced, "4.4.2");
     EXPECT_NE(r.open.text.find("timed out"), std::string::npos) << r.open.text;
+}
+
+// The end of data waits 300 ms although every step before it had 2 s: a
+// deadline earlier than the one the watchdog sleeps until still holds.
+TEST(Session, ShorterDeadlineAfterLongerOnesHolds) {
+    test::Peer peer([](const std::string& line) -> std::string {
+        if (line == ".") return "-";  // takes the message, never answers
+        return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+    });
+    Options o = quick();
+    o.timeouts.data_end = 300ms;
+    auto start = std::chrono::steady_clock::now();
+    auto r =
+        run(local(peer.port()), {Message{"s@x.test", {"a@x.test"}, "Subject: t\r\n\r\nhi\r\n"}}, o);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+    ASSERT_EQ(r.results.size(), 1u);
+    const auto& st = r.results[0].recipients.at(0).status;
+    EXPECT_EQ(st.outcome, Outcome::deferred);
+    EXPECT_NE(st.text.find("timed out after 0.3s"), std::string::npos) << st.text;
+    EXPECT_FALSE(r.results[0].reusable);
+}
+
+namespace {
+
+// Two messages on one session with a pause longer than every timeout
+// between them, as a parked connection waits for the next message.
+asio::awaitable<void> deliver_after_pause(Run* out, Endpoint ep, Options o, Message m,
+                                          std::chrono::milliseconds pause) {
+    auto opened = co_await Session::open(co_await asio::this_coro::executor, "peer.test", ep, o);
+    out->open = opened.status;
+    if (!opened.session) co_return;
+    out->results.push_back(co_await opened.session->send(m));
+    asio::steady_timer t(co_await asio::this_coro::executor, pause);
+    co_await t.async_wait(asio::use_awaitable);
+    out->results.push_back(co_await opened.session->send(m));
+    co_await opened.session->quit();
+}
+
+}  // namespace
+
+// The deadline of a step that is over never fires at the next one.
+TEST(Session, IdleBetweenMessagesIsNoTimeout) {
+    test::Peer peer([](const std::string& line) {
+        return basic(line, [](const std::string&) { return "250 2.1.5 Ok\r\n"; });
+    });
+    Options o = quick();
+    auto& t = o.timeouts;
+    t.command = t.mail = t.rcpt = t.data_init = t.data_block = t.data_end = 200ms;
+    Message m{"s@x.test", {"a@x.test"}, "Subject: t\r\n\r\nhi\r\n"};
+    asio::io_context io;
+    ::Run r;
+    asio::co_spawn(io, deliver_after_pause(&r, local(peer.port()), o, m, 600ms), asio::detached);
+    io.run();
+    ASSERT_EQ(r.results.size(), 2u) << r.open.text;
+    for (const auto& res : r.results) {
+        EXPECT_EQ(res.recipients.at(0).status.outcome, Outcome::delivered)
+            << res.recipients.at(0).status.text;
+    }
+    EXPECT_EQ(peer.data().size(), 2u);
 }
 
 TEST(Session, RefusedConnectionDefers) {
