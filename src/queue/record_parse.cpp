@@ -2,7 +2,7 @@
 // one envelope per queued message, a million of them for a big backlog, so
 // this uses simdjson's on-demand parser: about a tenth of the time of
 // building a nlohmann DOM for each line (bench/profile.md, "Start-up with a
-// big queue"). Writing stays with nlohmann (record.cpp).
+// big queue"). Writing is record_write.cpp.
 //
 // What a line must hold is unchanged: required fields of the right type or
 // Errc::corrupt; optional fields of the wrong type are ignored; unknown
