@@ -358,7 +358,7 @@ std::error_code Spool::modify_state(const std::string& id, const StateChange& ch
                             changed.held, changed.attempts};
         for (std::size_t i = 0; i < state.recipients.size() && i < current->recipients.size(); ++i)
             state.recipients[i].kind = current->recipients[i].kind;
-        Envelope env = *current;
+        Envelope& env = *current;  // get() gave us a copy of our own
         if (auto ec = record::apply_state(std::move(state), env)) return ec;
         if (!env.has_pending()) {
             // Nothing left to do: the D record is the durable outcome.

@@ -4,10 +4,23 @@ namespace holdfast::smtp {
 
 std::string Reply::wire() const {
     std::string out;
-    std::string code_text = std::to_string(code);
+    append_wire(out);
+    return out;
+}
+
+void Reply::append_wire(std::string& out) const {
+    // Three digits by hand: std::to_string would be a string per reply.
+    const bool three_digits = code >= 100 && code <= 999;
+    char digits[3] = {static_cast<char>('0' + code / 100 % 10),
+                      static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10)};
+    const std::string code_view =
+        three_digits ? std::string(digits, 3) : std::to_string(code);  // fits in place (SSO)
     std::size_t n = lines.empty() ? 1 : lines.size();
+    std::size_t size = 0;
+    for (const auto& l : lines) size += l.size();
+    out.reserve(out.size() + size + n * (8 + enhanced.size()));
     for (std::size_t i = 0; i < n; ++i) {
-        out += code_text;
+        out += code_view;
         out += (i + 1 < n) ? '-' : ' ';
         if (!enhanced.empty()) {
             out += enhanced;
@@ -16,7 +29,6 @@ std::string Reply::wire() const {
         if (!lines.empty()) out += lines[i];
         out += "\r\n";
     }
-    return out;
 }
 
 std::string Reply::summary() const {

@@ -20,6 +20,9 @@ struct Reply {
     bool permanent() const { return code >= 500 && code < 600; }
     // Wire form: "250-first\r\n250 2.0.0 last\r\n"; enhanced code on every line.
     std::string wire() const;
+    // The same, appended to `out` (a session's output buffer: no string of
+    // its own for each reply).
+    void append_wire(std::string& out) const;
     // One-line form for logs: "550 5.7.1 text (second line)".
     std::string summary() const;
 };

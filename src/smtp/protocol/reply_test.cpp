@@ -19,3 +19,12 @@ TEST(Reply, Classes) {
     EXPECT_TRUE(Reply(451, "4.3.0", "x").transient());
     EXPECT_TRUE(Reply(550, "5.7.1", "x").permanent());
 }
+
+TEST(Reply, AppendWireAddsToWhatIsThere) {
+    std::string out = "354 go ahead\r\n";
+    Reply r(250, "2.0.0", "Ok: queued as 0123456789ABCDE");
+    r.append_wire(out);
+    EXPECT_EQ(out, "354 go ahead\r\n250 2.0.0 Ok: queued as 0123456789ABCDE\r\n");
+    EXPECT_EQ(Reply(421, "4.4.2", "").wire(), "421 4.4.2\r\n");
+    EXPECT_EQ(Reply(999, "", "x").wire(), "999 x\r\n");
+}

@@ -16,12 +16,12 @@ constexpr auto kGoodbyeGrace = std::chrono::seconds(10);
 }  // namespace
 
 void Session::send(const Reply& r) {
-    out_ += r.wire();
+    r.append_wire(out_);
     count_error(r);
 }
 
 void Session::close_after(const Reply& r) {
-    out_ += r.wire();
+    r.append_wire(out_);
     closing_ = true;
 }
 
