@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "smtp/client/session.hpp"
@@ -83,12 +82,16 @@ struct LmtpClient::Impl {
         return o;
     }
 
-    // Runs one coroutine to completion on this thread.
+    // Runs one coroutine to completion on this thread. Until it is done,
+    // not until the io_context runs out of work: a kept connection's
+    // deadline watchdog waits on its timer between calls.
     template <typename F>
     void run(F&& f) {
         io.restart();
-        asio::co_spawn(io, std::forward<F>(f), asio::detached);
-        io.run();
+        bool done = false;
+        asio::co_spawn(io, std::forward<F>(f), [&done](std::exception_ptr) { done = true; });
+        while (!done && io.run_one() > 0) {
+        }
     }
 };
 
