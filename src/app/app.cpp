@@ -132,8 +132,8 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
     // thread, instead of waking an idle one to share each batch (a futex
     // wake and a context switch every time). Work posted from other threads
     // (spool writer, couriers, resolver) still wakes an idle one, and every
-    // lock stays (only the UNSAFE hints drop them). Handlers here never
-    // block (blocking work goes to `blocking`), so nothing waits behind one.
+    // lock stays (only the UNSAFE hints drop them). Handlers here are short
+    // (blocking work goes to `blocking`), so little waits behind one.
     // bench/profile.md: 2.7 instead of 5.4 futex calls and 10 % less CPU a
     // message with a connection per message; the same with `-d`.
     asio::io_context io(1);

@@ -9,18 +9,13 @@ std::string Reply::wire() const {
 }
 
 void Reply::append_wire(std::string& out) const {
-    // Three digits by hand: std::to_string would be a string per reply.
-    const bool three_digits = code >= 100 && code <= 999;
-    char digits[3] = {static_cast<char>('0' + code / 100 % 10),
-                      static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10)};
-    const std::string code_view =
-        three_digits ? std::string(digits, 3) : std::to_string(code);  // fits in place (SSO)
+    const std::string code_text = std::to_string(code);  // short: no allocation
     std::size_t n = lines.empty() ? 1 : lines.size();
     std::size_t size = 0;
     for (const auto& l : lines) size += l.size();
     out.reserve(out.size() + size + n * (8 + enhanced.size()));
     for (std::size_t i = 0; i < n; ++i) {
-        out += code_view;
+        out += code_text;
         out += (i + 1 < n) ? '-' : ' ';
         if (!enhanced.empty()) {
             out += enhanced;
