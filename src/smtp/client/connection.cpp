@@ -149,11 +149,7 @@ asio::awaitable<ReplyOrError> Connection::read_reply(Millis timeout) {
             parser_.feed(std::string_view(buf.data(), n));
             continue;
         }
-        if (watch_->expired) {
-            close();
-            co_return ReplyOrError{std::nullopt, timed_out(timeout)};
-        }
-        if (!ec) continue;
+        if (!ec || watch_->expired) continue;  // cancelled by the watchdog: said above
         close();
         std::string e = (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
                             ? "connection closed by the server"
