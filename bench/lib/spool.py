@@ -134,12 +134,20 @@ def write_spool(spool, messages, first_us=None, segment_limit=SEGMENT_LIMIT):
     return {"messages": messages, "segments": seq, "bytes": total}
 
 
+def _zeros(data, pos):
+    """Whether data[pos:] is only zeros: the unused end of a segment, which
+    the daemon makes full of zeros before it appends to it."""
+    return data.count(0, pos) == len(data) - pos
+
+
 def _records(data, name, strict):
     """(offset, type, payload) of the whole records in a segment's bytes;
     a torn tail raises when strict, else ends the walk (its offset is
-    returned by the caller's bookkeeping)."""
+    returned by the caller's bookkeeping). Zeros to the end are no tail."""
     pos = len(MAGIC)
     while pos < len(data):
+        if data[pos] == 0 and _zeros(data, pos):
+            return
         if len(data) - pos < HEADER.size + 1:
             if strict:
                 raise SpoolError(f"{name}: {len(data) - pos} octets of a torn record at {pos}")
@@ -256,19 +264,37 @@ class LiveCounter:
         return len(self.live)
 
     def _follow(self, log_dir, name):
-        start = self.offsets.get(name, 0)
+        # A bounded read per call: the active segment is mostly the zeros it
+        # was made with, not worth reading again at every poll. A record
+        # longer than the read is read whole by the next, larger one.
+        size = 1 << 20
+        while True:
+            start = self.offsets.get(name, 0)
+            progressed, more = self._follow_part(log_dir, name, start, size)
+            if progressed:
+                continue
+            if not more:
+                return
+            size *= 2
+
+    def _follow_part(self, log_dir, name, start, size):
+        """Reads up to `size` octets from `start`: (whether a record was
+        read, whether a record seems to go on past what was read)."""
         try:
             with open(log_dir / name, "rb") as f:
                 f.seek(start)
-                data = f.read()
+                data = f.read(size)
         except FileNotFoundError:
-            return
+            return False, False
+        if not data:
+            return False, False
+        full = len(data) == size
         if start == 0:
             if len(data) < len(MAGIC):
-                return
+                return False, False
             if not data.startswith(MAGIC):
                 self.offsets[name] = 1 << 62  # not a segment we can read
-                return
+                return False, False
         else:
             # _records() walks from len(MAGIC): put back a stand-in prefix.
             data = MAGIC + data
@@ -293,7 +319,9 @@ class LiveCounter:
                     self.live.pop(qid.decode(), None)
             elif t == b"D":
                 self.live.pop(payload.decode(errors="replace"), None)
+        progressed = start + pos > self.offsets.get(name, 0)
         self.offsets[name] = start + pos
+        return progressed, full and not _zeros(data, pos)
 
 
 def _record(t, payload):

@@ -286,7 +286,7 @@ int serve(const config::Config& config, bool allow_root) {
         spdlog::critical("spool {}: {}", config.server.spool, e.message());
         return 1;
     }
-    auto spool = queue::Spool::open(config.server.spool, ec);
+    auto spool = queue::Spool::open(config.server.spool, ec, {.first_segment_ahead = true});
     if (!spool) {
         spdlog::critical("spool {}: {}", config.server.spool, ec.message());
         return 1;

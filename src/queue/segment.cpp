@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace holdfast::queue::segment {
 namespace {
 
@@ -73,6 +76,19 @@ std::optional<Record> Reader::next() {
     Record r{static_cast<RecordType>(type), payload, pos_ + kRecordHeader};
     pos_ += kRecordHeader + length;
     return r;
+}
+
+std::uint64_t Reader::damaged() const {
+    std::string_view rest = data_.substr(pos_);
+    // From the end, a block at a time: the zeros are most of a new segment.
+    static constexpr char kZeros[4096] = {};
+    while (!rest.empty()) {
+        const std::size_t n = std::min(rest.size(), sizeof kZeros);
+        if (std::memcmp(rest.data() + rest.size() - n, kZeros, n) != 0) break;
+        rest.remove_suffix(n);
+    }
+    while (!rest.empty() && rest.back() == '\0') rest.remove_suffix(1);
+    return rest.size();
 }
 
 std::optional<IdAndRest> split_id(std::string_view payload) {

@@ -15,6 +15,10 @@ namespace holdfast::queue::segment {
 inline constexpr std::string_view kMagic = "HOLDFAST-LOG 2\n";
 // length (u32 LE) + crc (u32 LE) + type (1 octet).
 inline constexpr std::size_t kRecordHeader = 9;
+// A segment is closed once it holds this much (smaller segments are retired
+// sooner, larger ones cost fewer file creations); the writer makes each but
+// the first of a run this long, full of zeros, before records go in.
+inline constexpr std::uint64_t kTargetSize = 16 * 1024 * 1024;
 // No message comes near this; a larger length is damage, not a record.
 inline constexpr std::uint32_t kMaxPayload = 1u << 30;
 
@@ -53,6 +57,11 @@ class Reader {
     // Octets after the last whole record read: 0 when the segment ended
     // cleanly. Meaningful once next() returned nullopt.
     std::uint64_t unread() const { return data_.size() - pos_; }
+    // The part of unread() up to its last octet that is not zero: 0 when
+    // all that follows the last whole record is zeros, the unused end of a
+    // segment written full of zeros when it was made (the spool's writer
+    // does, so that an append's fdatasync need not commit ext4's journal).
+    std::uint64_t damaged() const;
 
   private:
     std::string_view data_;

@@ -117,6 +117,7 @@ ScannedSegment scan_segment(const std::filesystem::path& path) {
         }
     }
     out.unread = reader.unread();
+    out.damaged = reader.damaged();
     return out;
 }
 

@@ -45,7 +45,10 @@ struct ScannedSegment {
     std::uint64_t size = 0;
     bool magic = false;  // false: not a segment of this format; no records
     std::vector<ScannedRecord> records;
-    std::uint64_t unread = 0;  // octets after the last whole record (a torn tail or damage)
+    std::uint64_t unread = 0;  // octets after the last whole record
+    // Of those, up to the last one that is not zero: a torn tail or damage
+    // (0: the rest is the zeros a segment is made with).
+    std::uint64_t damaged = 0;
 };
 
 ScannedSegment scan_segment(const std::filesystem::path& path);

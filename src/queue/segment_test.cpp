@@ -106,3 +106,39 @@ TEST(Segment, MagicIsCheckedAndACutShortOneIsAnEmptySegment) {
         EXPECT_EQ(r.unread(), 0u);
     }
 }
+
+TEST(Segment, ZerosAfterTheLastRecordAreNotDamage) {
+    // A segment is made full of zeros and its records overwrite them: what
+    // follows the last record is zeros up to the end of the file.
+    const std::string s = three_records();
+    std::string made = s + std::string(10000, '\0');
+    Reader r(made);
+    EXPECT_EQ(count_records(made), 3u);
+    while (r.next()) {
+    }
+    EXPECT_EQ(r.unread(), 10000u);
+    EXPECT_EQ(r.damaged(), 0u);
+    // A record cut short by a crash, then the zeros: the torn octets count.
+    std::string torn = s;
+    append_record(torn, RecordType::done, "NEXT");
+    torn.resize(torn.size() - 2);
+    const std::size_t torn_octets = torn.size() - s.size();
+    torn += std::string(5000, '\0');
+    Reader t(torn);
+    while (t.next()) {
+    }
+    EXPECT_EQ(t.unread(), torn_octets + 5000);
+    EXPECT_EQ(t.damaged(), torn_octets);
+    // Zeros in the middle, records after them: damage up to the last of those.
+    std::string hole(kMagic);
+    hole += std::string(300, '\0');
+    hole += s.substr(kMagic.size());
+    Reader h(hole);
+    EXPECT_FALSE(h.next());
+    EXPECT_EQ(h.damaged(), hole.size() - kMagic.size());
+    // Nothing after the records: nothing damaged either.
+    Reader clean(s);
+    while (clean.next()) {
+    }
+    EXPECT_EQ(clean.damaged(), 0u);
+}

@@ -23,7 +23,7 @@ namespace holdfast::queue {
 namespace fs = std::filesystem;
 using segment::RecordType;
 
-std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
+std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec, OpenOptions options) {
     ec.clear();
     for (const char* sub : {"log", "corrupt", "body"}) {
         if ((ec = util::ensure_directory(dir / sub))) return nullptr;
@@ -44,6 +44,13 @@ std::unique_ptr<Spool> Spool::open(const fs::path& dir, std::error_code& ec) {
     }
     std::unique_ptr<Spool> spool(new Spool(dir, lock.release()));
     if ((ec = spool->recover())) return nullptr;
+    if (options.first_segment_ahead) {
+        spool->make_spare();
+        // Recovery's own records (D records) may have started a plain
+        // segment: this run's appends go to the zeroed one.
+        std::lock_guard appending(spool->append_mu_);
+        if (spool->spare_) spool->active_.reset();
+    }
     spool->writer_ = std::thread([s = spool.get()] {
         util::name_this_thread("hf-spool-write");
         s->writer_loop();
@@ -72,6 +79,8 @@ Spool::~Spool() {
     }
     pending_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    // Made for appends that did not come: no records, nothing to keep.
+    if (spare_) ::unlink(segment_path(spare_->seq).c_str());
     ::close(lock_fd_);  // releases the flock
 }
 

@@ -17,12 +17,10 @@
 namespace holdfast::queue {
 
 namespace fs = std::filesystem;
+using segment::kTargetSize;
 using segment::RecordType;
 
 namespace {
-// A segment is closed once it holds this much; smaller segments are retired
-// sooner, larger ones cost fewer file creations.
-constexpr std::uint64_t kSegmentTarget = 16 * 1024 * 1024;
 // How long records nobody waits for (removals) may wait for a flush to go
 // with: their message leaves the index, and segments are retired, then.
 constexpr auto kLazyRecords = std::chrono::milliseconds(50);
@@ -102,7 +100,7 @@ bool Spool::append(Op& op) {
             it->second.state_length = static_cast<std::uint32_t>(op.head.size() - op.id.size() - 1);
         }
     }
-    if (active_->size >= kSegmentTarget) active_.reset();  // closed: the next append starts one
+    if (active_->size >= kTargetSize) active_.reset();  // closed: the next append starts one
     return true;
 }
 
@@ -151,24 +149,20 @@ void Spool::writer_loop() {
         }
         commit(batch);
         batch.clear();
+        prepare_spare();
     }
 }
 
 std::error_code Spool::start_segment() {
-    // The index keeps segment numbers in 32 bits: 64 PiB of log at 16 MiB each.
-    if (next_seq_ > UINT32_MAX) return make_error_code(std::errc::value_too_large);
-    auto seg = std::make_shared<Segment>();
-    seg->seq = next_seq_++;
-    fs::path path = segment_path(seg->seq);
-    seg->fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!seg->fd) return posix::last_error();
-    // The magic flushed and the name made durable before any record goes in.
-    std::error_code ec = posix::write_all(seg->fd.get(), segment::kMagic);
-    if (!ec && ::fdatasync(seg->fd.get()) != 0) ec = posix::last_error();
-    if (!ec) ec = util::fsync_directory(log_dir());
-    if (ec) {
-        ::unlink(path.c_str());
-        return ec;
+    std::shared_ptr<Segment> seg = std::move(spare_);
+    if (!seg) {
+        // The index keeps segment numbers in 32 bits: 64 PiB of log at 16 MiB each.
+        if (next_seq_ > UINT32_MAX) return make_error_code(std::errc::value_too_large);
+        seg = std::make_shared<Segment>();
+        seg->seq = next_seq_++;
+        // Not written full of zeros here: that would hold up this append
+        // (and every session behind it) for the time 16 MiB take.
+        if (auto ec = create_segment(seg->seq, false, seg->fd)) return ec;
     }
     seg->size = segment::kMagic.size();
     {
@@ -177,6 +171,71 @@ std::error_code Spool::start_segment() {
     }
     active_ = std::move(seg);
     return {};
+}
+
+std::error_code Spool::create_segment(std::uint64_t seq, bool zeroed, posix::UniqueFd& fd) {
+    fs::path path = segment_path(seq);
+    fd.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) return posix::last_error();
+    // The magic flushed and the name made durable before any record goes in.
+    std::error_code ec = posix::write_all(fd.get(), segment::kMagic);
+    if (zeroed) {
+        // Written, not fallocate'd: ext4 keeps fallocate'd blocks "unwritten"
+        // and the first write to them changes the extent tree (a journal
+        // commit at the next fdatasync), which is what the zeros avoid.
+        const std::string zeros(1024 * 1024, '\0');
+        for (std::uint64_t at = segment::kMagic.size(); !ec && at < kTargetSize;) {
+            const std::size_t n = std::min<std::uint64_t>(zeros.size(), kTargetSize - at);
+            ec = posix::write_all(fd.get(), std::string_view(zeros).substr(0, n));
+            at += n;
+        }
+    }
+    if (!ec && ::fdatasync(fd.get()) != 0) ec = posix::last_error();
+    if (!ec) ec = util::fsync_directory(log_dir());
+    if (ec) {
+        ::unlink(path.c_str());
+        fd.reset();
+    }
+    return ec;
+}
+
+void Spool::prepare_spare() {
+    {
+        std::lock_guard appending(append_mu_);
+        // Made once the active segment is half full: in time for it to be
+        // closed, and no earlier, so that a quiet spool keeps one segment.
+        if (spare_ || !active_ || active_->size < kTargetSize / 2 ||
+            spare_failed_for_ == active_->seq) {
+            return;
+        }
+    }
+    make_spare();
+}
+
+void Spool::make_spare() {
+    auto seg = std::make_shared<Segment>();
+    {
+        std::lock_guard appending(append_mu_);
+        if (spare_ || next_seq_ > UINT32_MAX) return;
+        seg->seq = next_seq_++;
+    }
+    const std::error_code ec = create_segment(seg->seq, true, seg->fd);
+    std::lock_guard appending(append_mu_);
+    if (ec) {
+        spdlog::warn("spool: making the next segment {} failed: {}; it is made when needed",
+                     segment_path(seg->seq).string(), ec.message());
+        if (active_) spare_failed_for_ = active_->seq;
+        if (next_seq_ == seg->seq + 1) --next_seq_;
+        return;
+    }
+    if (next_seq_ != seg->seq + 1) {
+        // A segment was started meanwhile (a write failed, or a record larger
+        // than the rest of the active one): records must go to segments in
+        // the order of their numbers, so this one is too old to be used.
+        ::unlink(segment_path(seg->seq).c_str());
+        return;
+    }
+    spare_ = std::move(seg);
 }
 
 void Spool::append_and_commit(std::vector<Op>& batch) {

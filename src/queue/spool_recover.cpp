@@ -151,6 +151,13 @@ std::error_code Spool::recover() {
     // other threads while this one applies each to the index in order.
     const std::size_t ahead_limit = std::max(2u, std::thread::hardware_concurrency());
     std::deque<std::future<ScannedSegment>> ahead;
+    struct TornTail {
+        std::uint64_t seq;
+        std::uint64_t good;     // octets up to the end of its last whole record
+        std::uint64_t damaged;  // ScannedSegment::damaged
+    };
+    std::vector<TornTail> torn;
+    std::uint64_t last_written = 0;  // the newest segment with anything in it
     std::size_t launched = 0;
     for (std::uint64_t seq : seqs) {
         while (launched < seqs.size() && ahead.size() < ahead_limit) {
@@ -174,25 +181,37 @@ std::error_code Spool::recover() {
         ++recovery_.segments;
         segments_[seq] = seg;
         apply(scanned, *seg, path);
-        if (scanned.unread > 0) {
-            ++recovery_.torn;
-            const std::uint64_t good = seg->size - scanned.unread;
-            if (seq == seqs.back() && scanned.unread < kCrashTail) {
-                spdlog::warn(
-                    "spool: {}: the last {} octets are not a whole record (a write cut "
-                    "short by a crash; nothing in them was acknowledged)",
-                    path.string(), scanned.unread);
-            } else {
-                // Not where a crash leaves a torn write: damage (or a bug).
-                // Whatever follows it cannot be read, but a human may save it.
-                spdlog::error("spool: {}: {} octets after offset {} are not whole records",
-                              path.string(), scanned.unread, good);
-                copy_to_corrupt(path, "unreadable records");
-            }
-            // Cut off, so that a later recovery does not report it again.
-            if ((ec = truncate_to(path, good))) return ec;
+        const std::uint64_t good = seg->size - scanned.unread;
+        if (scanned.unread > 0 && scanned.damaged == 0) {
+            // Only the zeros the segment was made with: its unused end. Left
+            // as it is (nothing is appended to it again).
             seg->size = good;
+        } else if (scanned.unread > 0) {
+            torn.push_back({seq, good, scanned.damaged});
         }
+        if (!scanned.records.empty() || scanned.damaged > 0) last_written = seq;
+    }
+    // Judged once every segment is read: the writer makes the next segment
+    // (records none, zeros only) before the current one is full, so the
+    // one a crash cut short need not be the newest file.
+    for (const TornTail& t : torn) {
+        ++recovery_.torn;
+        const fs::path path = segment_path(t.seq);
+        if (t.seq == last_written && t.damaged < kCrashTail) {
+            spdlog::warn(
+                "spool: {}: the last {} octets are not a whole record (a write cut "
+                "short by a crash; nothing in them was acknowledged)",
+                path.string(), t.damaged);
+        } else {
+            // Not where a crash leaves a torn write: damage (or a bug).
+            // Whatever follows it cannot be read, but a human may save it.
+            spdlog::error("spool: {}: {} octets after offset {} are not whole records",
+                          path.string(), t.damaged, t.good);
+            copy_to_corrupt(path, "unreadable records");
+        }
+        // Cut off, so that a later recovery does not report it again.
+        if ((ec = truncate_to(path, t.good))) return ec;
+        segments_[t.seq]->size = t.good;
     }
     // A queued message's body file was fdatasync'd before its M record was
     // written; one that is missing now was lost by a human or a failing

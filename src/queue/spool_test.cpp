@@ -558,3 +558,93 @@ TEST(Spool, EnvelopesPastTheRecentOnesAreReadFromTheLog) {
     EXPECT_EQ(s->get(stored[0].id)->attempts, 2u);
     EXPECT_EQ(s->size(), static_cast<std::size_t>(kMessages));
 }
+
+TEST(Spool, TheNextSegmentIsMadeFullOfZerosAheadAndItsEmptyRestIsNoDamage) {
+    TestDir dir;
+    const fs::path log = dir.path() / "log";
+    auto seg = [&](int n) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%016x.seg", static_cast<unsigned>(n));
+        return log / name;
+    };
+    const std::string half(segment::kTargetSize / 2 + 1024, 'h');
+    Envelope a = envelope(), b = envelope(), c = envelope(), d = envelope();
+    {
+        auto s = open_ok(dir.path());
+        ASSERT_FALSE(store_sync(*s, a, half));  // segment 1, now half full
+        // The writer makes segment 2 after that batch, before it takes this one.
+        ASSERT_FALSE(store_sync(*s, b, "b"));
+        ASSERT_TRUE(fs::exists(seg(2)));
+        EXPECT_EQ(fs::file_size(seg(2)), segment::kTargetSize);
+    }
+    // Not used by the time the spool closed: removed with it.
+    EXPECT_FALSE(fs::exists(seg(2)));
+    {
+        auto s = open_ok(dir.path());
+        EXPECT_EQ(s->recovery().torn, 0u);
+        ASSERT_FALSE(store_sync(*s, c, half));          // segment 2 (this run's first), half full
+        ASSERT_FALSE(store_sync(*s, envelope(), "x"));  // segment 3 is made before this batch
+        ASSERT_TRUE(fs::exists(seg(3)));
+        ASSERT_FALSE(store_sync(*s, d, half));          // closes segment 2
+        ASSERT_FALSE(store_sync(*s, envelope(), "e"));  // into segment 3, over its zeros
+        EXPECT_EQ(fs::file_size(seg(3)), segment::kTargetSize);
+        EXPECT_FALSE(fs::exists(seg(4)));
+    }
+    {
+        auto s = open_ok(dir.path());
+        EXPECT_EQ(s->recovery().torn, 0u);
+        EXPECT_EQ(s->recovery().corrupt, 0u);
+        EXPECT_EQ(s->list().size(), 6u);
+        std::string body;
+        ASSERT_FALSE(s->read_message(d.id, body));
+        EXPECT_EQ(body, half);
+    }
+    EXPECT_EQ(count(dir.path() / "corrupt"), 0u);
+    // A crash while writing to segment 3, after the writer had made segment
+    // 4: the torn record is in the zeros of 3, and 4 holds only zeros. That
+    // is a crash's torn write (warned), not damage, though 3 is not the
+    // newest file.
+    std::uint64_t end_of_records = 0;
+    {
+        std::ifstream in(seg(3), std::ios::binary);
+        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        segment::Reader r(data);
+        while (auto rec = r.next()) end_of_records = rec->payload_offset + rec->payload.size();
+    }
+    std::string torn;
+    segment::append_record(torn, segment::RecordType::done, "NEVER-ACKNOWLEDGED");
+    torn.resize(torn.size() / 2);
+    {
+        std::fstream f(seg(3), std::ios::binary | std::ios::in | std::ios::out);
+        f.seekp(static_cast<std::streamoff>(end_of_records));
+        f << torn;
+    }
+    write(seg(4), std::string(segment::kMagic) + std::string(4096, '\0'));
+    auto s = open_ok(dir.path());
+    EXPECT_EQ(s->recovery().torn, 1u);
+    EXPECT_EQ(s->recovery().corrupt, 0u);
+    EXPECT_EQ(s->list().size(), 6u);
+    EXPECT_EQ(count(dir.path() / "corrupt"), 0u);
+    EXPECT_EQ(fs::file_size(seg(3)), end_of_records);  // cut after its last record
+    EXPECT_FALSE(fs::exists(seg(4)));                  // nothing in it: retired
+}
+
+TEST(Spool, TheDaemonsFirstSegmentIsMadeAtOpen) {
+    TestDir dir;
+    const fs::path first = dir.path() / "log" / "0000000000000001.seg";
+    Envelope a = envelope();
+    {
+        std::error_code ec;
+        auto s = Spool::open(dir.path(), ec, {.first_segment_ahead = true});
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_EQ(fs::file_size(first), segment::kTargetSize);
+        ASSERT_FALSE(store_sync(*s, a, "a\r\n"));
+        EXPECT_EQ(fs::file_size(first), segment::kTargetSize);  // written over its zeros
+        EXPECT_FALSE(fs::exists(dir.path() / "log" / "0000000000000002.seg"));
+    }
+    auto s = open_ok(dir.path());
+    EXPECT_EQ(s->recovery().torn, 0u);
+    std::string body;
+    ASSERT_FALSE(s->read_message(a.id, body));
+    EXPECT_EQ(body, "a\r\n");
+}

@@ -47,6 +47,11 @@ void read_all(const std::string& seg) {
         }
     }
     if (r.unread() > seg.size()) __builtin_trap();
+    // The torn or damaged part is within what was not read, and ends on an
+    // octet that is not zero.
+    const std::uint64_t damaged = r.damaged();
+    if (damaged > r.unread()) __builtin_trap();
+    if (damaged > 0 && seg[seg.size() - r.unread() + damaged - 1] == '\0') __builtin_trap();
 }
 
 }  // namespace
@@ -56,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // 1. The bytes as a segment file, as found on disk.
     read_all(std::string(bytes));
     read_all(std::string(segment::kMagic) + std::string(bytes));
+    read_all(std::string(segment::kMagic) + std::string(bytes) + std::string(100, '\0'));
     // 2. The bytes as payloads of whole records (a fuzzer cannot forge the
     //    CRC): split at 0xff, the first octet of each part picks the type.
     std::string seg(segment::kMagic);
