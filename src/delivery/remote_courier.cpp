@@ -89,14 +89,32 @@ void RemoteCourier::Impl::schedule(const std::string& id) {
     if (auto env = spool.get(id)) schedule(*env);
 }
 
+Arrival arrival_of(const queue::Envelope& env) {
+    Arrival a;
+    a.id = env.id;
+    a.arrival = env.arrival;
+    a.next_attempt = env.next_attempt;
+    a.warned = env.warned;
+    a.attempts = env.attempts;
+    if (env.held) return a;  // held: nothing until released (and enqueued again)
+    for (const auto& r : env.recipients) {
+        if (r.kind == RecipientKind::local || r.state != RecipientState::pending) continue;
+        a.domains.push_back(domain_of(r.address));
+    }
+    std::sort(a.domains.begin(), a.domains.end());
+    a.domains.erase(std::unique(a.domains.begin(), a.domains.end()), a.domains.end());
+    return a;
+}
+
 void RemoteCourier::Impl::schedule(const queue::Envelope& env) {
-    if (env.held) return;  // held: nothing until released (and enqueued again)
-    std::set<std::string> domains;
-    for (const auto& a : pending_remote(env, "")) domains.insert(domain_of(a));
+    schedule(arrival_of(env));
+}
+
+void RemoteCourier::Impl::schedule(const Arrival& a) {
     // `warned` survives restarts: the one delay notice never goes twice.
-    for (const auto& d : domains)
-        scheduler.add(env.id, d, env.arrival, env.next_attempt, env.warned, env.attempts);
-    if (!domains.empty()) kick();
+    for (const auto& d : a.domains)
+        scheduler.add(a.id, d, a.arrival, a.next_attempt, a.warned, a.attempts);
+    if (!a.domains.empty()) kick();
 }
 
 // The same from the spool's index (start-up: no envelope is read).
@@ -292,13 +310,9 @@ void RemoteCourier::enqueue(const std::string& id) {
 }
 
 void RemoteCourier::enqueue(const queue::Envelope& env) {
-    // Local mail only (or held): nothing to schedule, no wake-up.
-    if (env.held || std::none_of(env.recipients.begin(), env.recipients.end(), [](const auto& r) {
-            return r.kind != RecipientKind::local && r.state == RecipientState::pending;
-        })) {
-        return;
-    }
-    asio::post(impl_->io, [impl = impl_.get(), env] { impl->schedule(env); });
+    Arrival a = arrival_of(env);
+    if (a.domains.empty()) return;  // local mail only (or held): nothing to schedule, no wake-up
+    asio::post(impl_->io, [impl = impl_.get(), a = std::move(a)] { impl->schedule(a); });
 }
 
 void RemoteCourier::set_backups(std::vector<config::BackupDomain> backups) {

@@ -31,6 +31,19 @@ struct RemoteOutcome {
     bool tls = false;
 };
 
+// What the schedule needs of a message just stored: made on the spool's
+// writer thread (enqueue), so that this crosses to the courier's thread,
+// not a copy of the whole envelope (addresses, client, DSN parameters).
+struct Arrival {
+    std::string id;
+    std::vector<std::string> domains;  // of the pending remote recipients, each once, sorted
+    std::chrono::system_clock::time_point arrival;
+    std::chrono::system_clock::time_point next_attempt;
+    bool warned = false;
+    unsigned attempts = 0;
+};
+Arrival arrival_of(const queue::Envelope& env);  // no domains when held
+
 struct RemoteCourier::Impl {
     Impl(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings);
 
@@ -39,6 +52,7 @@ struct RemoteCourier::Impl {
     // The same from an envelope at hand; calls nothing in the spool (used
     // under Spool::for_each).
     void schedule(const queue::Envelope& env);
+    void schedule(const Arrival& a);
     void schedule(const queue::QueuedMessage& m);  // the same from the spool's index
     void kick() { wake.cancel(); }
     boost::asio::awaitable<void> loop();
