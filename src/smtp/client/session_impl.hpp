@@ -28,7 +28,6 @@ struct Session::Impl {
     // The peer named itself options.helo: a mail loop (4.4.6, deferred).
     Status loop(std::string_view where);
 
-    asio::ssl::context tls_ctx;
     Connection conn;
     asio::any_io_executor ex;
     Endpoint endpoint;

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -218,6 +220,27 @@ TEST(Session, UsesStartTlsWhenOffered) {
     EXPECT_TRUE(peer.tls_used());
     EXPECT_EQ(r.results.at(0).recipients.at(0).status.outcome, Outcome::delivered);
     EXPECT_EQ(peer.data(), std::vector<std::string>{"secret\r\n"});
+}
+
+TEST(Session, EverySessionUsesStartTlsThroughTheSharedContext) {
+    // One TLS context serves every session: the second and third handshakes
+    // must work as the first did, from threads of their own.
+    test::Peer peer([](const std::string& line) -> std::string {
+        if (util::istarts_with(line, "EHLO")) return "250-peer.test\r\n250 STARTTLS\r\n";
+        if (line == "STARTTLS") return "220 2.0.0 ready\r\n";
+        return basic(line, [](const std::string&) { return std::string("250 Ok\r\n"); });
+    });
+    std::vector<std::thread> threads;
+    std::atomic<int> encrypted{0};
+    for (int i = 0; i < 3; ++i) {
+        threads.emplace_back([&] {
+            auto r = run(local(peer.port()), {Message{"s@src.test", {"a@dst.test"}, "x\r\n"}});
+            if (r.tls && r.results.at(0).recipients.at(0).status.outcome == Outcome::delivered)
+                ++encrypted;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(encrypted.load(), 3);
 }
 
 TEST(Session, RefusesOversizedMessageWithoutSendingIt) {
