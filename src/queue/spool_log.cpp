@@ -229,9 +229,9 @@ void Spool::make_spare() {
         return;
     }
     if (next_seq_ != seg->seq + 1) {
-        // A segment was started meanwhile (a write failed, or a record larger
-        // than the rest of the active one): records must go to segments in
-        // the order of their numbers, so this one is too old to be used.
+        // A segment was started meanwhile (the active one filled up or a
+        // write to it failed while this one was made): records must go to
+        // segments in the order of their numbers, so this one is too old.
         ::unlink(segment_path(seg->seq).c_str());
         return;
     }
