@@ -154,7 +154,7 @@ std::error_code Spool::recover() {
     struct TornTail {
         std::uint64_t seq;
         std::uint64_t good;     // octets up to the end of its last whole record
-        std::uint64_t damaged;  // ScannedSegment::damaged
+        std::uint64_t damaged;  // the unreadable octets (up to the zeros of one made ahead)
     };
     std::vector<TornTail> torn;
     std::uint64_t last_written = 0;  // the newest segment with anything in it
@@ -182,14 +182,19 @@ std::error_code Spool::recover() {
         segments_[seq] = seg;
         apply(scanned, *seg, path);
         const std::uint64_t good = seg->size - scanned.unread;
-        if (scanned.unread > 0 && scanned.damaged == 0) {
-            // Only the zeros the segment was made with: its unused end. Left
-            // as it is (nothing is appended to it again).
-            seg->size = good;
+        // Zeros after the last record are the unused end of a segment made
+        // ahead: exactly kTargetSize long (a record that did not fit would
+        // have made it longer), or with no record at all (a crash while it
+        // was being made). In any other they are a tail the disk lost.
+        const bool made_ahead = scanned.size == segment::kTargetSize;
+        const bool unused_end =
+            scanned.unread > 0 && scanned.damaged == 0 && (made_ahead || scanned.records.empty());
+        if (unused_end) {
+            seg->size = good;  // left as it is: nothing is appended to it again
         } else if (scanned.unread > 0) {
-            torn.push_back({seq, good, scanned.damaged});
+            torn.push_back({seq, good, made_ahead ? scanned.damaged : scanned.unread});
         }
-        if (!scanned.records.empty() || scanned.damaged > 0) last_written = seq;
+        if (!scanned.records.empty() || (scanned.unread > 0 && !unused_end)) last_written = seq;
     }
     // Judged once every segment is read: the writer makes the next segment
     // (records none, zeros only) before the current one is full, so the

@@ -619,7 +619,8 @@ TEST(Spool, TheNextSegmentIsMadeFullOfZerosAheadAndItsEmptyRestIsNoDamage) {
         f.seekp(static_cast<std::streamoff>(end_of_records));
         f << torn;
     }
-    write(seg(4), std::string(segment::kMagic) + std::string(4096, '\0'));
+    // (Cut short: the crash came while the writer was still making it.)
+    write(seg(4), std::string(segment::kMagic) + std::string(3 * 1024 * 1024, '\0'));
     auto s = open_ok(dir.path());
     EXPECT_EQ(s->recovery().torn, 1u);
     EXPECT_EQ(s->recovery().corrupt, 0u);
@@ -647,4 +648,23 @@ TEST(Spool, TheDaemonsFirstSegmentIsMadeAtOpen) {
     std::string body;
     ASSERT_FALSE(s->read_message(a.id, body));
     EXPECT_EQ(body, "a\r\n");
+}
+
+TEST(Spool, ZerosAfterTheRecordsOfAPlainSegmentAreATornTail) {
+    // Only a segment made ahead (exactly 16 MiB) ends in zeros by design;
+    // in a plain one they are a tail the disk lost or never got.
+    TestDir dir;
+    const fs::path first = dir.path() / "log" / "0000000000000001.seg";
+    Envelope a = envelope();
+    {
+        auto s = open_ok(dir.path());
+        ASSERT_FALSE(store_sync(*s, a, "a\r\n"));
+    }
+    const auto size = fs::file_size(first);
+    { std::ofstream(first, std::ios::binary | std::ios::app) << std::string(100, '\0'); }
+    auto s = open_ok(dir.path());
+    EXPECT_EQ(s->recovery().torn, 1u);
+    EXPECT_EQ(s->recovery().corrupt, 0u);  // the newest segment, short: a crash's tail
+    EXPECT_EQ(fs::file_size(first), size);
+    EXPECT_TRUE(s->get(a.id));
 }
