@@ -6,7 +6,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <set>
 
 #include "delivery/down_state.hpp"
 #include "delivery/remote_courier_impl.hpp"
