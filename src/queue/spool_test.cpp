@@ -49,6 +49,13 @@ std::size_t count(const fs::path& dir) {
         std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
+// <spool>/log/<SEQ>.seg
+fs::path segment_file(const fs::path& spool, int seq) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%016x.seg", static_cast<unsigned>(seq));
+    return spool / "log" / name;
+}
+
 void write(const fs::path& p, const std::string& data) {
     std::ofstream(p, std::ios::binary) << data;
 }
@@ -319,12 +326,7 @@ TEST(Spool, ImportsAVersionOneSpool) {
 
 TEST(Spool, SegmentsAreRetiredOnlyWhenNothingNeedsThem) {
     TestDir dir;
-    const fs::path log = dir.path() / "log";
-    auto seg = [&](int n) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%016x.seg", static_cast<unsigned>(n));
-        return log / name;
-    };
+    auto seg = [&](int n) { return segment_file(dir.path(), n); };
     const std::string big(17 * 1024 * 1024, 'b');  // closes its segment
     Envelope a = envelope(), big1 = envelope(), b = envelope(), big2 = envelope();
     {
@@ -561,12 +563,7 @@ TEST(Spool, EnvelopesPastTheRecentOnesAreReadFromTheLog) {
 
 TEST(Spool, TheNextSegmentIsMadeFullOfZerosAheadAndItsEmptyRestIsNoDamage) {
     TestDir dir;
-    const fs::path log = dir.path() / "log";
-    auto seg = [&](int n) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%016x.seg", static_cast<unsigned>(n));
-        return log / name;
-    };
+    auto seg = [&](int n) { return segment_file(dir.path(), n); };
     const std::string half(segment::kTargetSize / 2 + 1024, 'h');
     Envelope a = envelope(), b = envelope(), c = envelope(), d = envelope();
     {
