@@ -278,8 +278,8 @@ class LiveCounter:
             size *= 2
 
     def _follow_part(self, log_dir, name, start, size):
-        """Reads up to `size` octets from `start`: (whether a record was
-        read, whether a record seems to go on past what was read)."""
+        """Reads up to `size` octets from `start`: (whether the offset moved
+        on, whether a record seems to go on past what was read)."""
         try:
             with open(log_dir / name, "rb") as f:
                 f.seek(start)

@@ -16,8 +16,8 @@ inline constexpr std::string_view kMagic = "HOLDFAST-LOG 2\n";
 // length (u32 LE) + crc (u32 LE) + type (1 octet).
 inline constexpr std::size_t kRecordHeader = 9;
 // A segment is closed once it holds this much (smaller segments are retired
-// sooner, larger ones cost fewer file creations); the writer makes each but
-// the first of a run this long, full of zeros, before records go in.
+// sooner, larger ones cost fewer file creations). The daemon makes each one
+// this long, full of zeros, before records go in (Spool: "made ahead").
 inline constexpr std::uint64_t kTargetSize = 16 * 1024 * 1024;
 // No message comes near this; a larger length is damage, not a record.
 inline constexpr std::uint32_t kMaxPayload = 1u << 30;

@@ -47,7 +47,7 @@ struct ScannedSegment {
     std::vector<ScannedRecord> records;
     std::uint64_t unread = 0;  // octets after the last whole record
     // Of those, up to the last one that is not zero: a torn tail or damage
-    // (0: the rest is the zeros a segment is made with).
+    // (0: only zeros follow, as in a segment made ahead; recovery decides).
     std::uint64_t damaged = 0;
 };
 
