@@ -107,7 +107,9 @@ def main():
     only = a.only or SCENARIOS
     n_msg = util.scaled(10_000, a.scale)
     n_backlog = util.scaled(100_000, a.scale)
-    n_idle = util.scaled(10_000, a.scale)
+    # The 100,000 where the machine's hard open-file limit allows
+    # it, else as many as Holdfast admits within that limit.
+    n_idle = util.scaled(min(100_000, util.idle_sessions_within_nofile()), a.scale)
     n_recovery = util.scaled(1_000_000, a.scale)
     util.raise_nofile(max(65536, 2 * n_idle + 1000))
     ctx = scenarios.Context(binary, a.scale, keep=a.keep)

@@ -59,6 +59,20 @@ def raise_nofile(want):
 STOCK_NOFILE = 1024
 
 
+def idle_sessions_within_nofile():
+    """How many idle sessions Holdfast can hold under the hard open-file limit.
+
+    Holdfast raises its soft limit to the hard one and keeps 256 + a tenth
+    of it for itself (src/app/fd_limit.cpp); the idle scenario configures
+    100 connections more than it opens. Rounded down to a thousand.
+    """
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        return 1_000_000
+    admitted = hard - (256 + hard // 10) - 100
+    return max(1000, admitted // 1000 * 1000)
+
+
 def stock_nofile():
     """preexec_fn for a server: the stock soft open-file limit."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
