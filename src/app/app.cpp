@@ -85,9 +85,10 @@ std::string relay_failure(const config::Config& config, const policy::CustomerDo
 // The control socket and the SMTP listeners, until SIGTERM / SIGINT.
 // SIGHUP and `holdfast reload` reload the config (app/reload.hpp);
 // `reconfigure_delivery` hands the couriers their part of it.
-int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin admin,
-                  dns::Resolver& resolver, const policy::CustomerDomains& customers,
-                  const std::optional<RunAs>& run_as, const std::function<void()>& start_background,
+int run_listeners(asio::io_context& io, std::shared_ptr<const config::Config> initial,
+                  control::Admin admin, dns::Resolver& resolver,
+                  const policy::CustomerDomains& customers, const std::optional<RunAs>& run_as,
+                  const std::function<void()>& start_background,
                   const std::function<void(const config::Config&)>& reconfigure_delivery) {
     const config::Config& config = *initial;
     queue::Spool& spool = admin.spool;
@@ -127,16 +128,6 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
         return max_connections;
     };
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    // Hint 1 although `threads` threads run it: Asio then leaves what a
-    // thread's own epoll_wait returned (and what its handlers post) to that
-    // thread, instead of waking an idle one to share each batch (a futex
-    // wake and a context switch every time). Work posted from other threads
-    // (spool writer, couriers, resolver) still wakes an idle one, and every
-    // lock stays (only the UNSAFE hints drop them). Handlers here are short
-    // (blocking work goes to `blocking`), so little waits behind one.
-    // bench/profile.md: 2.7 instead of 5.4 futex calls and 10 % less CPU a
-    // message with a connection per message; the same with `-d`.
-    asio::io_context io(1);
     asio::thread_pool blocking(2);
     // Asks backup domains' primaries about recipients (verify = true) and
     // knows them for ETRN. After io and blocking: destroyed before them.
@@ -227,9 +218,11 @@ int run_listeners(std::shared_ptr<const config::Config> initial, control::Admin 
     // finish it (their message stored and acknowledged, or not at all);
     // after kStopGrace the rest are cut; only when no session is left
     // (nothing waits for the spool's writer any more, nothing holds a
-    // ConnectionSlot) do the I/O threads stop and the context go. Stopping
-    // io_context first destroyed live sessions' coroutine frames after the
-    // SessionContext they point into: a double free at every busy stop.
+    // ConnectionSlot) do the I/O threads stop, and the remote courier's
+    // attempts with them (the context itself goes in serve, after the
+    // couriers). Stopping io_context first destroyed live sessions'
+    // coroutine frames after the SessionContext they point into: a double
+    // free at every busy stop.
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -305,11 +298,26 @@ int serve(const config::Config& config, bool allow_root) {
         customers.replace(watch::customer_domains(*store));
         if (auto failure = check_self(config, customers)) return failure;
         dns::Resolver resolver(dns::options_from(config.dns));
+        // The SMTP sessions and the remote courier (a strand of it), run by
+        // one thread per core in run_listeners. Hint 1 although several
+        // threads run it: Asio then leaves what a thread's own epoll_wait
+        // returned (and what its handlers post) to that thread, instead of
+        // waking an idle one to share each batch (a futex wake and a context
+        // switch every time). Work posted from other threads (spool writer,
+        // local courier, resolver) still wakes an idle one, and every lock
+        // stays (only the UNSAFE hints drop them). Handlers here are short
+        // (blocking work goes to `blocking`), so little waits behind one.
+        // bench/profile.md: 2.7 instead of 5.4 futex calls and 10 % less CPU
+        // a message with a connection per message; the same with `-d`.
+        // Declared before the couriers: it outlives them, and the courier's
+        // timer and connections go before it.
+        asio::io_context io(1);
         // Both couriers start before anything is served (io runs only
         // later), after the switch to server.user: they pick up mail
         // accepted before a restart or a crash.
         delivery::LocalCourier local(*spool, config.locals, delivery::local_settings_from(config));
-        delivery::RemoteCourier remote(*spool, resolver, delivery::remote_settings_from(config));
+        delivery::RemoteCourier remote(io, *spool, resolver,
+                                       delivery::remote_settings_from(config));
         spool->set_on_stored([&local, &remote](const queue::Envelope& env) {
             local.enqueue(env);
             remote.enqueue(env);
@@ -391,7 +399,7 @@ int serve(const config::Config& config, bool allow_root) {
             backups.set_configured(c.backups);
         };
         int status =
-            run_listeners(std::make_shared<const config::Config>(config), std::move(admin),
+            run_listeners(io, std::make_shared<const config::Config>(config), std::move(admin),
                           resolver, customers, run_as, start_background, reconfigure_delivery);
         if (web) web->stop();
         if (watcher) watcher->stop();

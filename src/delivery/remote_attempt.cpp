@@ -54,7 +54,7 @@ void RemoteCourier::Impl::park(const std::string& key, std::unique_ptr<smtp::cli
     // Up to `concurrency` per host: as many as may be busy at once, so a
     // slow primary never sees connections closed and opened again.
     if (idle.count(key) >= std::max<std::size_t>(1, scheduler.policy(domain).concurrency)) {
-        asio::co_spawn(io, close(std::move(s)), asio::detached);
+        asio::co_spawn(strand, close(std::move(s)), asio::detached);
         return;
     }
     idle.emplace(key, Idle{std::move(s), std::chrono::steady_clock::now()});
@@ -67,7 +67,7 @@ void RemoteCourier::Impl::reap_idle() {
             ++it;
             continue;
         }
-        asio::co_spawn(io, close(std::move(it->second.session)), asio::detached);
+        asio::co_spawn(strand, close(std::move(it->second.session)), asio::detached);
         it = idle.erase(it);
     }
 }
@@ -166,8 +166,8 @@ void RemoteCourier::Impl::note_down(const std::string& destination, queue::Attem
 }
 
 // `queue list` marks the message as in flight meanwhile. Not an RAII guard
-// in the frame: a frame still suspended when the courier stops is destroyed
-// with the io_context, after down_mu and flying are gone.
+// in the frame: a frame still suspended when the daemon stops is destroyed
+// with the io_context's handlers, after the courier (down_mu, flying) is gone.
 asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     {
         std::lock_guard lock(down_mu);
@@ -178,11 +178,23 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     flying.erase(flying.find(t.id));
 }
 
+asio::awaitable<std::error_code> RemoteCourier::Impl::read_large(const std::string& id,
+                                                                 std::string& out) {
+    co_return co_await asio::co_spawn(
+        large_reads,
+        [this, &id, &out]() -> asio::awaitable<std::error_code> {
+            co_return spool.read_message(id, out);
+        },
+        asio::use_awaitable);
+}
+
 asio::awaitable<void> RemoteCourier::Impl::attempt_once(queue::Task t) {
     auto env = spool.get(t.id);
     std::string message;
-    std::error_code read = env ? spool.read_message(t.id, message)
-                               : queue::make_error_code(queue::Errc::no_such_message);
+    std::error_code read = queue::make_error_code(queue::Errc::no_such_message);
+    if (env)
+        read =
+            env->body_file ? co_await read_large(t.id, message) : spool.read_message(t.id, message);
     if (read == queue::Errc::no_such_message || (env && env->held)) {
         // Deleted or held meanwhile; a release enqueues it again.
         scheduler.remove(t.id, t.destination);

@@ -66,8 +66,14 @@ RemoteSettings remote_settings_from(const config::Config& c) {
     return s;
 }
 
-RemoteCourier::Impl::Impl(queue::Spool& sp, dns::Resolver& r, RemoteSettings s)
-    : spool(sp), resolver(r), settings(std::move(s)), scheduler(to_schedule(settings.queue)) {
+RemoteCourier::Impl::Impl(asio::io_context& io, queue::Spool& sp, dns::Resolver& r,
+                          RemoteSettings s)
+    : spool(sp),
+      resolver(r),
+      settings(std::move(s)),
+      scheduler(to_schedule(settings.queue)),
+      strand(asio::make_strand(io)) {
+    asio::post(large_reads, [] { util::name_this_thread("hf-remote-read"); });
     if (!settings.clock) settings.clock = [] { return std::chrono::system_clock::now(); };
     notices.hostname = settings.hostname;
     notices.local_domains = settings.local_domains;
@@ -151,7 +157,7 @@ void RemoteCourier::Impl::dispatch(const queue::Task& t) {
     switch (t.kind) {
         case queue::TaskKind::deliver:
         case queue::TaskKind::probe:
-            asio::co_spawn(io, attempt(t), asio::detached);
+            asio::co_spawn(strand, attempt(t), asio::detached);
             break;
         case queue::TaskKind::expire:
             expire(t);
@@ -277,12 +283,11 @@ void RemoteCourier::Impl::save_down() {
     }
 }
 
-RemoteCourier::RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings)
-    : impl_(std::make_unique<Impl>(spool, resolver, std::move(settings))) {}
+RemoteCourier::RemoteCourier(asio::io_context& io, queue::Spool& spool, dns::Resolver& resolver,
+                             RemoteSettings settings)
+    : impl_(std::make_unique<Impl>(io, spool, resolver, std::move(settings))) {}
 
-RemoteCourier::~RemoteCourier() {
-    stop();
-}
+RemoteCourier::~RemoteCourier() = default;
 
 void RemoteCourier::start() {
     if (impl_->running) return;
@@ -290,33 +295,22 @@ void RemoteCourier::start() {
     impl_->load_down();  // before any message is scheduled: no burst at a dead host
     impl_->spool.for_each(
         [impl = impl_.get()](const queue::QueuedMessage& m) { impl->schedule(m); });
-    asio::co_spawn(impl_->io, impl_->loop(), asio::detached);
-    impl_->worker = std::thread([this] {
-        util::name_this_thread("hf-remote");
-        impl_->io.run();
-    });
-}
-
-void RemoteCourier::stop() {
-    if (!impl_->running) return;
-    impl_->io.stop();
-    if (impl_->worker.joinable()) impl_->worker.join();
-    impl_->running = false;
+    asio::co_spawn(impl_->strand, impl_->loop(), asio::detached);
 }
 
 void RemoteCourier::enqueue(const std::string& id) {
-    asio::post(impl_->io, [impl = impl_.get(), id] { impl->schedule(id); });
+    asio::post(impl_->strand, [impl = impl_.get(), id] { impl->schedule(id); });
 }
 
 void RemoteCourier::enqueue(const queue::Envelope& env) {
     Arrival a = arrival_of(env);
     if (a.domains.empty()) return;  // local mail only (or held): nothing to schedule, no wake-up
-    asio::post(impl_->io, [impl = impl_.get(), a = std::move(a)] { impl->schedule(a); });
+    asio::post(impl_->strand, [impl = impl_.get(), a = std::move(a)] { impl->schedule(a); });
 }
 
 void RemoteCourier::set_backups(std::vector<config::BackupDomain> backups) {
-    // Read on the courier's thread only (primary_for, the scheduler): changed there.
-    asio::post(impl_->io, [impl = impl_.get(), backups = std::move(backups)]() mutable {
+    // Read on the courier's strand only (primary_for, the scheduler): changed there.
+    asio::post(impl_->strand, [impl = impl_.get(), backups = std::move(backups)]() mutable {
         for (const auto& old : impl->settings.backups) {
             impl->scheduler.set_policy(mail::normalize_domain(old.domain),
                                        to_schedule(impl->settings.queue));
@@ -333,7 +327,7 @@ void RemoteCourier::set_backups(std::vector<config::BackupDomain> backups) {
 void RemoteCourier::flush(const std::string& domain) {
     // A "no such host" cached a minute ago must not make the flush useless.
     impl_->resolver.forget_negative(mail::normalize_domain(domain));
-    asio::post(impl_->io, [impl = impl_.get(), domain] {
+    asio::post(impl_->strand, [impl = impl_.get(), domain] {
         impl->scheduler.flush(impl->now(), mail::normalize_domain(domain));
         impl->kick();
     });

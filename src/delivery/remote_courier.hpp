@@ -1,14 +1,20 @@
 #pragma once
 // Delivers the spool's `backup` and `relay` recipients over SMTP, on a
-// thread and io_context of its own. The scheduler (queue/scheduler.hpp)
+// strand of the daemon's io_context (the SMTP server's threads run it too:
+// a stored message then wakes one thread, not a courier thread besides,
+// bench/profile.md). The scheduler (queue/scheduler.hpp)
 // decides when, next_hop.hpp where, the SMTP client how; every outcome is
 // recorded through Spool::modify_recipients, and failures and the one delay
 // warning go back to the sender as RFC 3464 notices queued in the spool
 // from <> (never for a message that came from <>).
 //
-// Wiring (app.cpp): construct after the spool and resolver, start(), call
-// enqueue(id) from Spool::set_on_stored next to the local courier's.
-// No Asio in this header.
+// Wiring (app.cpp): construct after the spool, the resolver and the
+// io_context, start(), call enqueue() from Spool::set_on_stored next to the
+// local courier's. No Asio in this header.
+//
+// Its handlers must not block: the I/O threads are shared. The one
+// exception, rare: saving the down destinations (an fsync) when one goes
+// down or comes back.
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -21,6 +27,10 @@
 #include "delivery/next_hop.hpp"
 #include "queue/spool.hpp"
 #include "smtp/client/types.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace holdfast::dns {
 class Resolver;
@@ -49,17 +59,19 @@ RemoteSettings remote_settings_from(const config::Config& c);
 
 class RemoteCourier {
   public:
-    RemoteCourier(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings);
-    ~RemoteCourier();  // stop()
+    RemoteCourier(boost::asio::io_context& io, queue::Spool& spool, dns::Resolver& resolver,
+                  RemoteSettings settings);
+    // Only once `io` runs no handler any more (the daemon: its I/O threads
+    // joined). Attempts still under way then are abandoned, destroyed with
+    // io's handlers: their recipients stay pending in the spool, at worst a
+    // duplicate on the next start.
+    ~RemoteCourier();
     RemoteCourier(const RemoteCourier&) = delete;
     RemoteCourier& operator=(const RemoteCourier&) = delete;
 
     // Schedules every spooled message with pending remote recipients, then
-    // starts the worker thread.
+    // starts the courier's loop: it delivers while `io` runs.
     void start();
-    // Stops; attempts in progress are abandoned (their recipients stay
-    // pending in the spool, at worst a duplicate on the next start).
-    void stop();
     // Thread-safe: a message to schedule (again), read from the spool.
     void enqueue(const std::string& id);
     // The same for a message just stored (Spool::set_on_stored), as stored.

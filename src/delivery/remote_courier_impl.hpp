@@ -5,11 +5,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "delivery/notice.hpp"
 #include "delivery/remote_courier.hpp"
@@ -32,7 +33,7 @@ struct RemoteOutcome {
 };
 
 // What the schedule needs of a message just stored: made on the spool's
-// writer thread (enqueue), so that this crosses to the courier's thread,
+// writer thread (enqueue), so that this crosses to the courier's strand,
 // not a copy of the whole envelope (addresses, client, DSN parameters).
 struct Arrival {
     std::string id;
@@ -45,10 +46,11 @@ struct Arrival {
 Arrival arrival_of(const queue::Envelope& env);  // no domains when held
 
 struct RemoteCourier::Impl {
-    Impl(queue::Spool& spool, dns::Resolver& resolver, RemoteSettings settings);
+    Impl(boost::asio::io_context& io, queue::Spool& spool, dns::Resolver& resolver,
+         RemoteSettings settings);
 
     std::chrono::system_clock::time_point now() const { return settings.clock(); }
-    void schedule(const std::string& id);  // courier thread
+    void schedule(const std::string& id);  // on the strand
     // The same from an envelope at hand; calls nothing in the spool (used
     // under Spool::for_each).
     void schedule(const queue::Envelope& env);
@@ -61,6 +63,8 @@ struct RemoteCourier::Impl {
     void warn(const queue::Task& t);
     boost::asio::awaitable<void> attempt(queue::Task t);       // remote_attempt.cpp
     boost::asio::awaitable<void> attempt_once(queue::Task t);  // attempt() minus in-flight marking
+    // A message in a body file, read on large_reads.
+    boost::asio::awaitable<std::error_code> read_large(const std::string& id, std::string& out);
     boost::asio::awaitable<std::map<std::string, RemoteOutcome>> deliver(
         const queue::Envelope& env, const std::string& message, std::string domain,
         std::vector<std::string> recipients, bool* connected);
@@ -83,14 +87,15 @@ struct RemoteCourier::Impl {
     NoticeSettings notices;
     queue::Scheduler scheduler;
     std::mt19937 rng{std::random_device{}()};
-    boost::asio::io_context io;
-    boost::asio::steady_timer wake{io};
+    // Everything of the courier's runs here, one handler at a time: the
+    // state below needs no lock (but what down_mu guards).
+    boost::asio::strand<boost::asio::io_context::executor_type> strand;
+    boost::asio::steady_timer wake{strand};
     struct Idle {
         std::unique_ptr<smtp::client::Session> session;
         std::chrono::steady_clock::time_point since;
     };
-    std::multimap<std::string, Idle> idle;  // after io: closed before it goes
-    std::thread worker;
+    std::multimap<std::string, Idle> idle;
     bool running = false;
     // What the control thread may read: guarded by down_mu.
     struct DownState {
@@ -101,9 +106,14 @@ struct RemoteCourier::Impl {
     mutable std::mutex down_mu;
     std::map<std::string, DownState> down;   // destination -> why and when next, while down
     std::multiset<std::string> flying;       // ids with an attempt under way
-    std::map<std::string, DownState> saved;  // what destinations_file holds (courier thread)
+    std::map<std::string, DownState> saved;  // what destinations_file holds (on the strand)
     void load_down();  // from settings.destinations_file, before the first schedule
     void save_down();  // to it, when the down set or a next probe changed
+    // Where a message in a body file (over limits.data_in_memory, up to the
+    // message size limit) is read: not on the I/O threads, which serve the
+    // SMTP sessions too. A small one is read there, from the log segment
+    // that was just written (the page cache). Last: goes first.
+    boost::asio::thread_pool large_reads{1};
 };
 
 // The remote recipients of `env` still pending for `domain` ("" = any).

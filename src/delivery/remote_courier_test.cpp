@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <future>
 #include <thread>
 
@@ -102,6 +105,30 @@ struct Fixture {
     }
 };
 
+// The courier as the daemon runs it: started, then on an io_context that
+// another thread runs. Gone in the daemon's order: that thread stopped,
+// then the courier, then the io_context (its handlers, attempts still under
+// way among them, go last).
+struct RunningCourier {
+    boost::asio::io_context io;
+    RemoteCourier courier;
+    std::thread runner;
+
+    RunningCourier(Fixture& f, RemoteSettings s)
+        : courier(io, *f.spool, *f.resolver, std::move(s)) {
+        courier.start();
+        runner = std::thread([this] {
+            auto busy = boost::asio::make_work_guard(io);
+            io.run();
+        });
+    }
+    ~RunningCourier() {
+        io.stop();
+        runner.join();
+    }
+    RemoteCourier* operator->() { return &courier; }
+};
+
 std::vector<queue::Envelope> notices_in(const std::vector<queue::Envelope>& all) {
     std::vector<queue::Envelope> out;
     for (const auto& e : all) {
@@ -124,8 +151,7 @@ TEST(RemoteCourier, DeliversAndBouncesPerRecipient) {
     Peer primary(primary_answer);
     std::string id = f.store("sender@origin.test", {"alice@customer.test", "nobody@customer.test"},
                              "Subject: hi\r\n\r\nbody\r\n");
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
-    courier.start();
+    RunningCourier courier(f, f.settings(primary.port()));
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
     EXPECT_EQ(primary.data(), std::vector<std::string>{"Subject: hi\r\n\r\nbody\r\n"});
     auto notice = f.spool->list().at(0);
@@ -149,8 +175,7 @@ TEST(RemoteCourier, BounceOfAnSmtputf8MessageIsGlobalAndSentWithSmtputf8) {
             "Subject: gr\xc3\xbc\xc3\x9f"
             "e\r\n\r\nbody\r\n",
             [](queue::Envelope& e) { e.smtputf8 = true; });
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
-    courier.start();
+    RunningCourier courier(f, f.settings(primary.port()));
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
     auto notice = f.spool->list().at(0);
     EXPECT_TRUE(notice.smtputf8);  // RFC 6531: it goes out with SMTPUTF8 or not at all
@@ -168,8 +193,7 @@ TEST(RemoteCourier, NeverBouncesABounce) {
     Fixture f;
     Peer primary(primary_answer);
     f.store("", {"nobody@customer.test"}, "Subject: a bounce\r\n\r\n");
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
-    courier.start();
+    RunningCourier courier(f, f.settings(primary.port()));
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     std::this_thread::sleep_for(200ms);
     EXPECT_TRUE(f.spool->list().empty());
@@ -178,11 +202,10 @@ TEST(RemoteCourier, NeverBouncesABounce) {
 TEST(RemoteCourier, BacklogFlowsWhenThePrimaryReturns) {
     Fixture f;
     std::uint16_t port = free_port();  // nobody listens there yet: the primary is down
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(port));
-    courier.start();
+    RunningCourier courier(f, f.settings(port));
     for (int i = 0; i < 20; ++i) {
-        courier.enqueue(f.store("sender@origin.test", {"alice@customer.test"},
-                                "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
+        courier->enqueue(f.store("sender@origin.test", {"alice@customer.test"},
+                                 "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n"));
     }
     std::this_thread::sleep_for(1500ms);  // a failed attempt and a failed probe
     EXPECT_EQ(f.spool->list().size(), 20u);
@@ -205,8 +228,7 @@ TEST(RemoteCourier, ReusesTheConnectionForTheNextMessage) {
         f.store("sender@origin.test", {"alice@customer.test"},
                 "Subject: " + std::to_string(i) + "\r\n\r\nx\r\n");
     }
-    RemoteCourier courier(*f.spool, *f.resolver, s);
-    courier.start();
+    RunningCourier courier(f, s);
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     EXPECT_EQ(primary.data().size(), 3u);
     EXPECT_EQ(primary.connections(), 1);
@@ -225,8 +247,7 @@ TEST(RemoteCourier, BounceHonoursTheDsnParameters) {
                     e.recipients[2].notify = {true, false, true, false};  // FAILURE
                     e.recipients[2].orcpt = "rfc822;Old.Nobody@customer.test";
                 });
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
-    courier.start();
+    RunningCourier courier(f, f.settings(primary.port()));
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.size() == 1 && only_notices(all); }));
     std::string text;
     ASSERT_FALSE(f.spool->read_message(f.spool->list().at(0).id, text));
@@ -248,8 +269,7 @@ TEST(RemoteCourier, NoBounceWhenNotifyExcludesFailure) {
                 e.recipients[0].notify = mail::DsnNotify::never();
                 e.recipients[1].notify = {true, true, false, true};  // SUCCESS,DELAY
             });
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(primary.port()));
-    courier.start();
+    RunningCourier courier(f, f.settings(primary.port()));
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     std::this_thread::sleep_for(200ms);
     EXPECT_TRUE(f.spool->list().empty());
@@ -275,8 +295,7 @@ TEST(RemoteCourier, TheDelayNoticeGoesOnceEvenAcrossRestarts) {
         return e && e->warned;
     };
     {
-        RemoteCourier courier(*f.spool, *f.resolver, s);
-        courier.start();
+        RunningCourier courier(f, s);
         ASSERT_TRUE(f.wait_for([&](const auto&) { return warned(id) && warned(quiet); }));
         std::this_thread::sleep_for(300ms);
     }
@@ -290,8 +309,7 @@ TEST(RemoteCourier, TheDelayNoticeGoesOnceEvenAcrossRestarts) {
     EXPECT_NE(text.find("Original-Envelope-Id: E1"), std::string::npos);
     EXPECT_NE(text.find("Content-Type: text/rfc822-headers"), std::string::npos);
     {
-        RemoteCourier courier(*f.spool, *f.resolver, s);  // a restart
-        courier.start();
+        RunningCourier courier(f, s);         // a restart
         std::this_thread::sleep_for(2500ms);  // past delay_warning again
     }
     EXPECT_EQ(notices_in(f.spool->list()).size(), 1u);
@@ -301,28 +319,27 @@ TEST(RemoteCourier, TheDelayNoticeGoesOnceEvenAcrossRestarts) {
 TEST(RemoteCourier, HeldMessagesAreNotAttempted) {
     Fixture f;
     std::uint16_t port = free_port();
-    RemoteCourier courier(*f.spool, *f.resolver, f.settings(port));
-    courier.start();
+    RunningCourier courier(f, f.settings(port));
     std::string early =
         f.store("sender@origin.test", {"alice@customer.test"}, "Subject: a\r\n\r\n");
     ASSERT_FALSE(f.spool->modify_state(early, [](queue::Envelope& e) { e.held = true; }));
-    courier.enqueue(early);  // held before it was ever scheduled
+    courier->enqueue(early);  // held before it was ever scheduled
     std::string late = f.store("sender@origin.test", {"alice@customer.test"}, "Subject: b\r\n\r\n");
-    courier.enqueue(late);
+    courier->enqueue(late);
     ASSERT_TRUE(f.wait_for([&](const auto&) {
         auto e = f.spool->get(late);
         return e && !e->recipients[0].last_error.empty();  // tried once, primary down
     }));
     ASSERT_FALSE(f.spool->modify_state(late, [](queue::Envelope& e) { e.held = true; }));
     Peer primary(primary_answer, port);
-    courier.flush();
+    courier->flush();
     std::this_thread::sleep_for(1500ms);
     EXPECT_TRUE(primary.data().empty());
     EXPECT_TRUE(f.spool->get(early));
     EXPECT_TRUE(f.spool->get(late));
     for (const auto& m : {early, late}) {
         ASSERT_FALSE(f.spool->modify_state(m, [](queue::Envelope& e) { e.held = false; }));
-        courier.enqueue(m);
+        courier->enqueue(m);
     }
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     EXPECT_EQ(primary.data().size(), 2u);

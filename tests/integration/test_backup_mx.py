@@ -61,6 +61,32 @@ def test_backlog_reaches_the_returned_primary_exactly_once(holdfast_factory, dns
     assert "relay=mx1.customer.test[127.0.0.10]:25" in log
 
 
+def test_a_large_message_reaches_the_returned_primary_whole(holdfast_factory, dns, tmp_path):
+    """A message over limits.data_in_memory waits in a body file; the courier
+    reads it off the I/O threads and it arrives octet for octet, while the
+    same daemon goes on taking small mail."""
+    h = holdfast_factory(backup_config(dns))
+    line = b"a line of the large message, long enough to count " + b"y" * 40 + b"\r\n"
+    big = message(1, "user1@customer.test").replace(b"\r\n\r\n", b"\r\n\r\n" + line * 40000, 1)
+    assert len(big) > 3 * 1024 * 1024
+    send(h.port, SENDER, ["user1@customer.test"], big)
+    [queued] = queue_list(h)
+    assert (h.dir / "spool" / "body" / queued["id"]).exists(), "the large one is in a body file"
+
+    sink = Sink(tmp_path / "sink", host=PRIMARY).start()
+    try:
+        for seq in range(2, 12):  # small ones meanwhile, on the same threads
+            send(h.port, SENDER, ["user2@customer.test"], message(seq, "user2@customer.test"))
+        wait_until(lambda: len(sink.messages()) >= 11, timeout=60)
+        got = {seq_of(data): data for _, data in sink.messages()}
+    finally:
+        sink.stop()
+    assert sorted(got) == list(range(1, 12))
+    assert without_our_trace(got[1]) == normalise(big), "the large message changed on the way"
+    wait_until(lambda: queue_list(h) == [], timeout=10)
+    assert list((h.dir / "spool" / "body").iterdir()) == [], "its body file goes once it is sent"
+
+
 def test_a_5xx_for_one_recipient_bounces_that_one_only(holdfast_factory, dns):
     primary = Primary(PRIMARY, refuse={"nobody": "550 5.1.1 <nobody@customer.test>: no such user"})
     primary.start()
