@@ -174,8 +174,16 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
         flying.insert(t.id);
     }
     co_await attempt_once(t);
-    std::lock_guard lock(down_mu);
-    flying.erase(flying.find(t.id));
+    {
+        std::lock_guard lock(down_mu);
+        flying.erase(flying.find(t.id));
+    }
+    // Whatever became of it (delivered, deferred, dropped as held), the
+    // loop looks at the schedule again: a probe that ended frees the
+    // destination's next one. An attempt may start only after the loop has
+    // gone back to sleep (co_spawn need not run it inline), so even one
+    // that returns at once (held, deleted) must wake it.
+    kick();
 }
 
 asio::awaitable<std::error_code> RemoteCourier::Impl::read_large(const std::string& id,
@@ -238,7 +246,6 @@ asio::awaitable<void> RemoteCourier::Impl::attempt_once(queue::Task t) {
     scheduler.report(t.id, t.destination, result, now());
     note_down(t.destination, result, outcomes);
     record(t, *env, message, outcomes, result);
-    kick();
 }
 
 void RemoteCourier::Impl::record(const queue::Task& t, const queue::Envelope& env,
