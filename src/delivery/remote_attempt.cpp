@@ -186,12 +186,13 @@ asio::awaitable<void> RemoteCourier::Impl::attempt(queue::Task t) {
     kick();
 }
 
-asio::awaitable<std::error_code> RemoteCourier::Impl::read_large(const std::string& id,
-                                                                 std::string& out) {
+asio::awaitable<std::error_code> RemoteCourier::Impl::load_message(const queue::Envelope& env,
+                                                                   std::string& out) {
+    if (!env.body_file) co_return spool.read_message(env.id, out);
     co_return co_await asio::co_spawn(
         large_reads,
-        [this, &id, &out]() -> asio::awaitable<std::error_code> {
-            co_return spool.read_message(id, out);
+        [this, &env, &out]() -> asio::awaitable<std::error_code> {
+            co_return spool.read_message(env.id, out);
         },
         asio::use_awaitable);
 }
@@ -200,9 +201,7 @@ asio::awaitable<void> RemoteCourier::Impl::attempt_once(queue::Task t) {
     auto env = spool.get(t.id);
     std::string message;
     std::error_code read = queue::make_error_code(queue::Errc::no_such_message);
-    if (env)
-        read =
-            env->body_file ? co_await read_large(t.id, message) : spool.read_message(t.id, message);
+    if (env) read = co_await load_message(*env, message);
     if (read == queue::Errc::no_such_message || (env && env->held)) {
         // Deleted or held meanwhile; a release enqueues it again.
         scheduler.remove(t.id, t.destination);

@@ -160,25 +160,25 @@ void RemoteCourier::Impl::dispatch(const queue::Task& t) {
             asio::co_spawn(strand, attempt(t), asio::detached);
             break;
         case queue::TaskKind::expire:
-            expire(t);
+            asio::co_spawn(strand, expire(t), asio::detached);
             break;
         case queue::TaskKind::warn:
-            warn(t);
+            asio::co_spawn(strand, warn(t), asio::detached);
             break;
     }
 }
 
 // Lifetime over: what is still pending for this destination fails, and the
 // sender hears about it (status 4.4.7, RFC 3463: delivery time expired).
-void RemoteCourier::Impl::expire(const queue::Task& t) {
+asio::awaitable<void> RemoteCourier::Impl::expire(queue::Task t) {
     auto env = spool.get(t.id);
-    if (!env) return;
-    if (env->held) return;  // the scheduler already let go of it; release re-adds it
+    if (!env) co_return;
+    if (env->held) co_return;  // the scheduler already let go of it; release re-adds it
+    std::string message;
+    co_await load_message(*env, message);
     auto pending = pending_remote(*env, t.destination);
     std::map<std::string, std::string> last;
     for (const auto& r : env->recipients) last[r.address] = r.last_error;
-    std::string message;
-    spool.read_message(t.id, message);
     std::vector<dsn::RecipientStatus> report;
     auto t_now = now();
     for (const auto& a : pending) {
@@ -209,12 +209,18 @@ void RemoteCourier::Impl::expire(const queue::Task& t) {
     queue_notice(spool, *env, message, std::move(report), notices, t_now);
 }
 
-void RemoteCourier::Impl::warn(const queue::Task& t) {
+asio::awaitable<void> RemoteCourier::Impl::warn(queue::Task t) {
     auto env = spool.get(t.id);
-    if (!env) return;
-    if (env->held || env->warned) return;  // held: no news; warned: once per message
+    if (!env) co_return;
+    if (env->held || env->warned) co_return;  // held: no news; warned: once per message
     std::string message;
-    spool.read_message(t.id, message);
+    co_await load_message(*env, message);
+    // Read on another thread for a body file: a warning for the same
+    // message from another destination may have been made meanwhile.
+    if (env->body_file) {
+        env = spool.get(t.id);
+        if (!env || env->held || env->warned) co_return;
+    }
     // One notice per message (the `warned` flag is the message's), so it
     // names every remote recipient still waiting, whatever its destination.
     std::vector<dsn::RecipientStatus> report;

@@ -59,12 +59,14 @@ struct RemoteCourier::Impl {
     void kick() { wake.cancel(); }
     boost::asio::awaitable<void> loop();
     void dispatch(const queue::Task& t);
-    void expire(const queue::Task& t);
-    void warn(const queue::Task& t);
+    boost::asio::awaitable<void> expire(queue::Task t);
+    boost::asio::awaitable<void> warn(queue::Task t);
     boost::asio::awaitable<void> attempt(queue::Task t);       // remote_attempt.cpp
     boost::asio::awaitable<void> attempt_once(queue::Task t);  // attempt() minus in-flight marking
-    // A message in a body file, read on large_reads.
-    boost::asio::awaitable<std::error_code> read_large(const std::string& id, std::string& out);
+    // The whole message: a small one at once, one in a body file on
+    // large_reads (remote_attempt.cpp).
+    boost::asio::awaitable<std::error_code> load_message(const queue::Envelope& env,
+                                                         std::string& out);
     boost::asio::awaitable<std::map<std::string, RemoteOutcome>> deliver(
         const queue::Envelope& env, const std::string& message, std::string domain,
         std::vector<std::string> recipients, bool* connected);

@@ -344,3 +344,42 @@ TEST(RemoteCourier, HeldMessagesAreNotAttempted) {
     ASSERT_TRUE(f.wait_for([](const auto& all) { return all.empty(); }));
     EXPECT_EQ(primary.data().size(), 2u);
 }
+
+TEST(RemoteCourier, ALargeMessageWaitingForTwoDestinationsGetsOneDelayNotice) {
+    Fixture f;
+    std::uint16_t port = free_port();  // both primaries stay down
+    RemoteSettings s = f.settings(port);
+    s.backups[0].queue.delay_warning = 1s;
+    config::BackupDomain other = s.backups[0];
+    other.domain = "other.test";
+    s.backups.push_back(other);
+    // In a body file, as DATA over limits.data_in_memory is stored: read on
+    // the courier's own thread, so both warnings are under way at once.
+    queue::Envelope env;
+    env.id = mail::new_queue_id();
+    env.sender = "sender@origin.test";
+    for (const char* r : {"alice@customer.test", "bob@other.test"})
+        env.recipients.push_back({r, RecipientKind::backup, RecipientState::pending, "", {}, {}});
+    env.arrival = std::chrono::system_clock::now();
+    std::error_code ec;
+    auto body = f.spool->create_body(env.id, ec);
+    ASSERT_TRUE(body) << ec.message();
+    ASSERT_FALSE(body->write("Subject: large\r\n\r\n" + std::string(512 * 1024, 'x') + "\r\n"));
+    std::promise<std::error_code> stored;
+    f.spool->store(env, std::move(body), [&](std::error_code e) { stored.set_value(e); });
+    ASSERT_FALSE(stored.get_future().get());
+    {
+        RunningCourier courier(f, s);
+        ASSERT_TRUE(f.wait_for([&](const auto&) {
+            auto e = f.spool->get(env.id);
+            return e && e->warned;
+        }));
+        std::this_thread::sleep_for(500ms);
+    }
+    auto notices = notices_in(f.spool->list());
+    ASSERT_EQ(notices.size(), 1u);
+    std::string text;
+    ASSERT_FALSE(f.spool->read_message(notices[0].id, text));
+    EXPECT_NE(text.find("Final-Recipient: rfc822; alice@customer.test"), std::string::npos);
+    EXPECT_NE(text.find("Final-Recipient: rfc822; bob@other.test"), std::string::npos);
+}
