@@ -163,13 +163,20 @@ def sink_ceiling(messages, sessions):
         sink.stop()
 
 
+# Connections from one source address to one port are limited by the
+# ephemeral port range (about 28,000 on Linux): the idle scenario spreads
+# its sessions over 127.0.0.2, 127.0.0.3, ... this many each.
+SESSIONS_PER_SOURCE = 10_000
+
+
 def _open_idle(port, n, banner_timeout=10.0):
     """Opens n sessions and reads each greeting; returns (sockets, greeted)."""
     socks, greeted = [], 0
-    for _ in range(n):
+    for i in range(n):
         s = socket.socket()
         s.settimeout(banner_timeout)
         try:
+            s.bind((f"127.0.0.{2 + i // SESSIONS_PER_SOURCE}", 0))
             s.connect(("127.0.0.1", port))
         except OSError:
             s.close()
