@@ -1,6 +1,6 @@
 #pragma once
 // Names the calling thread, so that `top -H`, `ps -L`, perf and gdb tell
-// the daemon's threads apart ("hf-spool-write", "hf-remote", ...) instead of
+// the daemon's threads apart ("hf-spool-write", "hf-remote-read", ...) instead of
 // showing "holdfast" for each.
 #include <string_view>
 
